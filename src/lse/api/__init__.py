@@ -1,0 +1,1 @@
+"""api part of lse (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""archive part of lse (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Typer skins: parse arguments, call one service function, render. No business logic."""

@@ -1,0 +1,73 @@
+"""Rich consoles and the Rich-backed Progress: stdout is data, stderr is everything else."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress as RichProgress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class BarProgress:
+    """A `lse.progress.Progress` drawn as a Rich bar on stderr; silent when not a TTY."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = err.is_terminal if enabled is None else enabled
+        self._bar: RichProgress | None = None
+        self._task = None
+
+    def __enter__(self) -> "BarProgress":
+        if self.enabled:
+            self._bar = RichProgress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=False,
+            )
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)  # type: ignore[arg-type]
+
+    def start(self, total: int | None, label: str = "") -> None:
+        if self._bar is not None:
+            if self._task is not None:
+                self._bar.update(self._task, visible=True)
+            self._task = self._bar.add_task(label or "working", total=total)
+
+    def update(self, n: int = 1) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def complete(self) -> None:
+        if self._bar is not None and self._task is not None:
+            task = self._bar.tasks[-1]
+            if task.total is not None:
+                self._bar.update(self._task, completed=task.total)
+
+    def log(self, message: str) -> None:
+        if self.enabled:
+            err.print(message)
+        elif not sys.stderr.isatty():
+            pass
+
+
+def quiet_progress() -> BarProgress:
+    return BarProgress(enabled=False)

@@ -1,0 +1,7 @@
+"""`lse eval ...` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Evaluations: datasets, configs, runs.", no_args_is_help=True)

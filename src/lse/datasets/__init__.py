@@ -1,0 +1,1 @@
+"""datasets part of lse (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,102 @@
+"""The one error tree of lse. Everything the user can cause or fix is an `LseError`.
+
+    LseError                      exit 1 / HTTP 500 unless a subclass says otherwise
+    ├── UsageError                exit 2 / 422   bad arguments, dates, names
+    ├── ConfigError               exit 1 / 500   missing key, bad URL, bad settings
+    ├── NotFoundError             exit 1 / 404   unknown project, dataset, config, run
+    ├── ConflictError             exit 1 / 409   duplicate names, objects in use
+    ├── AuthError                 exit 1 / 401   missing or wrong credentials
+    ├── ValidationFailed          exit 1 / 422   input that is well-formed but unusable
+    │   └── PayloadTooLarge       exit 1 / 413
+    ├── UpstreamError             exit 1 / 502   a provider (LangSmith, OpenAI, S3) failed
+    │   ├── RateLimited                          429 after retries
+    │   └── UpstreamRejected                     a 4xx the provider will not change its mind on
+    ├── StorageError              exit 1 / 500   database or object store failed
+    ├── PartialResult             exit 3         the job finished but something is incomplete
+    └── VerificationFailed        exit 3         files and database (or source) disagree
+
+SDK, SQLAlchemy and boto errors are translated where they enter (`langsmith/`,
+`providers/`, `store/`, `objects/`); the CLI prints `str(err)` on one line and exits
+with `exit_code`; the API maps `http_status` and `code` into the envelope.
+"""
+
+from __future__ import annotations
+
+
+class LseError(Exception):
+    exit_code: int = 1
+    http_status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: object = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(LseError):
+    exit_code = 2
+    http_status = 422
+    code = "invalid_input"
+
+
+class ConfigError(LseError):
+    code = "configuration_error"
+
+
+class NotFoundError(LseError):
+    http_status = 404
+    code = "not_found"
+
+
+class ConflictError(LseError):
+    http_status = 409
+    code = "conflict"
+
+
+class AuthError(LseError):
+    http_status = 401
+    code = "unauthorized"
+
+
+class ValidationFailed(LseError):
+    http_status = 422
+    code = "validation_error"
+
+
+class PayloadTooLarge(ValidationFailed):
+    http_status = 413
+    code = "payload_too_large"
+
+
+class UpstreamError(LseError):
+    http_status = 502
+    code = "upstream_error"
+
+
+class RateLimited(UpstreamError):
+    http_status = 429
+    code = "rate_limited"
+
+
+class UpstreamRejected(UpstreamError):
+    code = "upstream_rejected"
+
+
+class StorageError(LseError):
+    code = "storage_error"
+
+
+class PartialResult(LseError):
+    exit_code = 3
+    code = "partial_result"
+
+
+class VerificationFailed(LseError):
+    exit_code = 3
+    code = "verification_failed"

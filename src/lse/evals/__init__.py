@@ -1,0 +1,1 @@
+"""evals part of lse (see docs/ and ../shared/DESIGN.md)."""

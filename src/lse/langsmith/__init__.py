@@ -1,0 +1,1 @@
+"""langsmith part of lse (see docs/ and ../shared/DESIGN.md)."""

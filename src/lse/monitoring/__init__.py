@@ -1,0 +1,1 @@
+"""monitoring part of lse (see docs/ and ../shared/DESIGN.md)."""

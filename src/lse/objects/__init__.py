@@ -1,0 +1,1 @@
+"""objects part of lse (see docs/ and ../shared/DESIGN.md)."""

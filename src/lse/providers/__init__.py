@@ -1,0 +1,1 @@
+"""providers part of lse (see docs/ and ../shared/DESIGN.md)."""

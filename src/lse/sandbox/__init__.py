@@ -1,0 +1,1 @@
+"""sandbox part of lse (see docs/ and ../shared/DESIGN.md)."""

@@ -1,0 +1,117 @@
+"""One settings object, built by a factory and passed in (never an import-time global).
+
+Every knob of lse is read from the environment (and a `.env` file in the working
+directory). Our own names carry the `LSE_` prefix; the SDKs' standard names
+(`LANGSMITH_ENDPOINT`, `LANGSMITH_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_API_KEY`) are
+read as they are so lse works wherever the SDKs already do. Defaults work offline on
+one machine: all state lives under `LSE_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LSE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- state -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path.home() / ".lse",
+        description="Where every file lse keeps lives: archive, SQLite database, objects.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///$LSE_DATA_DIR/lse.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    object_store_url: str | None = Field(
+        default=None,
+        description="file:///path or s3://bucket/prefix; default $LSE_DATA_DIR/objects",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint override for S3-compatible stores (MinIO, moto)."
+    )
+
+    # --- LangSmith ---------------------------------------------------------------------
+    langsmith_endpoint: str = Field(
+        default="https://api.smith.langchain.com",
+        validation_alias=_alias("LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
+        description="LangSmith API base URL (cloud, self-hosted or compatible).",
+    )
+    langsmith_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_alias("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        description="LangSmith API key.",
+    )
+    request_delay_ms: int = Field(
+        default=1000, ge=0, description="Minimum milliseconds between LangSmith requests."
+    )
+    request_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(
+        default=6, ge=0, description="Retries for 429/5xx/timeouts before giving up."
+    )
+    retry_max_wait_s: float = Field(
+        default=60.0, gt=0, description="Cap on one backoff or Retry-After wait."
+    )
+
+    # --- OpenAI ------------------------------------------------------------------------
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint; default the SDK's.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("OPENAI_API_KEY"), description="OpenAI API key."
+    )
+
+    # --- evaluations -------------------------------------------------------------------
+    celery_broker_url: str | None = Field(
+        default=None,
+        description="Redis URL; set to run evaluations on Celery workers, unset for in-process.",
+    )
+    eval_fast_api_concurrency: int = Field(
+        default=10, ge=1, description="Concurrent Responses calls in a fast run."
+    )
+    eval_fast_failure_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Share of failed items above which a run fails."
+    )
+    eval_fast_max_unique_rows: int = Field(
+        default=10, ge=1, description="Datasets with at most this many unique questions are fast-eligible."
+    )
+    eval_fast_call_timeout_s: float = Field(
+        default=120.0, gt=0, description="Timeout of one provider call in a fast run."
+    )
+    eval_fast_max_attempts: int = Field(
+        default=6, ge=1, description="Attempts per provider call for transient errors."
+    )
+    eval_embedding_model: str = Field(
+        default="text-embedding-3-small", description="Embedding model used for scoring."
+    )
+
+    # --- derived -----------------------------------------------------------------------
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lse.db'}"
+
+    @property
+    def effective_object_store_url(self) -> str:
+        return self.object_store_url or (self.data_dir / "objects").resolve().as_uri()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy models, engine/session, Alembic migrations, loaders, queries."""

@@ -1,0 +1,1 @@
+"""Archive tables: runs, feedback, fetch records (see issue 3)."""

@@ -1,0 +1,1 @@
+"""Evaluation tables: tenancy, configs, datasets, runs, results (see issue 5)."""

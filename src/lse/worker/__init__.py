@@ -1,0 +1,1 @@
+"""worker part of lse (see docs/ and ../shared/DESIGN.md)."""

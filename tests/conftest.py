@@ -97,3 +97,6 @@ def settings(tmp_path: Path) -> Settings:
 def db_settings(tmp_path: Path, db_url: str) -> Settings:
     """Settings whose database is the parametrised SQLite/PostgreSQL one."""
     return Settings(data_dir=tmp_path / "data", request_delay_ms=0, database_url=db_url)
+
+
+pytest_plugins = ["helpers.langsmith_fixtures", "helpers.openai_fixtures"]

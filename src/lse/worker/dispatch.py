@@ -27,3 +27,8 @@ def start_background(settings: Settings) -> None:
 
 def stop_background() -> None:
     return None
+
+
+def run_inline(settings: Settings, run_id: int, progress=None) -> None:  # noqa: ANN001
+    """Execute a run in this process (the CLI's `lse eval run`), reporting progress."""
+    raise ValidationFailed("no evaluation engine is available yet", code="run_mode_not_available")

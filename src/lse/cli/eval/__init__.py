@@ -1,4 +1,4 @@
-"""`lse eval ...` commands."""
+"""`lse eval ...`: datasets, configs, runs — the same services the REST API uses."""
 
 from __future__ import annotations
 

@@ -1,0 +1,14 @@
+"""`lse archive ...`: one file per command, each registering itself on `app`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Archive LangSmith runs and feedback: fetch, to-db, full-sweep, verify, refetch, status.",
+    no_args_is_help=True,
+)
+
+from lse.cli.archive import fetch as _fetch  # noqa: E402,F401
+from lse.cli.archive import to_db as _to_db  # noqa: E402,F401
+from lse.cli.archive import verify as _verify  # noqa: E402,F401

@@ -1,0 +1,3 @@
+"""`lse archive to_db`."""
+
+from lse.cli.archive import app  # noqa: F401

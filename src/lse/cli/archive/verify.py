@@ -1,0 +1,3 @@
+"""`lse archive verify`."""
+
+from lse.cli.archive import app  # noqa: F401

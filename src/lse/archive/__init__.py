@@ -1,1 +1,1 @@
-"""archive part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Durable files: one folder per project and UTC day holding runs.jsonl and manifest.json."""

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     retry_max_wait_s: float = Field(
         default=60.0, gt=0, description="Cap on one backoff or Retry-After wait."
     )
+    retry_base_wait_s: float = Field(
+        default=1.0, ge=0, description="First backoff wait; doubles per retry (plus jitter)."
+    )
 
     # --- OpenAI ------------------------------------------------------------------------
     openai_base_url: str | None = Field(

@@ -34,7 +34,7 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO]:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_text_write(path: Path, text: str) -> None:
     with atomic_writer(path) as fh:
         fh.write(text)
 

@@ -1,1 +1,1 @@
-"""langsmith part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Talking to LangSmith: one SDK client, pacing, retries, the fetch plan, JSON normalisation."""

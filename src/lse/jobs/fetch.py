@@ -1,0 +1,200 @@
+"""`fetch_days`: archive every run and native feedback record of project-days.
+
+One LangSmith client (one pacer, one set of counters) serves all days; each day's new
+fetch is merged into what is already archived (lse.records.merge_run — never shrink),
+written atomically with its manifest, and recorded in the database for monitoring.
+A day whose feedback could not all be fetched is written anyway, marked incomplete,
+and the whole call ends with PartialResult (exit 3) after every day is done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from lse import __version__
+from lse.archive.counts import count_runs, rationale_records
+from lse.archive.layout import runs_path
+from lse.archive.manifest import DayCounts, FetchCounters, Manifest
+from lse.archive.reader import iter_stored_runs
+from lse.archive.writer import write_manifest, write_runs
+from lse.errors import PartialResult
+from lse.langsmith.fetch_plan import fetch_project_day
+from lse.langsmith.projects import resolve_project
+from lse.langsmith.run_query import default_run_query
+from lse.langsmith.transport import LangSmithApi
+from lse.progress import NullProgress, Progress
+from lse.records import merge_run
+from lse.settings import Settings
+
+
+class DayReport(BaseModel):
+    project: str
+    date: date
+    status: str  # complete | incomplete
+    runs: int
+    traces: int
+    runs_with_feedback_stats: int
+    runs_feedback_fetched: int
+    runs_feedback_not_fetched: int
+    runs_feedback_unknown: int
+    feedback_records: int
+    upstream_runs: int
+    runs_before: int
+    feedback_records_before: int
+    rationale_records_before: int
+    rationale_records_after: int
+    expired_upstream: bool  # the API returned fewer runs than the archive holds
+    crossing_traces: int
+    requests: int
+    retries: int
+    rate_limited: int
+    errors: int
+    duration_s: float
+    feedback_errors: list[str] = []
+    example_rationale: dict[str, Any] | None = None
+
+
+class FetchReport(BaseModel):
+    project: str
+    days: list[DayReport]
+
+    @property
+    def complete(self) -> bool:
+        return all(d.status == "complete" for d in self.days)
+
+
+DayHook = Callable[[DayReport], None]
+
+
+def _existing(settings: Settings, project: str, day: date) -> dict[str, dict[str, Any]]:
+    if not runs_path(settings, project, day).is_file():
+        return {}
+    return {str(r["id"]): r for r in iter_stored_runs(settings, project, day)}
+
+
+def _example_rationale(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for run in runs:
+        stats = run.get("feedback_stats") or {}
+        for rec in run.get("feedback_records") or []:
+            key_stats = stats.get(rec.get("key")) or {}
+            if isinstance(rec.get("value"), dict) and key_stats.get("values") == {}:
+                return {
+                    "run_id": str(run["id"]),
+                    "key": rec.get("key"),
+                    "feedback_stats_values": {},
+                    "value": rec["value"],
+                }
+    return None
+
+
+def fetch_days(
+    settings: Settings,
+    project: str,
+    days: list[date],
+    progress: Progress | None = None,
+    api: LangSmithApi | None = None,
+    on_day: DayHook | None = None,
+    raise_on_partial: bool = True,
+) -> FetchReport:
+    progress = progress or NullProgress()
+    own_api = api is None
+    api = api or LangSmithApi(settings)
+    try:
+        ref = resolve_project(api, project)
+        query = default_run_query(api)
+        reports = []
+        for day in days:
+            report = _fetch_one(settings, api, query, ref, day, progress)
+            reports.append(report)
+            if on_day:
+                on_day(report)
+    finally:
+        if own_api:
+            api.close()
+    result = FetchReport(project=project, days=reports)
+    if raise_on_partial and not result.complete:
+        bad = [d for d in reports if d.status != "complete"]
+        raise PartialResult(
+            f"{len(bad)} day(s) incomplete: feedback not fetched for "
+            f"{sum(d.runs_feedback_not_fetched for d in bad)} run(s) "
+            f"({bad[0].feedback_errors[0] if bad[0].feedback_errors else 'see manifest'}); "
+            "rerun the same fetch later to fill the gap",
+            details=result,
+        )
+    return result
+
+
+def _fetch_one(settings, api, query, ref, day, progress) -> DayReport:  # noqa: ANN001
+    started = time.monotonic()
+    before_counters = api.counters.snapshot()
+    fetched = fetch_project_day(api, query, ref, day, progress)
+    stored = _existing(settings, ref.name, day)
+    before_counts = count_runs(stored.values())
+    before_rationale = rationale_records(stored.values())
+    merged = dict(stored)
+    for run in fetched.runs:
+        merged[str(run["id"])] = merge_run(stored.get(str(run["id"])), run)
+    runs = sorted(merged.values(), key=lambda r: (str(r.get("start_time") or ""), str(r["id"])))
+    sha, counts = write_runs(settings, ref.name, day, runs)
+    spent = api.counters.minus(before_counters)
+    duration = time.monotonic() - started
+    complete = fetched.complete and counts.runs_feedback_not_fetched == 0
+    manifest = Manifest(
+        project=ref.name,
+        date=day,
+        status="complete" if complete else "incomplete",
+        counts=counts,
+        fetch=FetchCounters(**spent),
+        upstream_runs=len(fetched.runs),
+        duration_s=round(duration, 3),
+        tool_version=__version__,
+        fetched_at=datetime.now(timezone.utc),
+        runs_sha256=sha,
+        notes=fetched.feedback_errors,
+    )
+    write_manifest(settings, manifest)
+    report = _report(ref.name, day, manifest, counts, before_counts, before_rationale, runs, fetched)
+    _record(settings, report, manifest)
+    return report
+
+
+def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before_rationale, runs, fetched) -> DayReport:  # noqa: ANN001
+    f = manifest.fetch
+    return DayReport(
+        project=project,
+        date=day,
+        status=manifest.status,
+        runs=counts.runs,
+        traces=counts.traces,
+        runs_with_feedback_stats=counts.runs_with_feedback_stats,
+        runs_feedback_fetched=counts.runs_feedback_fetched,
+        runs_feedback_not_fetched=counts.runs_feedback_not_fetched,
+        runs_feedback_unknown=counts.runs_feedback_unknown,
+        feedback_records=counts.feedback_records,
+        upstream_runs=len(fetched.runs),
+        runs_before=before.runs,
+        feedback_records_before=before.feedback_records,
+        rationale_records_before=before_rationale,
+        rationale_records_after=rationale_records(runs),
+        expired_upstream=len(fetched.runs) < before.runs,
+        crossing_traces=fetched.crossing_traces,
+        requests=f.requests,
+        retries=f.retries,
+        rate_limited=f.rate_limited,
+        errors=f.errors,
+        duration_s=manifest.duration_s,
+        feedback_errors=fetched.feedback_errors,
+        example_rationale=_example_rationale(runs),
+    )
+
+
+def _record(settings: Settings, report: DayReport, manifest: Manifest) -> None:
+    """Record the fetch's figures in the database for `lse archive status`."""
+    from lse.jobs.records import record_fetch
+
+    record_fetch(settings, "fetch", report, manifest)

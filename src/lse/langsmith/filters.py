@@ -1,0 +1,24 @@
+"""LangSmith filter-language expressions the fetch plan needs (quoted, injection-safe)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def _ts(value: datetime) -> str:
+    return '"' + value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + '"'
+
+
+def _str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def started_between(start: datetime, end: datetime) -> str:
+    """Runs whose start_time is in [start, end)."""
+    return f"and(gte(start_time, {_ts(start)}), lt(start_time, {_ts(end)}))"
+
+
+def in_traces_started_from(trace_ids: list[str], start: datetime) -> str:
+    """Runs of these traces that started at or after `start` (the day's closure)."""
+    ids = ", ".join(_str(t) for t in trace_ids)
+    return f"and(in(trace_id, [{ids}]), gte(start_time, {_ts(start)}))"

@@ -1,0 +1,148 @@
+"""`LangSmithApi`: one long-lived SDK client behind our pacer, retry policy and counters.
+
+Each attempt is one call of the SDK's public `request_with_retries` with a single
+attempt and `to_ignore=[LangSmithError]`, so the raw response (status, headers, body)
+comes back to us: the retry decision is ours (retry_policy), the wait honours
+Retry-After, and the JSON is parsed losslessly (normalize.loads). Failures leave this
+module as lse errors with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import langsmith
+import requests
+from langsmith import utils as ls_utils
+
+from lse.errors import AuthError, NotFoundError, RateLimited, UpstreamError, UpstreamRejected
+from lse.langsmith.client_factory import make_client
+from lse.langsmith.counters import RequestCounters
+from lse.langsmith.normalize import loads
+from lse.langsmith.pacing import Pacer
+from lse.langsmith.retry_policy import (
+    Outcome,
+    RetryDecision,
+    backoff_s,
+    classify_exception,
+    classify_status,
+)
+from lse.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LangSmithApi:
+    def __init__(self, settings: Settings, client: langsmith.Client | None = None):
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.pacer = Pacer(settings.request_delay_ms / 1000.0)
+        self.counters = RequestCounters()
+        self.max_retries = settings.max_retries
+        self.base_wait_s = settings.retry_base_wait_s
+        self.max_wait_s = settings.retry_max_wait_s
+
+    # -- public -------------------------------------------------------------------------
+    def get_json(self, path: str, params: Any, *, endpoint: str) -> Any:
+        return self._call("GET", path, endpoint, params=params)
+
+    def post_json(self, path: str, body: dict[str, Any], *, endpoint: str) -> Any:
+        import json
+
+        return self._call(
+            "POST", path, endpoint, data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+
+    def close(self) -> None:
+        try:
+            self.client.session.close()
+        except Exception as exc:  # closing is best effort, but say so
+            log.debug("closing LangSmith session failed: %s", exc)
+
+    # -- one request, retried -----------------------------------------------------------
+    def _call(self, method: str, path: str, endpoint: str, **kwargs: Any) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            self.pacer.wait()
+            self.counters.request(endpoint)
+            response, failure = self._attempt(method, path, kwargs)
+            if response is not None:
+                decision = classify_status(response.status_code, dict(response.headers))
+                if decision.outcome is Outcome.OK:
+                    return loads(response.text)
+            else:
+                decision = classify_exception(failure)  # type: ignore[arg-type]
+            if decision.outcome is Outcome.RATE_LIMITED:
+                self.counters.rate_limit()
+            else:
+                self.counters.error()
+            if not decision.retryable or attempt > self.max_retries:
+                raise self._final_error(method, path, response, failure, decision, attempt)
+            wait = self._wait_for(decision, attempt)
+            if decision.outcome is Outcome.RATE_LIMITED:
+                self.pacer.hold(wait)
+            log.info("%s %s: %s, retrying in %.2fs", method, path, decision.outcome, wait)
+            self.counters.retry()
+            time.sleep(wait)
+
+    def _attempt(
+        self, method: str, path: str, kwargs: dict[str, Any]
+    ) -> tuple[requests.Response | None, BaseException | None]:
+        try:
+            response = self.client.request_with_retries(
+                method,  # type: ignore[arg-type]
+                path,
+                request_kwargs=kwargs,
+                stop_after_attempt=1,
+                to_ignore=[ls_utils.LangSmithError],
+            )
+            return response, None
+        except (ls_utils.LangSmithError, requests.exceptions.RequestException, OSError) as exc:
+            return None, exc
+
+    def _wait_for(self, decision: RetryDecision, attempt: int) -> float:
+        if decision.retry_after_s is not None:
+            return min(self.max_wait_s, decision.retry_after_s)
+        return backoff_s(attempt, self.base_wait_s, self.max_wait_s, random.random() * 0.5)
+
+    def _final_error(
+        self,
+        method: str,
+        path: str,
+        response: requests.Response | None,
+        failure: BaseException | None,
+        decision: RetryDecision,
+        attempts: int,
+    ) -> Exception:
+        where = f"{method} {path}"
+        if response is None:
+            return UpstreamError(
+                f"LangSmith unreachable at {self.settings.langsmith_endpoint} ({where} failed "
+                f"{attempts} times: {type(failure).__name__}); check LANGSMITH_ENDPOINT and the network"
+            )
+        status = response.status_code
+        detail = _detail(response)
+        if status == 401:
+            return AuthError(f"LangSmith rejected the API key ({where}: 401); check LANGSMITH_API_KEY")
+        if status == 403:
+            return UpstreamRejected(f"LangSmith forbids {where} (403{detail}); check the key's permissions")
+        if status == 404:
+            return NotFoundError(f"LangSmith has no {path} (404{detail})")
+        if decision.outcome is Outcome.RATE_LIMITED:
+            return RateLimited(
+                f"LangSmith kept rate-limiting {where} after {attempts} attempts; raise --delay-ms"
+            )
+        if decision.outcome is Outcome.TRANSIENT:
+            return UpstreamError(f"LangSmith failed {where} {attempts} times (last {status}{detail})")
+        return UpstreamRejected(f"LangSmith rejected {where} ({status}{detail})")
+
+
+def _detail(response: requests.Response) -> str:
+    text = (response.text or "").strip().replace("\n", " ")
+    if not text or text.lstrip().startswith("<"):
+        return ""
+    return ": " + text[:200]

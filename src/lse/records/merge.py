@@ -11,13 +11,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from lse.records.feedback_status import FeedbackStatus, feedback_status_of, is_known
 
 
-def _stamp(record: dict[str, Any]) -> str:
-    return str(record.get("modified_at") or record.get("created_at") or "")
+def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
+    """Comparable time of a record's last change; ISO spellings (Z, +00:00, naive UTC) agree."""
+    raw = str(record.get("modified_at") or record.get("created_at") or "")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        parsed = datetime.min.replace(tzinfo=timezone.utc)
+    return parsed, raw
 
 
 def merge_feedback(
@@ -25,12 +34,14 @@ def merge_feedback(
 ) -> list[dict[str, Any]] | None:
     """Union by id, newer `modified_at` wins; None means unknown and never erases."""
     if incoming is None:
-        return None if stored is None else list(stored)
-    if stored is None:
-        return list(incoming)
-    by_id: dict[str, dict[str, Any]] = {str(r.get("id")): r for r in stored}
-    order = [str(r.get("id")) for r in stored]
-    for rec in incoming:
+        return None if stored is None else _dedupe(stored, [])
+    return _dedupe(stored or [], incoming)
+
+
+def _dedupe(stored: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    for rec in [*stored, *incoming]:
         rid = str(rec.get("id"))
         old = by_id.get(rid)
         if old is None:

@@ -15,7 +15,7 @@ from lse.archive.atomic_write import atomic_text_write, atomic_writer
 from lse.archive.counts import count_runs
 from lse.archive.layout import manifest_path, runs_path
 from lse.archive.manifest import DayCounts, Manifest
-from lse.langsmith.normalize import dumps_line
+from lse.records.jsonl import dumps_line
 from lse.settings import Settings
 
 

@@ -3,7 +3,7 @@
 Each attempt is one call of the SDK's public `request_with_retries` with a single
 attempt and `to_ignore=[LangSmithError]`, so the raw response (status, headers, body)
 comes back to us: the retry decision is ours (retry_policy), the wait honours
-Retry-After, and the JSON is parsed losslessly (normalize.loads). Failures leave this
+Retry-After, and the JSON is parsed losslessly (lse.records.jsonl.loads). Failures leave this
 module as lse errors with a message that says what to do.
 """
 
@@ -21,7 +21,7 @@ from langsmith import utils as ls_utils
 from lse.errors import AuthError, NotFoundError, RateLimited, UpstreamError, UpstreamRejected
 from lse.langsmith.client_factory import make_client
 from lse.langsmith.counters import RequestCounters
-from lse.langsmith.normalize import loads
+from lse.records.jsonl import loads
 from lse.langsmith.pacing import Pacer
 from lse.langsmith.retry_policy import (
     Outcome,

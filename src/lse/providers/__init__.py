@@ -1,1 +1,7 @@
-"""providers part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""OpenAI Responses / Embeddings through the official SDK, built by one factory; the price table.
+
+- `client.openai_client(settings)`: every SDK client (base URL, key, timeout, max_retries=0);
+- `responses.create_response`, `embeddings.create_embeddings`: adapters that return
+  text/vectors + usage + headers and raise `errors.ProviderCallError` (an lse error);
+- `prices`: synchronous rates, `cost_usd(model, usage)`.
+"""

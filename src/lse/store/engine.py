@@ -7,6 +7,7 @@ with a message that says what to check.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from lse.errors import ConfigError, StorageError
 from lse.settings import Settings
 
 _engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()  # API/worker threads may race to the first engine
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -53,21 +55,27 @@ def make_engine(url: str) -> Engine:
 def get_engine(settings: Settings, *, upgrade: bool = True) -> Engine:
     """The process-wide engine for these settings, migrated to head on first use."""
     url = settings.effective_database_url
-    engine = _engines.get(url)
-    if engine is None:
-        engine = make_engine(url)
-        if upgrade:
-            from lse.store.migrate import upgrade_to_head
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            if upgrade:
+                from lse.store.migrate import upgrade_to_head
 
-            upgrade_to_head(engine)
-        _engines[url] = engine
+                try:
+                    upgrade_to_head(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+            _engines[url] = engine
     return engine
 
 
 def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -89,6 +97,11 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def storage_error(exc: BaseException, doing: str) -> StorageError:
+    """The StorageError for a database failure while `doing` something (one line, what to check)."""
+    return StorageError(f"database error while {doing}: {_first_line(exc)}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""Lossless JSON for LangSmith payloads.
+"""Lossless JSON for stored runs and LangSmith payloads.
 
 Responses are parsed with `Decimal` for every non-integer number, so a cost such as
 0.000123456789012345678 keeps every digit. When written back, a Decimal becomes a JSON

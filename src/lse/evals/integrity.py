@@ -1,0 +1,23 @@
+"""Tell which unique constraint an IntegrityError broke, on PostgreSQL and SQLite alike.
+
+A 409 must only ever disguise the violation it is about: a foreign-key failure or another
+constraint stays an error, not a "name already exists".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+
+def violates(exc: IntegrityError, constraint: str, table: str, columns: tuple[str, ...]) -> bool:
+    """True if `exc` is the unique violation of `constraint` (`table`.`columns` on SQLite)."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # psycopg: the server names the constraint
+        return getattr(diag, "constraint_name", None) == constraint
+    text = str(orig)
+    if "UNIQUE constraint failed" not in text:
+        return False
+    failed = text.split("UNIQUE constraint failed:", 1)[1]
+    named = {part.strip() for part in failed.split(",")}
+    return named == {f"{table}.{c}" for c in columns}

@@ -1,0 +1,229 @@
+"""Evaluation runs: validated creation, listing and detail, scoped to one tenant.
+
+Creation checks run in a fixed order so the first problem reported is the most basic
+one: existence (404) → provider (422) → completion type (422) → fast eligibility (422)
+→ engine availability (422). The run name's uniqueness is left to the database
+constraint, so two simultaneous requests cannot both create a run: the loser gets 409.
+Submitting the committed run to an engine is the caller's job (API route, CLI), which
+keeps this module free of the worker layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lse.errors import ConflictError, NotFoundError, ValidationFailed
+from lse.evals.configs import find_config, find_version
+from lse.evals.datasets import find_dataset, unique_questions
+from lse.evals.integrity import violates
+from lse.evals.schemas import ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
+from lse.settings import Settings
+from lse.store.engine import get_engine, unit_of_work
+from lse.store.models.evaluation import (
+    RUN_NAME_CONSTRAINT,
+    EvaluationDatasetItem,
+    EvaluationItemResult,
+    EvaluationRun,
+    utcnow,
+)
+from lse.tenancy import Tenant
+
+SUPPORTED_PROVIDERS = ("openai",)
+SUPPORTED_TYPES = ("text",)
+
+
+def run_public(run: EvaluationRun) -> RunPublic:
+    return RunPublic(
+        id=run.id,
+        run_name=run.run_name,
+        run_mode=run.run_mode,
+        status=run.status,
+        dataset_id=run.dataset_id,
+        dataset_name=run.dataset_name,
+        config_id=run.config_id,
+        config_version=run.config_version,
+        total_items=run.total_items,
+        organization_id=run.organization_id,
+        project_id=run.project_id,
+        progress=Progress(
+            total=run.total_items,
+            succeeded=run.items_succeeded,
+            failed=run.items_failed,
+            done=run.items_succeeded + run.items_failed,
+        ),
+        score=run.score,
+        cost=run.cost,
+        error_message=run.error_message,
+        inserted_at=run.created_at,
+        updated_at=run.updated_at,
+        started_at=run.started_at,
+        completed_at=run.completed_at,
+    )
+
+
+def check_completion(blob: dict) -> None:
+    """Only OpenAI text completions have an engine; say so before a run exists."""
+    completion = blob.get("completion") if isinstance(blob, dict) else None
+    completion = completion if isinstance(completion, dict) else {}
+    provider = completion.get("provider")
+    if provider not in SUPPORTED_PROVIDERS:
+        raise ValidationFailed(
+            f"provider {provider!r} is not supported for evaluations; use one of: {', '.join(SUPPORTED_PROVIDERS)}",
+            code="provider_unsupported",
+        )
+    kind = completion.get("type", "text")
+    if kind not in SUPPORTED_TYPES:
+        raise ValidationFailed(
+            f"completion type {kind!r} is not supported for evaluations; only 'text' is",
+            code="config_type_unsupported",
+        )
+
+
+def create_run(
+    settings: Settings, tenant: Tenant, body: RunCreate, *, available_modes: Collection[str]
+) -> RunPublic:
+    """Validate and insert a pending run; `available_modes` comes from the worker dispatch."""
+    mode = body.run_mode.value
+    with unit_of_work(get_engine(settings)) as session:
+        dataset = find_dataset(session, tenant, body.dataset_id)
+        config = find_config(session, tenant, body.config_id)
+        version = find_version(session, config.id, body.config_version)
+        check_completion(version.config_blob)
+        if mode == "fast":
+            unique = unique_questions(session, dataset.id)
+            limit = settings.eval_fast_max_unique_rows
+            if unique > limit:
+                raise ValidationFailed(
+                    f"dataset {dataset.id} has {unique} unique questions; fast mode allows at most "
+                    f"{limit} (LSE_EVAL_FAST_MAX_UNIQUE_ROWS): use run_mode 'batch'",
+                    code="dataset_too_large_for_fast",
+                    details={"original_items": unique, "total_items": dataset.total_items, "max_unique_rows": limit},
+                )
+        if mode not in available_modes:
+            raise ValidationFailed(
+                f"run mode {mode} is not available: no engine for it is configured in this deployment",
+                code="run_mode_not_available",
+                details={"available_modes": sorted(available_modes)},
+            )
+        run = EvaluationRun(
+            organization_id=tenant.organization_id,
+            project_id=tenant.project_id,
+            run_name=body.experiment_name,
+            run_mode=mode,
+            status="pending",
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            config_id=config.id,
+            config_version=version.version,
+            total_items=dataset.total_items,
+        )
+        session.add(run)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            if violates(exc, RUN_NAME_CONSTRAINT, "evaluation_runs", ("organization_id", "project_id", "run_name")):
+                raise ConflictError(
+                    f"an evaluation run named {body.experiment_name!r} already exists in this project; "
+                    "choose another experiment_name",
+                    code="run_name_already_exists",
+                ) from exc
+            raise
+        return run_public(run)
+
+
+def mark_failed(settings: Settings, run_id: int, message: str) -> None:
+    """A run that could not be handed to an engine must say so, never stay pending."""
+    with unit_of_work(get_engine(settings)) as session:
+        run = session.get(EvaluationRun, run_id)
+        if run is not None and run.status == "pending":
+            run.status = "failed"
+            run.error_message = message
+            run.completed_at = utcnow()
+
+
+def find_run(session: Session, tenant: Tenant | None, run_id: int) -> EvaluationRun:
+    """The tenant's run or 404; `tenant=None` is the operator's unscoped view (CLI, worker)."""
+    query = select(EvaluationRun).where(EvaluationRun.id == run_id)
+    if tenant is not None:
+        query = query.where(
+            EvaluationRun.organization_id == tenant.organization_id,
+            EvaluationRun.project_id == tenant.project_id,
+        )
+    run = session.scalar(query)
+    if run is None:
+        raise NotFoundError(f"evaluation run {run_id} not found", code="run_not_found")
+    return run
+
+
+def item_results(session: Session, run: EvaluationRun) -> list[ItemResultPublic]:
+    """Every item of the run's dataset with its result, `pending` where there is none yet."""
+    rows = session.execute(
+        select(EvaluationDatasetItem, EvaluationItemResult)
+        .outerjoin(
+            EvaluationItemResult,
+            and_(EvaluationItemResult.item_id == EvaluationDatasetItem.id, EvaluationItemResult.run_id == run.id),
+        )
+        .where(EvaluationDatasetItem.dataset_id == run.dataset_id)
+        .order_by(EvaluationDatasetItem.position)
+    ).all()
+    out = []
+    for item, res in rows:
+        base = dict(
+            item_id=item.id,
+            position=item.position,
+            question_id=item.question_id,
+            duplicate_index=item.duplicate_index,
+            question=item.question,
+            expected_answer=item.answer,
+            category=item.category,
+        )
+        if res is None:
+            out.append(ItemResultPublic(**base, status="pending"))
+            continue
+        out.append(
+            ItemResultPublic(
+                **base,
+                status=res.status,
+                output=res.output,
+                score=res.score,
+                score_status=res.score_status,
+                error=res.error,
+                error_code=res.error_code,
+                input_tokens=res.input_tokens,
+                cached_tokens=res.cached_tokens,
+                output_tokens=res.output_tokens,
+                reasoning_tokens=res.reasoning_tokens,
+                latency_ms=res.latency_ms,
+                attempts=res.attempts,
+                response_id=res.response_id,
+            )
+        )
+    return out
+
+
+def get_run(settings: Settings, tenant: Tenant | None, run_id: int, *, include_results: bool = False) -> RunDetail:
+    with unit_of_work(get_engine(settings)) as session:
+        run = find_run(session, tenant, run_id)
+        detail = RunDetail(**run_public(run).model_dump())
+        if include_results:
+            detail.results = item_results(session, run)
+        return detail
+
+
+def list_runs(
+    settings: Settings, tenant: Tenant, *, limit: int = 50, offset: int = 0, dataset_id: int | None = None
+) -> list[RunPublic]:
+    """Newest first, optionally only the runs of one dataset."""
+    query = select(EvaluationRun).where(
+        EvaluationRun.organization_id == tenant.organization_id,
+        EvaluationRun.project_id == tenant.project_id,
+    )
+    if dataset_id is not None:
+        query = query.where(EvaluationRun.dataset_id == dataset_id)
+    query = query.order_by(EvaluationRun.created_at.desc(), EvaluationRun.id.desc()).limit(limit).offset(offset)
+    with unit_of_work(get_engine(settings)) as session:
+        return [run_public(r) for r in session.scalars(query)]

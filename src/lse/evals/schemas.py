@@ -1,0 +1,183 @@
+"""Role-named pydantic models of the evaluation service: what comes in (`*Create`) and
+what goes out (`*Public`). Shared by the REST API (as its OpenAPI schema), the CLI's
+`--json` output and the fast-mode engine, so all three speak the same field names —
+Kaapi's (`dataset_id`, `run_mode`, `config_blob`, `inserted_at`, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME = Field(min_length=1, max_length=255)
+
+
+def _strip_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# --- configs ---------------------------------------------------------------------------
+
+
+class CompletionParams(BaseModel):
+    """Passed through to the provider as-is; only `model` is required here."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=255)
+    instructions: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+
+
+class CompletionConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    provider: str = Field(min_length=1, max_length=64, examples=["openai"])
+    type: str = Field(default="text", min_length=1, max_length=32, examples=["text"])
+    params: CompletionParams
+
+
+class ConfigBlob(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    completion: CompletionConfig
+
+
+class ConfigCreate(BaseModel):
+    name: str = NAME
+    description: str | None = Field(default=None, max_length=2000)
+    commit_message: str | None = Field(default=None, max_length=2000)
+    config_blob: ConfigBlob
+
+    _name = field_validator("name")(_strip_name)
+
+
+class ConfigVersionCreate(BaseModel):
+    commit_message: str | None = Field(default=None, max_length=2000)
+    config_blob: ConfigBlob
+
+
+class ConfigVersionPublic(BaseModel):
+    id: int
+    config_id: str
+    version: int
+    config_blob: dict[str, Any]
+    commit_message: str | None
+    inserted_at: datetime
+
+
+class ConfigPublic(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    organization_id: int
+    project_id: int
+    latest_version: int
+    inserted_at: datetime
+    updated_at: datetime
+
+
+class ConfigWithVersion(ConfigPublic):
+    version: ConfigVersionPublic
+
+
+# --- datasets --------------------------------------------------------------------------
+
+
+class DatasetPublic(BaseModel):
+    dataset_id: int
+    dataset_name: str
+    description: str | None
+    total_items: int
+    original_items: int = Field(description="Unique questions (CSV rows kept), before duplication.")
+    duplication_factor: int
+    skipped_rows: int | None = Field(
+        default=None, description="CSV rows skipped for an empty question or answer (upload only)."
+    )
+    eligible_for_fast: bool = Field(
+        description="True if the dataset's unique questions are at or below the fast-mode "
+        "limit (LSE_EVAL_FAST_MAX_UNIQUE_ROWS)."
+    )
+    object_store_url: str | None
+    inserted_at: datetime
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+class RunMode(StrEnum):
+    batch = "batch"
+    fast = "fast"
+
+
+class RunCreate(BaseModel):
+    experiment_name: str = NAME
+    dataset_id: int = Field(ge=1)
+    config_id: str = Field(min_length=1, max_length=64)
+    config_version: int = Field(ge=1)
+    run_mode: RunMode = RunMode.batch
+
+    _name = field_validator("experiment_name")(_strip_name)
+
+
+class Progress(BaseModel):
+    total: int
+    succeeded: int
+    failed: int
+    done: int
+
+
+class ItemResultPublic(BaseModel):
+    item_id: int
+    position: int
+    question_id: int
+    duplicate_index: int
+    question: str
+    expected_answer: str
+    category: str | None
+    status: str = Field(description="succeeded, failed, or pending while the run has no result for it")
+    output: str | None = None
+    score: float | None = None
+    score_status: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    input_tokens: int | None = None
+    cached_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    latency_ms: float | None = None
+    attempts: int | None = None
+    response_id: str | None = None
+
+
+class RunPublic(BaseModel):
+    id: int
+    run_name: str
+    run_mode: str
+    status: str
+    dataset_id: int
+    dataset_name: str
+    config_id: str
+    config_version: int
+    total_items: int
+    organization_id: int
+    project_id: int
+    progress: Progress
+    score: dict[str, Any] | None = None
+    cost: dict[str, Any] | None = None
+    error_message: str | None = None
+    inserted_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class RunDetail(RunPublic):
+    results: list[ItemResultPublic] | None = None

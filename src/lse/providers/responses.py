@@ -1,0 +1,77 @@
+"""Responses API adapter: one item in, text + usage + headers out, SDK errors translated.
+
+The config version's params pass straight through to `responses.create`; keys the SDK
+does not know travel in `extra_body` so a newer API parameter never needs a code change.
+`with_raw_response` gives the rate-limit headers the rate adapter learns from.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import openai
+
+from lse.providers.errors import translate
+from lse.providers.usage import Usage
+
+
+@dataclass
+class ResponseCall:
+    response_id: str | None
+    output_text: str
+    status: str | None
+    usage: Usage | None
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None  # set when the response itself reports failed/incomplete
+
+
+@lru_cache(maxsize=1)
+def _known_params() -> frozenset[str]:
+    sig = inspect.signature(openai.resources.responses.Responses.create)
+    return frozenset(p for p in sig.parameters if p != "self")
+
+
+def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(kwargs the SDK knows, the rest for extra_body); None values are dropped."""
+    known, extra = {}, {}
+    for key, value in params.items():
+        if value is None or key in ("input", "provider", "type"):
+            continue
+        (known if key in _known_params() else extra)[key] = value
+    return known, extra
+
+
+def create_response(
+    client: openai.OpenAI, *, params: dict[str, Any], input: str, timeout: float | None = None
+) -> ResponseCall:
+    known, extra = split_params(params)
+    kwargs: dict[str, Any] = dict(known, input=input)
+    if extra:
+        kwargs["extra_body"] = extra
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    try:
+        raw = client.responses.with_raw_response.create(**kwargs)
+        response = raw.parse()
+    except Exception as exc:  # noqa: BLE001 - every SDK/transport error is translated
+        raise translate(exc, what="responses.create") from exc
+    status = getattr(response, "status", None)
+    error = None
+    if status in ("failed", "incomplete", "cancelled"):
+        detail = getattr(response, "error", None) or getattr(response, "incomplete_details", None)
+        error = f"response {status}: {getattr(detail, 'message', None) or getattr(detail, 'reason', None) or detail}"
+    try:
+        text = response.output_text or ""
+    except Exception:  # noqa: BLE001 - malformed output list
+        text = ""
+    return ResponseCall(
+        response_id=getattr(response, "id", None),
+        output_text=text,
+        status=status,
+        usage=Usage.from_api(getattr(response, "usage", None)),
+        headers=dict(raw.headers),
+        error=error,
+    )

@@ -23,6 +23,7 @@ from lse.archive.manifest import DayCounts, FetchCounters, Manifest
 from lse.archive.reader import iter_stored_runs
 from lse.archive.writer import write_manifest, write_runs
 from lse.errors import PartialResult
+from lse.jobs.records import record_fetch
 from lse.langsmith.fetch_plan import fetch_project_day
 from lse.langsmith.projects import resolve_project
 from lse.langsmith.run_query import default_run_query
@@ -100,6 +101,7 @@ def fetch_days(
     api: LangSmithApi | None = None,
     on_day: DayHook | None = None,
     raise_on_partial: bool = True,
+    kind: str = "fetch",
 ) -> FetchReport:
     progress = progress or NullProgress()
     own_api = api is None
@@ -109,7 +111,7 @@ def fetch_days(
         query = default_run_query(api)
         reports = []
         for day in days:
-            report = _fetch_one(settings, api, query, ref, day, progress)
+            report = _fetch_one(settings, api, query, ref, day, progress, kind)
             reports.append(report)
             if on_day:
                 on_day(report)
@@ -129,7 +131,7 @@ def fetch_days(
     return result
 
 
-def _fetch_one(settings, api, query, ref, day, progress) -> DayReport:  # noqa: ANN001
+def _fetch_one(settings, api, query, ref, day, progress, kind) -> DayReport:  # noqa: ANN001
     started = time.monotonic()
     before_counters = api.counters.snapshot()
     fetched = fetch_project_day(api, query, ref, day, progress)
@@ -159,7 +161,7 @@ def _fetch_one(settings, api, query, ref, day, progress) -> DayReport:  # noqa: 
     )
     write_manifest(settings, manifest)
     report = _report(ref.name, day, manifest, counts, before_counts, before_rationale, runs, fetched)
-    _record(settings, report, manifest)
+    record_fetch(settings, kind, report, manifest)
     return report
 
 
@@ -191,10 +193,3 @@ def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before
         feedback_errors=fetched.feedback_errors,
         example_rationale=_example_rationale(runs),
     )
-
-
-def _record(settings: Settings, report: DayReport, manifest: Manifest) -> None:
-    """Record the fetch's figures in the database for `lse archive status`."""
-    from lse.jobs.records import record_fetch
-
-    record_fetch(settings, "fetch", report, manifest)

@@ -22,3 +22,8 @@ def in_traces_started_from(trace_ids: list[str], start: datetime) -> str:
     """Runs of these traces that started at or after `start` (the day's closure)."""
     ids = ", ".join(_str(t) for t in trace_ids)
     return f"and(in(trace_id, [{ids}]), gte(start_time, {_ts(start)}))"
+
+
+def run_ids_in(run_ids: list[str]) -> str:
+    """Runs with these ids (re-reading a sample without GET /runs/{id}, which is rate-capped)."""
+    return f"in(id, [{', '.join(_str(r) for r in run_ids)}])"

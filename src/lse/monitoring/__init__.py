@@ -1,1 +1,1 @@
-"""monitoring part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Figures from fetch records, alert rules, and Prometheus exposition (docs/monitoring.md)."""

@@ -10,5 +10,8 @@ app = typer.Typer(
 )
 
 from lse.cli.archive import fetch as _fetch  # noqa: E402,F401
+from lse.cli.archive import full_sweep as _full_sweep  # noqa: E402,F401
+from lse.cli.archive import refetch as _refetch  # noqa: E402,F401
+from lse.cli.archive import status as _status  # noqa: E402,F401
 from lse.cli.archive import to_db as _to_db  # noqa: E402,F401
 from lse.cli.archive import verify as _verify  # noqa: E402,F401

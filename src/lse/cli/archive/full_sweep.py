@@ -1,0 +1,52 @@
+"""`lse archive full-sweep`: fetch + to-db in one command, with progress."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from lse.cli.archive import app
+from lse.cli.console import BarProgress, err, out
+from lse.cli.options import days_from
+from lse.errors import PartialResult
+from lse.jobs.full_sweep import SweepReport, full_sweep
+from lse.settings import load_settings
+
+
+def render_sweep(report: SweepReport) -> Table:
+    table = Table(title=f"Full sweep {report.project}")
+    for col in ("day", "fetch", "runs", "feedback records", "db runs", "db feedback", "bad rows"):
+        table.add_column(col)
+    for d in report.days:
+        table.add_row(
+            str(d.fetch.date), d.fetch.status, str(d.fetch.runs), str(d.fetch.feedback_records),
+            str(d.load.runs_loaded), str(d.load.feedback_loaded), str(len(d.load.bad_rows)),
+        )
+    return table
+
+
+@app.command("full-sweep")
+def full_sweep_cmd(
+    project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
+    date: Optional[str] = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
+    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day of a range."),
+    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
+    delay_ms: Optional[int] = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+) -> None:
+    """Fetch each day from LangSmith and load it into the database."""
+    days = days_from(date, start_date, end_date)
+    settings = load_settings(**({} if delay_ms is None else {"request_delay_ms": delay_ms}))
+    show = not (as_json or quiet)
+    with BarProgress(enabled=None if show else False) as progress:
+        report = full_sweep(settings, project, days, progress)
+    if as_json:
+        out.print_json(json.dumps(report.model_dump(mode="json")))
+    elif show:
+        err.print(render_sweep(report))
+    if not report.complete:
+        raise PartialResult("the sweep is incomplete (feedback not fetched or rows isolated); see the table")

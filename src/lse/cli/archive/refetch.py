@@ -1,0 +1,63 @@
+"""`lse archive refetch`: re-extract the retention window into files and database."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from lse.cli.archive import app
+from lse.cli.console import BarProgress, err, out
+from lse.cli.options import days_from
+from lse.errors import PartialResult, UsageError
+from lse.jobs.refetch import RefetchReport, refetch_window, window
+from lse.settings import load_settings
+
+
+def render_refetch(report: RefetchReport) -> Table:
+    table = Table(title=f"Re-fetch {report.project} (campaign {report.campaign})")
+    for col in ("day", "status", "runs before", "runs after", "feedback before", "feedback after", "rationale recovered", "in db"):
+        table.add_column(col, justify="left" if col in ("day", "status") else "right")
+    for d in report.days:
+        colour = {"complete": "green", "expired upstream": "yellow"}.get(d.status, "red")
+        table.add_row(
+            str(d.date) + (" (resumed)" if d.resumed else ""),
+            f"[{colour}]{d.status}",
+            str(d.runs_before),
+            str(d.runs_after),
+            str(d.feedback_records_before),
+            str(d.feedback_records_after),
+            str(d.rationale_recovered),
+            str(d.db_runs_loaded),
+        )
+    return table
+
+
+@app.command("refetch")
+def refetch(
+    project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
+    days: int = typer.Option(14, "--days", min=1, max=366, help="How many days back from today (UTC), today included."),
+    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day (instead of --days)."),
+    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day, inclusive (instead of --days)."),
+    restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint of an interrupted re-fetch."),
+    delay_ms: Optional[int] = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+) -> None:
+    """Re-fetch each day of the window; never deletes or shrinks what is archived; resumable."""
+    if (start_date or end_date) and not (start_date and end_date):
+        raise UsageError("give both --start-date and --end-date, or neither (then --days)")
+    the_days = days_from(None, start_date, end_date) if start_date else window(days)
+    settings = load_settings(**({} if delay_ms is None else {"request_delay_ms": delay_ms}))
+    show = not (as_json or quiet)
+    with BarProgress(enabled=None if show else False) as progress:
+        report = refetch_window(settings, project, the_days, progress, restart=restart)
+    if as_json:
+        out.print_json(json.dumps(report.model_dump(mode="json")))
+    elif show:
+        err.print(render_refetch(report))
+    if not report.complete:
+        bad = [str(d.date) for d in report.days if d.status == "incomplete"]
+        raise PartialResult(f"feedback not fully fetched for {', '.join(bad)}; run the re-fetch again to fill the gap")

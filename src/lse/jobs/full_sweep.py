@@ -1,0 +1,41 @@
+"""Full sweep: fetch each day from LangSmith, then load it into the database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from lse.jobs.fetch import DayReport, fetch_days
+from lse.langsmith.transport import LangSmithApi
+from lse.progress import NullProgress, Progress
+from lse.settings import Settings
+from lse.store.loader import LoadReport, load_day
+
+
+class SweepDay(BaseModel):
+    fetch: DayReport
+    load: LoadReport
+
+
+class SweepReport(BaseModel):
+    project: str
+    days: list[SweepDay]
+
+    @property
+    def complete(self) -> bool:
+        return all(d.fetch.status == "complete" and not d.load.bad_rows for d in self.days)
+
+
+def full_sweep(settings: Settings, project: str, days: list[date], progress: Progress | None = None) -> SweepReport:
+    progress = progress or NullProgress()
+    api = LangSmithApi(settings)
+    out: list[SweepDay] = []
+    try:
+        for day in days:
+            fetched = fetch_days(settings, project, [day], progress, api=api, raise_on_partial=False).days[0]
+            loaded = load_day(settings, project, day, progress)
+            out.append(SweepDay(fetch=fetched, load=loaded))
+    finally:
+        api.close()
+    return SweepReport(project=project, days=out)

@@ -1,0 +1,146 @@
+"""Re-fetch a window of days (LangSmith's 14-day retention) into files and database.
+
+Each day is fetched again, merged into the archive (never shrink: a day LangSmith has
+already expired keeps what we have and is reported "expired upstream"), and loaded
+into the database with the same merge rule. A checkpoint per campaign records each day
+as it finishes, so an interrupted re-fetch continues where it stopped; milestones
+(started, each day, completed) are recorded for `lse archive status` as INFO alerts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+from pydantic import BaseModel
+
+from lse.archive.atomic_write import atomic_text_write
+from lse.archive.layout import project_slug
+from lse.jobs.fetch import fetch_days
+from lse.jobs.records import record_milestone
+from lse.langsmith.transport import LangSmithApi
+from lse.progress import NullProgress, Progress
+from lse.settings import Settings
+from lse.store.loader import load_day
+
+
+class RefetchDay(BaseModel):
+    date: date
+    status: str  # complete | expired upstream | incomplete
+    runs_before: int
+    runs_after: int
+    upstream_runs: int
+    feedback_records_before: int
+    feedback_records_after: int
+    rationale_records_before: int
+    rationale_records_after: int
+    db_runs_loaded: int = 0
+    resumed: bool = False  # done by an earlier, interrupted invocation
+
+    @property
+    def rationale_recovered(self) -> int:
+        return max(0, self.rationale_records_after - self.rationale_records_before)
+
+
+class RefetchReport(BaseModel):
+    project: str
+    campaign: str
+    days: list[RefetchDay]
+    completed: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.completed and all(d.status != "incomplete" for d in self.days)
+
+
+class _Checkpoint(BaseModel):
+    campaign: str
+    project: str
+    days: list[date]
+    done: dict[str, RefetchDay] = {}
+    completed: bool = False
+
+
+def window(days_back: int, today: date | None = None) -> list[date]:
+    """The last `days_back` UTC days, oldest first, ending today."""
+    today = today or datetime.now(timezone.utc).date()
+    return [today - timedelta(days=i) for i in range(days_back - 1, -1, -1)]
+
+
+def _checkpoint_path(settings: Settings, project: str, days: list[date]):  # noqa: ANN202
+    name = f"{days[0]}_{days[-1]}.json"
+    return settings.data_dir / "state" / "refetch" / project_slug(project) / name
+
+
+def _load_checkpoint(settings: Settings, project: str, days: list[date], restart: bool) -> tuple[_Checkpoint, bool]:
+    path = _checkpoint_path(settings, project, days)
+    if path.is_file() and not restart:
+        cp = _Checkpoint.model_validate_json(path.read_text(encoding="utf-8"))
+        if not cp.completed and cp.days == days:
+            return cp, True
+    return _Checkpoint(campaign=uuid.uuid4().hex[:12], project=project, days=days), False
+
+
+def _save(settings: Settings, cp: _Checkpoint) -> None:
+    atomic_text_write(_checkpoint_path(settings, cp.project, cp.days), cp.model_dump_json(indent=2))
+
+
+def refetch_window(
+    settings: Settings,
+    project: str,
+    days: list[date],
+    progress: Progress | None = None,
+    restart: bool = False,
+) -> RefetchReport:
+    progress = progress or NullProgress()
+    cp, resumed = _load_checkpoint(settings, project, days, restart)
+    base = {"campaign": cp.campaign, "days_total": len(days), "first_day": str(days[0]), "last_day": str(days[-1])}
+    if not resumed:
+        record_milestone(settings, project, days[0], "started", {**base, "days_done": 0, "runs_processed": 0})
+    _save(settings, cp)
+    done_before = set(cp.done)
+    api = LangSmithApi(settings)
+    progress.start(len(days), f"re-fetch {project}")
+    progress.update(len(cp.done))
+    try:
+        for day in days:
+            if str(day) in cp.done:
+                continue
+            cp.done[str(day)] = _refetch_day(settings, api, project, day)
+            _save(settings, cp)
+            processed = sum(d.runs_after for d in cp.done.values())
+            d = cp.done[str(day)]
+            record_milestone(settings, project, day, "day_done", {
+                **base, "days_done": len(cp.done), "runs_processed": processed, "day_status": d.status,
+                "rationale_before": d.rationale_records_before, "rationale_after": d.rationale_records_after,
+            })
+            progress.update(1)
+    finally:
+        api.close()
+    progress.complete()
+    cp.completed = True
+    _save(settings, cp)
+    processed = sum(d.runs_after for d in cp.done.values())
+    record_milestone(settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed})
+    out = [cp.done[str(day)].model_copy(update={"resumed": resumed and str(day) in done_before}) for day in days]
+    return RefetchReport(project=project, campaign=cp.campaign, days=out, completed=True)
+
+
+def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date) -> RefetchDay:
+    report = fetch_days(settings, project, [day], api=api, raise_on_partial=False, kind="refetch_day").days[0]
+    status = report.status
+    if report.expired_upstream:
+        status = "expired upstream"
+    loaded = load_day(settings, project, day).runs_loaded
+    return RefetchDay(
+        date=day,
+        status=status if report.status == "complete" or status == "expired upstream" else "incomplete",
+        runs_before=report.runs_before,
+        runs_after=report.runs,
+        upstream_runs=report.upstream_runs,
+        feedback_records_before=report.feedback_records_before,
+        feedback_records_after=report.feedback_records,
+        rationale_records_before=report.rationale_records_before,
+        rationale_records_after=report.rationale_records_after,
+        db_runs_loaded=loaded,
+    )

@@ -1,0 +1,135 @@
+"""Spot-check the archive against LangSmith: re-read N random archived runs and their
+feedback from the API and report every difference (the "compare with the UI" step of
+the spec, automated). Runs the API no longer has are reported as expired, not as
+disagreements; anything else that differs is a disagreement.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from lse.archive.layout import list_days
+from lse.archive.reader import iter_stored_runs
+from lse.langsmith.feedback_query import FeedbackBatch, fetch_batch
+from lse.langsmith.filters import run_ids_in
+from lse.langsmith.projects import resolve_project
+from lse.langsmith.run_query import default_run_query
+from lse.langsmith.transport import LangSmithApi
+from lse.records import FeedbackStatus, feedback_status_of
+from lse.settings import Settings
+
+OUR_KEYS = {"feedback_records", "feedback_fetch_status", "feedback_fetch_error"}
+IDS_PER_QUERY = 100
+
+
+class SourceDifference(BaseModel):
+    run_id: str
+    day: date
+    what: str  # run field | feedback missing | feedback extra | feedback changed
+    detail: str
+
+
+class SourceCheck(BaseModel):
+    project: str
+    sampled: int
+    compared: int
+    expired_upstream: list[str]
+    differences: list[SourceDifference]
+
+    @property
+    def agrees(self) -> bool:
+        return not self.differences
+
+
+def _sample(settings: Settings, project: str, days: list[date] | None, n: int, seed: int | None) -> list[tuple[date, dict[str, Any]]]:
+    """Reservoir sample of archived runs across the days (one pass, flat memory)."""
+    rng = random.Random(seed)
+    chosen: list[tuple[date, dict[str, Any]]] = []
+    seen = 0
+    for day in days or list_days(settings, project):
+        for run in iter_stored_runs(settings, project, day):
+            seen += 1
+            if len(chosen) < n:
+                chosen.append((day, run))
+            else:
+                j = rng.randrange(seen)
+                if j < n:
+                    chosen[j] = (day, run)
+    return chosen
+
+
+def verify_against_source(
+    settings: Settings, project: str, days: list[date] | None, sample: int, seed: int | None = None
+) -> SourceCheck:
+    picked = _sample(settings, project, days, sample, seed)
+    api = LangSmithApi(settings)
+    diffs: list[SourceDifference] = []
+    expired: list[str] = []
+    try:
+        ref = resolve_project(api, project)
+        query = default_run_query(api)
+        upstream: dict[str, dict[str, Any]] = {}
+        ids = [str(run["id"]) for _, run in picked]
+        for i in range(0, len(ids), IDS_PER_QUERY):
+            for page in query.pages(ref.id, run_ids_in(ids[i : i + IDS_PER_QUERY])):
+                upstream.update({str(r["id"]): r for r in page})
+        feedback: dict[str, list[dict[str, Any]]] = {}
+        with_feedback = [rid for rid in ids if rid in upstream and upstream[rid].get("feedback_stats")]
+        for i in range(0, len(with_feedback), IDS_PER_QUERY):
+            batch = FeedbackBatch(with_feedback[i : i + IDS_PER_QUERY], 0)
+            for rec in fetch_batch(api, batch):
+                feedback.setdefault(str(rec["run_id"]), []).append(rec)
+    finally:
+        api.close()
+    for day, run in picked:
+        rid = str(run["id"])
+        if rid not in upstream:
+            expired.append(rid)
+            continue
+        diffs += _compare(day, run, upstream[rid], feedback.get(rid, []))
+    return SourceCheck(
+        project=project, sampled=len(picked), compared=len(picked) - len(expired), expired_upstream=expired, differences=diffs
+    )
+
+
+def _compare(day: date, archived: dict[str, Any], live: dict[str, Any], live_feedback: list[dict[str, Any]]) -> list[SourceDifference]:
+    rid = str(archived["id"])
+    out: list[SourceDifference] = []
+    for key in sorted(set(archived) | set(live)):
+        if key in OUR_KEYS:
+            continue
+        if _norm(archived.get(key)) != _norm(live.get(key)):
+            out.append(SourceDifference(run_id=rid, day=day, what="run field", detail=key))
+    status = feedback_status_of(archived)
+    if status not in (FeedbackStatus.FETCHED, FeedbackStatus.NONE):
+        if live_feedback:
+            out.append(SourceDifference(run_id=rid, day=day, what="feedback missing", detail=f"archive has {status.value} feedback; LangSmith has {len(live_feedback)} records"))
+        return out
+    mine = {str(r["id"]): r for r in archived.get("feedback_records") or []}
+    theirs = {str(r["id"]): r for r in live_feedback}
+    for fid in sorted(set(theirs) - set(mine)):
+        out.append(SourceDifference(run_id=rid, day=day, what="feedback missing", detail=fid))
+    for fid in sorted(set(mine) - set(theirs)):
+        out.append(SourceDifference(run_id=rid, day=day, what="feedback extra", detail=f"{fid} (deleted upstream?)"))
+    for fid in sorted(set(mine) & set(theirs)):
+        if _norm(mine[fid]) != _norm(theirs[fid]):
+            keys = [k for k in set(mine[fid]) | set(theirs[fid]) if _norm(mine[fid].get(k)) != _norm(theirs[fid].get(k))]
+            out.append(SourceDifference(run_id=rid, day=day, what="feedback changed", detail=f"{fid}: {', '.join(sorted(keys))}"))
+    return out
+
+
+def _norm(value: Any) -> Any:
+    """Compare numbers by value (the archive may spell 1.10 as 1.1)."""
+    from decimal import Decimal
+
+    if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value

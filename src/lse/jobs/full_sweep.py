@@ -24,7 +24,7 @@ class SweepReport(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return all(d.fetch.status == "complete" and not d.load.bad_rows for d in self.days)
+        return all(d.fetch.status == "complete" and not d.load.bad_rows_count for d in self.days)
 
 
 def full_sweep(settings: Settings, project: str, days: list[date], progress: Progress | None = None) -> SweepReport:

@@ -1,17 +1,36 @@
-"""Fetch and load figures into the database's fetch records (for monitoring)."""
+"""Recording what jobs did into the database's fetch records (read by monitoring/).
+
+Kinds: `fetch` (a day fetched), `refetch_day` (a day fetched by a re-fetch campaign),
+`load` (written by to-db), and `refetch` milestones (status started / day_done /
+completed, with the campaign's progress in `details`).
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any
 
+from lse.archive.manifest import Manifest
 from lse.settings import Settings
+from lse.store.engine import get_engine
+from lse.store.fetch_records import FetchRecord, record
 
 
-def record_fetch(settings: Settings, kind: str, report: Any, manifest: Any) -> None:
-    try:
-        from lse.store import fetch_records
-    except ImportError:  # the store part is not there yet in this tree
-        return
-    if not hasattr(fetch_records, "record"):
-        return
-    return None
+def record_fetch(settings: Settings, kind: str, report: Any, manifest: Manifest) -> None:
+    rec = FetchRecord.from_manifest(manifest, kind=kind)  # type: ignore[arg-type]
+    rec.details.update(
+        {
+            "crossing_traces": report.crossing_traces,
+            "runs_before": report.runs_before,
+            "rationale_records_before": report.rationale_records_before,
+            "rationale_records_after": report.rationale_records_after,
+            "expired_upstream": report.expired_upstream,
+        }
+    )
+    record(get_engine(settings), rec)
+
+
+def record_milestone(settings: Settings, project: str, day: date, status: str, details: dict[str, Any]) -> None:
+    now = datetime.now(timezone.utc)
+    rec = FetchRecord(kind="refetch", project=project, day=day, status=status, started_at=now, finished_at=now, details=details)
+    record(get_engine(settings), rec)

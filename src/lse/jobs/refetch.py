@@ -131,7 +131,8 @@ def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date)
     status = report.status
     if report.expired_upstream:
         status = "expired upstream"
-    loaded = load_day(settings, project, day).runs_loaded
+    load = load_day(settings, project, day)
+    loaded = load.runs_inserted + load.runs_updated + load.runs_unchanged
     return RefetchDay(
         date=day,
         status=status if report.status == "complete" or status == "expired upstream" else "incomplete",

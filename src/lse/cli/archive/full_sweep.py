@@ -23,7 +23,7 @@ def render_sweep(report: SweepReport) -> Table:
     for d in report.days:
         table.add_row(
             str(d.fetch.date), d.fetch.status, str(d.fetch.runs), str(d.fetch.feedback_records),
-            str(d.load.runs_loaded), str(d.load.feedback_loaded), str(len(d.load.bad_rows)),
+            str(d.load.runs_inserted + d.load.runs_updated + d.load.runs_unchanged), str(d.load.feedback_rows), str(d.load.bad_rows_count),
         )
     return table
 

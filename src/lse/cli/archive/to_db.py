@@ -1,3 +1,93 @@
-"""`lse archive to_db`."""
+"""`lse archive to-db`: load archived project-days into the database (lse.store.loader)."""
 
-from lse.cli.archive import app  # noqa: F401
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from lse.cli import console
+from lse.cli.archive import app
+from lse.errors import PartialResult, UsageError
+from lse.settings import load_settings
+from lse.store.loader import LoadRangeReport, LoadReport, load_day, load_range
+
+
+def resolve_days(day: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+    """`--date D` or `--start-date A --end-date B` (inclusive) as a (first, last) pair."""
+    if day and (start or end):
+        raise UsageError("give either --date or --start-date/--end-date, not both")
+    if day:
+        d = _parse(day, "--date")
+        return d, d
+    if not (start and end):
+        raise UsageError("give --date YYYY-MM-DD, or both --start-date and --end-date")
+    first, last = _parse(start, "--start-date"), _parse(end, "--end-date")
+    if last < first:
+        raise UsageError(f"--end-date {last} is before --start-date {first}")
+    return first, last
+
+
+def _parse(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+@app.command("to-db")
+def to_db(
+    project: str = typer.Option(..., "--project", help="LangSmith project name."),
+    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the load report as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Load archived days into the database: upsert by id, merged, never shrinking.
+
+    Exits 3 when some runs could not be loaded (the rest are loaded and listed).
+    """
+    first, last = resolve_days(day, start_date, end_date)
+    settings = load_settings()
+    with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
+        if day:
+            result: LoadReport | LoadRangeReport = load_day(settings, project, first, progress)
+            reports = [result]
+        else:
+            result = load_range(settings, project, first, last, progress)
+            reports = result.days
+    if json_out:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _render(reports, result if isinstance(result, LoadRangeReport) else None)
+    bad = sum(r.bad_rows_count for r in reports)
+    if bad:
+        raise PartialResult(f"{bad} run(s) could not be loaded (listed in the report); the rest were loaded")
+
+
+def _render(reports: list[LoadReport], span: LoadRangeReport | None) -> None:
+    table = Table(title="lse archive to-db")
+    for col in ("day", "runs", "new", "updated", "unchanged", "feedback rows", "feedback unknown", "escaped", "bad"):
+        table.add_column(col, justify="left" if col == "day" else "right")
+    for r in reports:
+        table.add_row(
+            str(r.day), str(r.runs_read), str(r.runs_inserted), str(r.runs_updated), str(r.runs_unchanged),
+            str(r.feedback_rows), str(r.feedback["unknown"]), str(r.runs_escaped), str(r.bad_rows_count),
+        )
+    console.out.print(table)
+    unknown = sum(r.feedback["unknown"] for r in reports)
+    if unknown:
+        console.out.print(
+            f"{unknown} run(s) were archived before feedback capture: feedback unknown (not 'no feedback'); "
+            "`lse archive refetch` fills it in."
+        )
+    not_fetched = sum(r.feedback["not_fetched"] for r in reports)
+    if not_fetched:
+        console.out.print(f"{not_fetched} run(s) have feedback that could not be fetched; stored records were kept.")
+    for r in reports:
+        for b in r.bad_rows:
+            console.err.print(f"[red]bad row[/red] {r.day} #{b.position} run {b.run_id or '?'}: {b.error}", markup=True, highlight=False)
+    if span and span.days_not_archived:
+        console.out.print(f"not archived: {', '.join(str(d) for d in span.days_not_archived)}")

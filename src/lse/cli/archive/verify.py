@@ -1,3 +1,69 @@
-"""`lse archive verify`."""
+"""`lse archive verify`: compare archive files with the database (lse.store.verify)."""
 
-from lse.cli.archive import app  # noqa: F401
+from __future__ import annotations
+
+import typer
+from pydantic import TypeAdapter
+from rich.table import Table
+
+from lse.cli import console
+from lse.cli.archive import app
+from lse.cli.archive.to_db import resolve_days
+from lse.errors import VerificationFailed
+from lse.settings import load_settings
+from lse.store.verify import VerifyReport, verify_day, verify_range
+
+SHOWN = 50  # differences listed per day in the human view; --json has them all (up to 1000)
+
+
+@app.command("verify")
+def verify(
+    project: str = typer.Option(..., "--project", help="LangSmith project name."),
+    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the verification reports as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Check that files and database agree: run ids, traces, feedback ids and content.
+
+    Exits 3 (verification failed) when they disagree, listing the differences.
+    """
+    first, last = resolve_days(day, start_date, end_date)
+    settings = load_settings()
+    with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
+        if day:
+            reports = [verify_day(settings, project, first, progress)]
+        else:
+            reports = verify_range(settings, project, first, last, progress)
+    if json_out:
+        typer.echo(TypeAdapter(list[VerifyReport]).dump_json(reports, indent=2).decode())
+    else:
+        _render(reports)
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        total = sum(r.differences_count for r in failed)
+        days = ", ".join(str(r.day) for r in failed)
+        raise VerificationFailed(
+            f"files and database disagree: {total} difference(s) on {days}; "
+            f"`lse archive to-db --project {project!r}` reloads the files"
+        )
+
+
+def _render(reports: list[VerifyReport]) -> None:
+    for r in reports:
+        state = "[green]ok[/green]" if r.ok else f"[red]{r.differences_count} difference(s)[/red]"
+        console.out.print(
+            f"{r.project} {r.day}: {r.runs_in_files} runs in files, {r.runs_in_db} in db; "
+            f"{r.feedback_in_files} feedback records in files, {r.feedback_rows_in_db} rows in db — {state}"
+        )
+        if r.ok:
+            continue
+        table = Table(show_header=True)
+        for col in ("kind", "run", "feedback", "detail"):
+            table.add_column(col)
+        for d in r.differences[:SHOWN]:
+            table.add_row(d.kind, d.run_id or "", d.feedback_id or "", d.detail)
+        console.out.print(table)
+        if r.differences_count > SHOWN:
+            console.out.print(f"… {r.differences_count - SHOWN} more (use --json)")

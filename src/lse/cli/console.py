@@ -15,8 +15,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+def _console(stderr: bool) -> Console:
+    """A terminal gets its own width; a pipe or file gets room for whole tables."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    return console if console.is_terminal else Console(stderr=stderr, soft_wrap=True, width=160)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 class BarProgress:

@@ -1,4 +1,4 @@
-"""`lse serve`: the REST API (filled in by the evaluation-service work)."""
+"""`lse serve`: the REST API (FastAPI + uvicorn) under /api/v1, docs at /docs."""
 
 from __future__ import annotations
 
@@ -9,5 +9,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Bind address."),
     port: int = typer.Option(8000, help="Port."),
 ) -> None:
-    """Run the REST API (FastAPI + uvicorn) under /api/v1."""
-    raise typer.Exit(1)
+    """Run the REST API (FastAPI + uvicorn) under /api/v1; OpenAPI docs at /docs."""
+    import uvicorn
+
+    from lse.api.app import create_app
+    from lse.settings import load_settings
+    from lse.store.engine import get_engine
+
+    settings = load_settings()
+    get_engine(settings)  # migrate before accepting requests, and fail fast on a bad URL
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

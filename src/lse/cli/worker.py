@@ -1,10 +1,45 @@
-"""`lse worker`: a Celery worker consuming the `evaluations` queue."""
+"""`lse worker`: a Celery worker consuming the `evaluations` queue (needs LSE_CELERY_BROKER_URL)."""
 
 from __future__ import annotations
 
+import socket
+from typing import Optional
+
 import typer
 
+from lse.settings import load_settings
 
-def worker() -> None:
-    """Run a Celery worker for evaluation jobs (needs LSE_CELERY_BROKER_URL)."""
-    raise typer.Exit(1)
+
+def worker(
+    concurrency: int = typer.Option(2, "--concurrency", "-c", min=1, help="Runs executed at once."),
+    pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
+    queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default evaluations)."),
+    loglevel: str = typer.Option("WARNING", "--loglevel", help="Celery log level."),
+    recover: bool = typer.Option(True, "--recover/--no-recover", help="On start, re-queue runs a dead worker left processing."),
+) -> None:
+    """Run a Celery worker for evaluation jobs; it resumes runs left behind by dead workers on start."""
+    from lse.worker.celery_app import create_celery_app, queue_name
+    from lse.worker.recovery import requeue_left_behind
+
+    settings = load_settings()
+    app = create_celery_app(settings)
+    q = queue or queue_name(settings)
+    if recover:
+        from celery.signals import worker_ready
+
+        @worker_ready.connect(weak=False)
+        def _recover(**_: object) -> None:
+            requeue_left_behind(settings, queue=q)
+
+    app.worker_main(
+        [
+            "worker",
+            "-Q", q,
+            "-c", str(concurrency),
+            "--pool", pool,
+            "--loglevel", loglevel,
+            "-n", f"lse-{q}@{socket.gethostname()}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )

@@ -17,23 +17,21 @@ from lse.settings import load_settings
 
 
 def render_fetch_report(report: FetchReport) -> Table:
-    table = Table(title=f"Archived {report.project}", show_lines=False)
-    for col in ("day", "status", "runs", "traces", "with stats", "fb fetched", "fb missing", "records", "requests", "retries", "429s", "errors", "secs"):
-        table.add_column(col, justify="right" if col not in ("day", "status") else "left")
+    table = Table(title=f"Archived {report.project}")
+    for col, justify in (("day", "left"), ("status", "left"), ("runs", "right"), ("traces", "right"),
+                         ("feedback runs", "right"), ("records", "right"), ("requests", "right"),
+                         ("retries/429/err", "right"), ("secs", "right")):
+        table.add_column(col, justify=justify)
     for d in report.days:
         table.add_row(
             str(d.date),
             "[green]complete" if d.status == "complete" else "[red]incomplete",
             str(d.runs),
             str(d.traces),
-            str(d.runs_with_feedback_stats),
-            str(d.runs_feedback_fetched),
-            str(d.runs_feedback_not_fetched),
+            f"{d.runs_feedback_fetched}/{d.runs_with_feedback_stats}",
             str(d.feedback_records),
             str(d.requests),
-            str(d.retries),
-            str(d.rate_limited),
-            str(d.errors),
+            f"{d.retries}/{d.rate_limited}/{d.errors}",
             f"{d.duration_s:.1f}",
         )
     return table

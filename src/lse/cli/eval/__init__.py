@@ -5,3 +5,8 @@ from __future__ import annotations
 import typer
 
 app = typer.Typer(help="Evaluations: datasets, configs, runs.", no_args_is_help=True)
+
+from lse.cli.eval import config as _config  # noqa: E402,F401
+from lse.cli.eval import dataset as _dataset  # noqa: E402,F401
+from lse.cli.eval import run as _run  # noqa: E402,F401
+from lse.cli.eval import show as _show  # noqa: E402,F401

@@ -1,0 +1,122 @@
+"""`lse eval dataset upload|list|show|delete`."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lse.cli.console import err, out
+from lse.cli.eval import app
+from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.datasets.csv_upload import MAX_CSV_BYTES
+from lse.errors import UsageError
+from lse.evals import datasets
+from lse.evals.schemas import DatasetPublic
+from lse.settings import load_settings
+
+dataset_app = typer.Typer(help="Golden datasets from CSV.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+def _table(rows: list[DatasetPublic]) -> Table:
+    table = Table(title="Datasets")
+    for col in ("id", "name", "items", "unique", "dup", "fast", "created"):
+        table.add_column(col, justify="right" if col in ("id", "items", "unique", "dup") else "left")
+    for d in rows:
+        table.add_row(
+            str(d.dataset_id),
+            d.dataset_name,
+            str(d.total_items),
+            str(d.original_items),
+            str(d.duplication_factor),
+            "yes" if d.eligible_for_fast else "no",
+            d.inserted_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+@dataset_app.command("upload")
+def upload(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with question, answer[, category]."),
+    name: str = typer.Option(..., "--name", help="Dataset name, unique in the project."),
+    description: str = typer.Option(None, "--description", help="Free text."),
+    duplication_factor: int = typer.Option(1, "--duplication-factor", min=1, max=5, help="Items per CSV row (1-5)."),
+    org: str = OrgOption,
+    project: str = ProjectOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
+) -> None:
+    """Upload a CSV as a dataset (same validation as the API)."""
+    settings = load_settings()
+    if file.stat().st_size > MAX_CSV_BYTES:
+        data = file.open("rb").read(MAX_CSV_BYTES + 1)
+    else:
+        data = file.read_bytes()
+    # A local .csv is a CSV; the extension check still applies to anything else.
+    content_type = "text/csv" if file.suffix.lower() == ".csv" else mimetypes.guess_type(file.name)[0]
+    result = datasets.upload_dataset(
+        settings,
+        tenant_for(settings, org, project),
+        datasets.DatasetUpload(
+            name=name,
+            data=data,
+            filename=file.name,
+            content_type=content_type,
+            description=description,
+            duplication_factor=duplication_factor,
+        ),
+    )
+    if as_json:
+        typer.echo(dump(result))
+        return
+    out.print(_table([result]))
+    if result.skipped_rows:
+        err.print(f"skipped {result.skipped_rows} row(s) with an empty question or answer")
+
+
+@dataset_app.command("list")
+def list_cmd(
+    eligible_for_fast: bool = typer.Option(None, "--eligible-for-fast/--not-eligible-for-fast", help="Filter by fast eligibility."),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000),
+    offset: int = typer.Option(0, "--offset", min=0),
+    org: str = OrgOption,
+    project: str = ProjectOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the datasets as JSON."),
+) -> None:
+    """List the project's datasets, newest first."""
+    settings = load_settings()
+    rows = datasets.list_datasets(
+        settings, tenant_for(settings, org, project), limit=limit, offset=offset, eligible_for_fast=eligible_for_fast
+    )
+    typer.echo(dump(rows)) if as_json else out.print(_table(rows))
+
+
+@dataset_app.command("show")
+def show(
+    dataset_id: int = typer.Argument(..., help="Dataset id."),
+    org: str = OrgOption,
+    project: str = ProjectOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
+) -> None:
+    """Show one dataset."""
+    settings = load_settings()
+    d = datasets.get_dataset(settings, tenant_for(settings, org, project), dataset_id)
+    typer.echo(dump(d)) if as_json else out.print(_table([d]))
+
+
+@dataset_app.command("delete")
+def delete(
+    dataset_id: int = typer.Argument(..., help="Dataset id."),
+    org: str = OrgOption,
+    project: str = ProjectOption,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a dataset, its items and its stored CSV (refused while runs use it)."""
+    settings = load_settings()
+    tenant = tenant_for(settings, org, project)
+    if not yes and not typer.confirm(f"delete dataset {dataset_id}?", err=True):
+        raise UsageError("not confirmed; pass --yes to delete without asking")
+    d = datasets.delete_dataset(settings, tenant, dataset_id)
+    err.print(f"deleted dataset {d.dataset_id} ({d.dataset_name})")

@@ -1,0 +1,129 @@
+"""`lse eval show RUN`: status, progress, score and cost of a run; --results for every item."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import typer
+from rich.table import Table
+
+from lse.cli.console import out
+from lse.cli.eval import app
+from lse.evals import runs
+from lse.evals.schemas import RunDetail
+from lse.settings import load_settings
+from lse.tenancy import resolve_tenant
+
+FORMATS = ("table", "json", "csv")
+RESULT_COLUMNS = (
+    "position", "question_id", "duplicate_index", "question", "expected_answer", "output", "status",
+    "score", "score_status", "error", "error_code", "input_tokens", "cached_tokens", "output_tokens",
+    "reasoning_tokens", "latency_ms", "attempts",
+)
+
+
+def _fmt_score(score: dict | None) -> str:
+    if not score:
+        return "-"
+    parts = []
+    for name, value in score.items():
+        if isinstance(value, dict) and "avg" in value:
+            avg, std = value.get("avg"), value.get("std")
+            text = f"{name} avg {avg:.4f}" if isinstance(avg, (int, float)) else f"{name} avg {avg}"
+            if isinstance(std, (int, float)):
+                text += f" ± {std:.4f}"
+            if "total_pairs" in value:
+                text += f" (n={value['total_pairs']})"
+            parts.append(text)
+        else:
+            parts.append(f"{name} {value}")
+    return "; ".join(parts)
+
+
+def _fmt_cost(cost: dict | None) -> str:
+    if not cost:
+        return "-"
+    total = cost.get("total", cost.get("total_cost"))
+    currency = cost.get("currency", "USD")
+    if isinstance(total, dict):
+        currency = total.get("currency", currency)
+        total = total.get("amount", total.get("cost", total.get("total")))
+    return f"{total} {currency}" if total is not None else json.dumps(cost)
+
+
+def summary_table(run: RunDetail) -> Table:
+    table = Table(title=f"Evaluation run {run.id}: {run.run_name}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    p = run.progress
+    rows = [
+        ("status", run.status),
+        ("mode", run.run_mode),
+        ("dataset", f"{run.dataset_id} ({run.dataset_name})"),
+        ("config", f"{run.config_id} v{run.config_version}"),
+        ("progress", f"{p.done}/{p.total} done, {p.succeeded} succeeded, {p.failed} failed"),
+        ("score", _fmt_score(run.score)),
+        ("cost", _fmt_cost(run.cost)),
+    ]
+    if run.error_message:
+        rows.append(("error", run.error_message))
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+def results_table(run: RunDetail) -> Table:
+    table = Table(title="Results")
+    for col in ("#", "question", "expected", "output", "status", "score", "tokens in/out", "ms"):
+        table.add_column(col, overflow="fold")
+    for r in run.results or []:
+        table.add_row(
+            str(r.position),
+            r.question,
+            r.expected_answer,
+            r.output if r.output is not None else (r.error or ""),
+            r.status,
+            f"{r.score:.4f}" if r.score is not None else (r.score_status or "-"),
+            f"{r.input_tokens or 0}/{r.output_tokens or 0}",
+            f"{r.latency_ms:.0f}" if r.latency_ms is not None else "-",
+        )
+    return table
+
+
+def results_csv(run: RunDetail) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in run.results or []:
+        writer.writerow(r.model_dump())
+    return buf.getvalue()
+
+
+def render(run: RunDetail, fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(run.model_dump_json(indent=2))
+    elif fmt == "csv":
+        typer.echo(results_csv(run), nl=False)
+    else:
+        out.print(summary_table(run))
+        if run.results is not None:
+            out.print(results_table(run))
+
+
+@app.command("show")
+def show(
+    run_id: int = typer.Argument(..., help="Evaluation run id."),
+    results: bool = typer.Option(False, "--results", help="Include every item's outcome."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv (csv: the item results)."),
+    org: str = typer.Option(None, "--org", help="Only within this organization (with --project)."),
+    project: str = typer.Option(None, "--project", help="Only within this project (with --org)."),
+) -> None:
+    """Show a run: status, progress, score, cost; --results adds every item."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    settings = load_settings()
+    tenant = resolve_tenant(settings, org, project) if org and project else None
+    run = runs.get_run(settings, tenant, run_id, include_results=results or fmt == "csv")
+    render(run, fmt)

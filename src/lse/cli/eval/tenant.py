@@ -1,0 +1,26 @@
+"""The CLI's tenant: named by --org/--project (default "default"/"default"), created if missing."""
+
+from __future__ import annotations
+
+import typer
+
+from lse.settings import Settings
+from lse.tenancy import Tenant, ensure_tenant
+
+DEFAULT = "default"
+
+OrgOption = typer.Option(DEFAULT, "--org", help="Organization name.")
+ProjectOption = typer.Option(DEFAULT, "--project", help="Project name.")
+
+
+def tenant_for(settings: Settings, org: str, project: str) -> Tenant:
+    return ensure_tenant(settings, org, project)
+
+
+def dump(model) -> str:  # noqa: ANN001
+    """A pydantic model (or list of them) as indented JSON for stdout."""
+    import json
+
+    if isinstance(model, list):
+        return json.dumps([m.model_dump(mode="json") for m in model], indent=2)
+    return model.model_dump_json(indent=2)

@@ -63,7 +63,7 @@ def main(
 def run() -> None:
     """Console-script entry point: exit codes per the contract, one line per error."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) the code of typer.Exit
     except LseError as exc:
         if _debug:
             raise
@@ -87,7 +87,7 @@ def run() -> None:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
         sys.exit(exit_codes.ERROR)
-    sys.exit(exit_codes.OK)
+    sys.exit(code if isinstance(code, int) else exit_codes.OK)
 
 
 if __name__ == "__main__":

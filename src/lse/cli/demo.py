@@ -57,5 +57,25 @@ def demo(
 
 
 def _continue_demo(settings, day, quiet: bool) -> None:  # noqa: ANN001
-    """Later parts of the demo (database, status, fast evaluation) — see the sections below."""
-    return None
+    """Database, monitoring and evaluation parts of the demo."""
+    from lse.cli.archive.full_sweep import render_sweep
+    from lse.cli.archive.status import render_status
+    from lse.jobs.full_sweep import full_sweep
+    from lse.monitoring.status import build_status
+    from lse.store.engine import get_engine
+    from lse.store.queries import verdict_summary
+
+    out.rule("2. Full sweep into the embedded database")
+    with BarProgress(enabled=None if not quiet else False) as progress:
+        sweep = full_sweep(settings, DEMO_PROJECT, [day], progress)
+    out.print(render_sweep(sweep))
+    summary = verdict_summary(get_engine(settings), DEMO_PROJECT, day)
+    out.print(f"SQL over {settings.effective_database_url}:")
+    verdicts = {k: n for k, n in summary.verdicts.items() if k != "(none)"}
+    out.print(f"  {summary.feedback_records} feedback records; verdicts among them: {verdicts}")
+    factors = ", ".join(f"{name} ({n})" for name, n in summary.top_true_factors)
+    out.print(f"  most frequent true rationale factors: {factors}")
+
+    out.rule("3. Monitoring: lse archive status")
+    for table in render_status(build_status(settings, project=DEMO_PROJECT, days=1)):
+        out.print(table)

@@ -77,12 +77,14 @@ def run() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(exit_codes.INTERRUPTED)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exit_codes.USAGE if isinstance(exc, click.UsageError) else exit_codes.ERROR)
+    except typer.TyperException as exc:  # the CLI parser's usage errors (exit_code 2) and kin
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        sys.exit(getattr(exc, "exit_code", exit_codes.USAGE))
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
         if _debug:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)

@@ -16,6 +16,7 @@ def worker(
     queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default evaluations)."),
     loglevel: str = typer.Option("WARNING", "--loglevel", help="Celery log level."),
     recover: bool = typer.Option(True, "--recover/--no-recover", help="On start, re-queue runs a dead worker left processing."),
+    stale_after: float = typer.Option(60.0, "--stale-after", min=0, help="Seconds without a heartbeat after which a processing run counts as abandoned."),
 ) -> None:
     """Run a Celery worker for evaluation jobs; it resumes runs left behind by dead workers on start."""
     from lse.worker.celery_app import create_celery_app, queue_name
@@ -29,7 +30,7 @@ def worker(
 
         @worker_ready.connect(weak=False)
         def _recover(**_: object) -> None:
-            requeue_left_behind(settings, queue=q)
+            requeue_left_behind(settings, queue=q, stale_after_s=stale_after)
 
     app.worker_main(
         [

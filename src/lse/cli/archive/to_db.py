@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.table import Table
 
 from lse.cli import console
 from lse.cli.archive import app
-from lse.errors import PartialResult, UsageError
+from lse.cli.options import days_from
+from lse.errors import PartialResult
 from lse.settings import load_settings
 from lse.store.loader import LoadRangeReport, LoadReport, load_day, load_range
-
-
-def resolve_days(day: str | None, start: str | None, end: str | None) -> tuple[date, date]:
-    """`--date D` or `--start-date A --end-date B` (inclusive) as a (first, last) pair."""
-    if day and (start or end):
-        raise UsageError("give either --date or --start-date/--end-date, not both")
-    if day:
-        d = _parse(day, "--date")
-        return d, d
-    if not (start and end):
-        raise UsageError("give --date YYYY-MM-DD, or both --start-date and --end-date")
-    first, last = _parse(start, "--start-date"), _parse(end, "--end-date")
-    if last < first:
-        raise UsageError(f"--end-date {last} is before --start-date {first}")
-    return first, last
-
-
-def _parse(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 @app.command("to-db")
@@ -49,14 +26,14 @@ def to_db(
 
     Exits 3 when some runs could not be loaded (the rest are loaded and listed).
     """
-    first, last = resolve_days(day, start_date, end_date)
+    days = days_from(day, start_date, end_date)
     settings = load_settings()
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
-            result: LoadReport | LoadRangeReport = load_day(settings, project, first, progress)
+            result: LoadReport | LoadRangeReport = load_day(settings, project, days[0], progress)
             reports = [result]
         else:
-            result = load_range(settings, project, first, last, progress)
+            result = load_range(settings, project, days[0], days[-1], progress)
             reports = result.days
     if json_out:
         typer.echo(result.model_dump_json(indent=2))

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from lse.cli import console
 from lse.cli.archive import app
-from lse.cli.archive.to_db import resolve_days
+from lse.cli.options import days_from
 from lse.errors import VerificationFailed
 from lse.settings import load_settings
 from lse.store.verify import VerifyReport, verify_day, verify_range
@@ -29,13 +29,13 @@ def verify(
 
     Exits 3 (verification failed) when they disagree, listing the differences.
     """
-    first, last = resolve_days(day, start_date, end_date)
+    days = days_from(day, start_date, end_date)
     settings = load_settings()
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
-            reports = [verify_day(settings, project, first, progress)]
+            reports = [verify_day(settings, project, days[0], progress)]
         else:
-            reports = verify_range(settings, project, first, last, progress)
+            reports = verify_range(settings, project, days[0], days[-1], progress)
     if json_out:
         typer.echo(TypeAdapter(list[VerifyReport]).dump_json(reports, indent=2).decode())
     else:

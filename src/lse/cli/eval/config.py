@@ -119,7 +119,7 @@ def list_cmd(
     org: str = OrgOption,
     project: str = ProjectOption,
     limit: int = typer.Option(50, "--limit", min=1, max=1000),
-    offset: int = typer.Option(0, "--offset", min=0),
+    offset: int = typer.Option(0, "--offset", min=0, max=2**31 - 1),
     as_json: bool = typer.Option(False, "--json", help="Print the configs as JSON."),
 ) -> None:
     """List the project's configs (most recently changed first)."""

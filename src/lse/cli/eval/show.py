@@ -28,7 +28,10 @@ def _fmt_score(score: dict | None) -> str:
     if not score:
         return "-"
     parts = []
-    for name, value in score.items():
+    items = list(score.items())
+    if isinstance(score.get("summary_scores"), list):  # Kaapi's shape: a list of named summaries
+        items = [(s.get("name", "score"), s) for s in score["summary_scores"] if isinstance(s, dict)]
+    for name, value in items:
         if isinstance(value, dict) and "avg" in value:
             avg, std = value.get("avg"), value.get("std")
             text = f"{name} avg {avg:.4f}" if isinstance(avg, (int, float)) else f"{name} avg {avg}"

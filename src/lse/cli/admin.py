@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from lse.cli.console import err, out
+from lse.cli.console import err
 from lse.settings import load_settings
 from lse.tenancy import create_key
 
@@ -37,4 +37,3 @@ def create_key_cmd(
         f"API key for {created.tenant.organization}/{created.tenant.project} "
         f"(prefix {created.key_prefix}); it is shown only now. Send it as the X-API-KEY header."
     )
-    _ = out

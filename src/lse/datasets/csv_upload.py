@@ -81,6 +81,8 @@ def parse_csv(data: bytes, filename: str | None = "data.csv", content_type: str 
         ) from exc
     if not text.strip():
         raise ValidationFailed("CSV file is empty", code="empty_file")
+    if "\x00" in text:  # a binary file renamed .csv; PostgreSQL could not store it either
+        raise ValidationFailed("CSV file contains NUL bytes: it is not a text CSV", code="invalid_csv")
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, None) or []

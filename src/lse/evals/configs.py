@@ -6,6 +6,7 @@ editing a config is adding a version and old runs keep meaning what they meant.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from lse.errors import ConflictError, NotFoundError
 from lse.evals.integrity import violates
 from lse.evals.schemas import (
+    MAX_ID,
     ConfigCreate,
     ConfigPublic,
     ConfigVersionCreate,
@@ -55,11 +57,20 @@ def _public(session: Session, c: Config) -> ConfigPublic:
     )
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
 def find_config(session: Session, tenant: Tenant, config_id: str) -> Config:
     """The tenant's config or 404 — another tenant's config is indistinguishable from none."""
+    if not _is_uuid(config_id):
+        raise NotFoundError(f"config {config_id!r} not found in this project", code="config_not_found")
     config = session.scalar(
         select(Config).where(
-            Config.id == config_id,
+            Config.id == config_id.lower(),
             Config.organization_id == tenant.organization_id,
             Config.project_id == tenant.project_id,
         )
@@ -70,7 +81,7 @@ def find_config(session: Session, tenant: Tenant, config_id: str) -> Config:
 
 
 def find_version(session: Session, config_id: str, version: int) -> ConfigVersion:
-    row = session.scalar(
+    row = None if not 1 <= version <= MAX_ID else session.scalar(
         select(ConfigVersion).where(ConfigVersion.config_id == config_id, ConfigVersion.version == version)
     )
     if row is None:

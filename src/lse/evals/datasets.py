@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lse.datasets.csv_upload import ParsedCsv, parse_csv
 from lse.errors import ConflictError, NotFoundError, UsageError
 from lse.evals.integrity import violates
-from lse.evals.schemas import DatasetPublic
+from lse.evals.schemas import MAX_ID, DatasetPublic, has_nul
 from lse.objects import object_store
 from lse.settings import Settings
 from lse.store.engine import get_engine, unit_of_work
@@ -59,6 +59,8 @@ def _duplicate(name: str) -> ConflictError:
 
 def find_dataset(session: Session, tenant: Tenant, dataset_id: int) -> EvaluationDataset:
     """The tenant's dataset or 404 — another tenant's dataset is indistinguishable from none."""
+    if not 1 <= dataset_id <= MAX_ID:
+        raise NotFoundError(f"dataset {dataset_id} not found in this project", code="dataset_not_found")
     dataset = session.scalar(
         select(EvaluationDataset).where(
             EvaluationDataset.id == dataset_id,
@@ -96,6 +98,8 @@ def upload_dataset(settings: Settings, tenant: Tenant, upload: DatasetUpload) ->
     name = (upload.name or "").strip()
     if not name or len(name) > 255:
         raise UsageError("dataset_name must be 1-255 characters")
+    if has_nul(name) or has_nul(upload.description) or has_nul(upload.filename):
+        raise UsageError("dataset_name, description and file name must not contain NUL characters")
     if not 1 <= upload.duplication_factor <= MAX_DUPLICATION:
         raise UsageError(f"duplication_factor must be between 1 and {MAX_DUPLICATION}")
     parsed: ParsedCsv = parse_csv(upload.data, upload.filename, upload.content_type)
@@ -192,7 +196,7 @@ def delete_dataset(settings: Settings, tenant: Tenant, dataset_id: int) -> Datas
         if runs:
             raise ConflictError(
                 f"dataset {dataset_id} is used by {runs} evaluation run(s) and cannot be deleted; "
-                "delete or keep those runs",
+                "a dataset is kept as long as runs reference it",
                 code="dataset_in_use",
                 details={"runs": runs},
             )

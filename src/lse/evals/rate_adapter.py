@@ -9,11 +9,15 @@ the call went. A 429 seen by one worker slows them all:
   provider's refill rate, (limit - remaining) / reset; the adapter keeps the lowest
   recent estimate (headers round, so the lowest is the truest);
 - once per congestion epoch (429s of requests started before the last cut are ignored)
-  the pacer's rate becomes 90% of that refill rate (or, without headers, 90% of the
+  the pacer's rate becomes 93% of that refill rate (or, without headers, 93% of the
   throughput the provider actually accepted over the last ~2 s), and the concurrency
   window is cut multiplicatively to 3/4 of what was in flight;
+- a 429 while already pacing at 93% of a known refill rate is arrival jitter, not
+  overload: no cut, and the refused call is retried after the provider's (milliseconds)
+  wait ahead of the pacer's queue, so its slot is not lost;
 - every accepted call grows the window by 1/window (additive increase, +1 per window) and
-  the rate by ~1% per second (never above the refill rate), so the run probes back up.
+  the rate by ~1% per second (never above 93% of a known refill rate), so the run probes
+  back up.
 
 A large run therefore converges to the provider's limit instead of storming it. The
 pacer starts unpaced and switches on at the first 429, or when the headers say the
@@ -47,8 +51,21 @@ def parse_reset(value: str | None) -> float | None:
     return sum(float(n) * _UNIT[u] for n, u in parts)
 
 
+def _requests_exhausted(headers: Mapping[str, str] | None) -> bool:
+    """The 429 is about the request rate (bucket empty), not concurrency or tokens."""
+    if not headers:
+        return False
+    h = {k.lower(): v for k, v in headers.items()}
+    try:
+        return float(h.get("x-ratelimit-remaining-requests", "nan")) <= 0
+    except ValueError:
+        return False
+
+
 class RateAdapter:
     """Thread-safe; `acquire()` before a call, then `release(...)` with how it went."""
+
+    TARGET = 0.93  # pace at this share of the provider's refill rate: headroom for jitter
 
     def __init__(
         self,
@@ -81,8 +98,13 @@ class RateAdapter:
         self.provider_rate: float | None = None  # requests/s the provider refills, from headers
 
     # --- slots ---------------------------------------------------------------------------
-    def acquire(self, stop: threading.Event | None = None) -> float | None:
-        """Block until a call may start; returns its start time (None if `stop` was set)."""
+    def acquire(self, stop: threading.Event | None = None, *, priority: bool = False) -> float | None:
+        """Block until a call may start; returns its start time (None if `stop` was set).
+
+        `priority` skips the pacer's queue (not the window or a pause): for the retry of a
+        call refused by a few milliseconds of jitter, whose token is free right now — sending
+        it at once keeps the slot instead of losing it to the back of the queue.
+        """
         with self._cond:
             while True:
                 if stop is not None and stop.is_set():
@@ -95,7 +117,7 @@ class RateAdapter:
                     self._cond.wait(0.5)
                     continue
                 slot = now
-                if self.rate:
+                if self.rate and not priority:
                     slot = max(now, self._next_slot)
                     self._next_slot = slot + 1.0 / self.rate
                 self.in_flight += 1
@@ -123,20 +145,27 @@ class RateAdapter:
         with self._cond:
             self.in_flight -= 1
             now = self._clock()
+            was_pacing = self.rate is not None
             self._learn_headers(headers, now)
             if rate_limited:
                 self.rate_limited += 1
                 self._rejected.append(start)
                 if wait_s:
                     self._pause(now + min(wait_s, self.max_pause_s))
-                if start >= self._last_cut:
+                jitter = (
+                    _requests_exhausted(headers)
+                    and was_pacing
+                    and self.provider_rate is not None
+                    and self.rate <= self.TARGET * self.provider_rate * 1.001
+                )
+                if start >= self._last_cut and not jitter:
                     self._cut(now)
             else:
                 self.window = min(float(self.max_concurrency), self.window + 1.0 / max(self.window, 1.0))
                 if self.rate:
                     self.rate *= 1.0 + 0.01 / max(self.rate, 1.0)
                     if self.provider_rate:
-                        self.rate = min(self.rate, self.provider_rate)
+                        self.rate = min(self.rate, self.TARGET * self.provider_rate)
             self._cond.notify_all()
 
     # --- internals -----------------------------------------------------------------------
@@ -150,9 +179,9 @@ class RateAdapter:
         rejected = sum(1 for t in self._rejected if t >= now - w)
         accepted = max(0, started - rejected) / w
         if self.provider_rate:
-            target = 0.9 * self.provider_rate
+            target = self.TARGET * self.provider_rate
         elif accepted > 0:
-            target = 0.9 * accepted
+            target = self.TARGET * accepted
             target = min(self.rate, target) if self.rate else target
         else:
             target = (self.rate or 2.0) * 0.5
@@ -195,9 +224,9 @@ class RateAdapter:
         self._refill_samples.append((limit - remaining) / reset)
         self.provider_rate = min(self._refill_samples)
         if self.rate is None and remaining <= max(1.0, 0.05 * limit):
-            self.rate = 0.9 * self.provider_rate  # budget nearly spent: start pacing now
+            self.rate = self.TARGET * self.provider_rate  # budget nearly spent: start pacing now
         elif self.rate is not None:
-            self.rate = min(self.rate, self.provider_rate)
+            self.rate = min(self.rate, self.TARGET * self.provider_rate)
 
     def _trim(self, now: float) -> None:
         horizon = now - 4.0

@@ -20,7 +20,7 @@ from lse.errors import ConflictError, NotFoundError, ValidationFailed
 from lse.evals.configs import find_config, find_version
 from lse.evals.datasets import find_dataset, unique_questions
 from lse.evals.integrity import violates
-from lse.evals.schemas import ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
+from lse.evals.schemas import MAX_ID, ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
 from lse.settings import Settings
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import (
@@ -147,6 +147,8 @@ def mark_failed(settings: Settings, run_id: int, message: str) -> None:
 
 def find_run(session: Session, tenant: Tenant | None, run_id: int) -> EvaluationRun:
     """The tenant's run or 404; `tenant=None` is the operator's unscoped view (CLI, worker)."""
+    if not 1 <= run_id <= MAX_ID:
+        raise NotFoundError(f"evaluation run {run_id} not found", code="run_not_found")
     query = select(EvaluationRun).where(EvaluationRun.id == run_id)
     if tenant is not None:
         query = query.where(

@@ -6,13 +6,44 @@ Kaapi's (`dataset_id`, `run_mode`, `config_blob`, `inserted_at`, ...).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME = Field(min_length=1, max_length=255)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; every time we store is UTC, so say so on the way out."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+MAX_ID = 2**31 - 1  # INTEGER on both backends
+
+
+def has_nul(value: Any) -> bool:
+    """NUL cannot be stored in PostgreSQL text or JSONB; refuse it at the door on every backend."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+class Input(BaseModel):
+    """Base of every request model: no NUL characters anywhere in the payload."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text must not contain NUL (\\x00) characters")
+        return data
 
 
 def _strip_name(value: str) -> str:
@@ -50,7 +81,7 @@ class ConfigBlob(BaseModel):
     completion: CompletionConfig
 
 
-class ConfigCreate(BaseModel):
+class ConfigCreate(Input):
     name: str = NAME
     description: str | None = Field(default=None, max_length=2000)
     commit_message: str | None = Field(default=None, max_length=2000)
@@ -59,7 +90,7 @@ class ConfigCreate(BaseModel):
     _name = field_validator("name")(_strip_name)
 
 
-class ConfigVersionCreate(BaseModel):
+class ConfigVersionCreate(Input):
     commit_message: str | None = Field(default=None, max_length=2000)
     config_blob: ConfigBlob
 
@@ -70,7 +101,7 @@ class ConfigVersionPublic(BaseModel):
     version: int
     config_blob: dict[str, Any]
     commit_message: str | None
-    inserted_at: datetime
+    inserted_at: UtcDatetime
 
 
 class ConfigPublic(BaseModel):
@@ -80,8 +111,8 @@ class ConfigPublic(BaseModel):
     organization_id: int
     project_id: int
     latest_version: int
-    inserted_at: datetime
-    updated_at: datetime
+    inserted_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ConfigWithVersion(ConfigPublic):
@@ -106,7 +137,7 @@ class DatasetPublic(BaseModel):
         "limit (LSE_EVAL_FAST_MAX_UNIQUE_ROWS)."
     )
     object_store_url: str | None
-    inserted_at: datetime
+    inserted_at: UtcDatetime
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -117,11 +148,11 @@ class RunMode(StrEnum):
     fast = "fast"
 
 
-class RunCreate(BaseModel):
+class RunCreate(Input):
     experiment_name: str = NAME
-    dataset_id: int = Field(ge=1)
+    dataset_id: int = Field(ge=1, le=MAX_ID)
     config_id: str = Field(min_length=1, max_length=64)
-    config_version: int = Field(ge=1)
+    config_version: int = Field(ge=1, le=MAX_ID)
     run_mode: RunMode = RunMode.batch
 
     _name = field_validator("experiment_name")(_strip_name)
@@ -173,10 +204,10 @@ class RunPublic(BaseModel):
     score: dict[str, Any] | None = None
     cost: dict[str, Any] | None = None
     error_message: str | None = None
-    inserted_at: datetime
-    updated_at: datetime
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
+    inserted_at: UtcDatetime
+    updated_at: UtcDatetime
+    started_at: UtcDatetime | None = None
+    completed_at: UtcDatetime | None = None
 
 
 class RunDetail(RunPublic):

@@ -33,7 +33,7 @@ def list_configs(
     settings: SettingsDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ):
     return ok(configs.list_configs(settings, tenant, limit=limit, offset=offset))
 

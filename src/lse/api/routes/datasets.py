@@ -45,7 +45,7 @@ def list_datasets(
     settings: SettingsDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     eligible_for_fast: Annotated[
         bool | None, Query(description="true: only fast-eligible datasets; false: only the others")
     ] = None,

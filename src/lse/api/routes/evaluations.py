@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from lse.api.deps import SettingsDep, TenantDep
 from lse.api.envelope import APIResponse, ok
+from lse.errors import LseError
 from lse.evals import runs
 from lse.evals.schemas import RunCreate, RunDetail, RunPublic
 from lse.worker import dispatch
@@ -21,9 +22,12 @@ def start_evaluation(body: RunCreate, settings: SettingsDep, tenant: TenantDep):
     run = runs.create_run(settings, tenant, body, available_modes=dispatch.available_modes(settings))
     try:
         dispatch.submit_run(settings, run.id)
-    except Exception as exc:
+    except LseError as exc:
         runs.mark_failed(settings, run.id, f"could not start the run: {exc}")
         raise
+    except Exception as exc:  # a broker or pool failure: the run says so, the client gets the envelope
+        runs.mark_failed(settings, run.id, f"could not start the run: {exc}")
+        raise LseError(f"run {run.id} was created but could not be started: {exc}", code="run_submit_failed") from exc
     return ok(run)
 
 
@@ -32,7 +36,7 @@ def list_evaluations(
     settings: SettingsDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     dataset_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ):
     rows = runs.list_runs(settings, tenant, limit=limit, offset=offset, dataset_id=dataset_id)

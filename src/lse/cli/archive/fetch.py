@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from typing import Optional
 
@@ -12,8 +14,10 @@ from lse.cli.archive import app
 from lse.cli.console import BarProgress, err, out
 from lse.cli.options import days_from
 from lse.errors import PartialResult
-from lse.jobs.fetch import FetchReport, fetch_days
 from lse.settings import load_settings
+
+if TYPE_CHECKING:
+    from lse.jobs.fetch import FetchReport
 
 
 def render_fetch_report(report: FetchReport) -> Table:
@@ -48,6 +52,8 @@ def fetch(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:
     """Fetch whole traces rooted on each day, with every native feedback record, into the archive."""
+    from lse.jobs.fetch import fetch_days
+
     days = days_from(date, start_date, end_date)
     overrides = {} if delay_ms is None else {"request_delay_ms": delay_ms}
     settings = load_settings(**overrides)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from typing import Optional
 
@@ -12,8 +14,10 @@ from lse.cli.archive import app
 from lse.cli.console import BarProgress, err, out
 from lse.cli.options import days_from
 from lse.errors import PartialResult
-from lse.jobs.full_sweep import SweepReport, full_sweep
 from lse.settings import load_settings
+
+if TYPE_CHECKING:
+    from lse.jobs.full_sweep import SweepReport
 
 
 def render_sweep(report: SweepReport) -> Table:
@@ -39,6 +43,8 @@ def full_sweep_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:
     """Fetch each day from LangSmith and load it into the database."""
+    from lse.jobs.full_sweep import full_sweep
+
     days = days_from(date, start_date, end_date)
     settings = load_settings(**({} if delay_ms is None else {"request_delay_ms": delay_ms}))
     show = not (as_json or quiet)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from typing import Optional
 
@@ -12,8 +14,10 @@ from lse.cli.archive import app
 from lse.cli.console import BarProgress, err, out
 from lse.cli.options import days_from
 from lse.errors import PartialResult, UsageError
-from lse.jobs.refetch import RefetchReport, refetch_window, window
 from lse.settings import load_settings
+
+if TYPE_CHECKING:
+    from lse.jobs.refetch import RefetchReport
 
 
 def render_refetch(report: RefetchReport) -> Table:
@@ -47,6 +51,8 @@ def refetch(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:
     """Re-fetch each day of the window; never deletes or shrinks what is archived; resumable."""
+    from lse.jobs.refetch import refetch_window, window
+
     if (start_date or end_date) and not (start_date and end_date):
         raise UsageError("give both --start-date and --end-date, or neither (then --days)")
     the_days = days_from(None, start_date, end_date) if start_date else window(days)

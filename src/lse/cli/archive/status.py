@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from enum import Enum
 from typing import Optional
@@ -11,11 +13,12 @@ from rich.table import Table
 
 from lse.cli.archive import app
 from lse.cli.console import out
-from lse.monitoring.prometheus import exposition
-from lse.monitoring.status import StatusReport, build_status
 from lse.settings import load_settings
 
 LEVEL_STYLE = {"CRITICAL": "bold red", "WARNING": "yellow", "INFO": "cyan", "SUCCESS": "green"}
+
+if TYPE_CHECKING:
+    from lse.monitoring.status import StatusReport
 
 
 class Format(str, Enum):
@@ -58,6 +61,9 @@ def status(
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or prometheus (textfile collector)."),
 ) -> None:
     """Recent fetches with coverage, failure and error rates, and alerts. Exit 0 ok, 1 warning, 2 critical."""
+    from lse.monitoring.prometheus import exposition
+    from lse.monitoring.status import build_status
+
     report = build_status(load_settings(), project=project, days=days)
     if as_json or fmt is Format.json:
         out.print_json(json.dumps(report.model_dump(mode="json")))

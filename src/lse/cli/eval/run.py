@@ -12,7 +12,6 @@ from lse.errors import LseError, PartialResult, UsageError
 from lse.evals import runs
 from lse.evals.schemas import RunCreate, RunMode
 from lse.settings import load_settings
-from lse.worker import dispatch
 
 
 @app.command("run")
@@ -27,6 +26,8 @@ def run(
     fmt: str = typer.Option("table", "--format", help="How to print the result: table, json or csv."),
 ) -> None:
     """Create a run; fast mode executes it in this process and prints the results."""
+    from lse.worker import dispatch  # the engines pull in the OpenAI SDK: load on use only
+
     if mode not in {m.value for m in RunMode}:
         raise typer.BadParameter("--mode must be fast or batch")
     if fmt not in FORMATS:

@@ -48,7 +48,7 @@ def _fmt_score(score: dict | None) -> str:
 def _fmt_cost(cost: dict | None) -> str:
     if not cost:
         return "-"
-    total = cost.get("total", cost.get("total_cost"))
+    total = cost.get("total", cost.get("total_cost", cost.get("total_cost_usd")))
     currency = cost.get("currency", "USD")
     if isinstance(total, dict):
         currency = total.get("currency", currency)

@@ -1,0 +1,313 @@
+"""The fast engine's reads and writes: claim a run, load its plan, persist results as they arrive.
+
+Claiming is one compare-and-set UPDATE (pending → processing, or processing with a stale
+heartbeat → processing), so two workers can never both run a run. A stage's completion
+is an `evaluation_jobs` row, written only after the stage's unit is in object storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lse.errors import NotFoundError
+from lse.store.engine import unit_of_work
+from lse.store.models.evaluation import (
+    ConfigVersion,
+    EvaluationDatasetItem,
+    EvaluationItemResult,
+    EvaluationJob,
+    EvaluationRun,
+    utcnow,
+)
+
+RESPONSES_JOB = "evaluation_fast"
+EMBEDDINGS_JOB = "embedding_fast"
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    item_id: int
+    position: int
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: int
+    dataset_id: int
+    run_mode: str
+    completion: dict[str, Any]  # {"provider", "type", "params": {...}}
+    items: list[PlanItem]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.completion.get("params") or {})
+
+    @property
+    def model(self) -> str | None:
+        return self.params.get("model")
+
+
+@dataclass
+class ItemRecord:
+    """One item's result as stored (the resume point)."""
+
+    item_id: int
+    status: str
+    output: str | None
+    error: str | None
+    error_code: str | None
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    latency_ms: float | None
+    attempts: int
+    response_id: str | None
+    score: float | None = None
+    score_status: str = "not_scored"
+
+
+class FastRunRepository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # --- claiming & liveness -------------------------------------------------------------
+    def claim(self, run_id: int, *, stale_after_s: float) -> bool:
+        """Take the run if it is pending, or processing with a heartbeat older than `stale_after_s`."""
+        now = utcnow()
+        stale_before = now - timedelta(seconds=stale_after_s)
+        with unit_of_work(self.engine) as s:
+            result = s.execute(
+                update(EvaluationRun)
+                .where(
+                    EvaluationRun.id == run_id,
+                    EvaluationRun.run_mode == "fast",
+                    or_(
+                        EvaluationRun.status == "pending",
+                        and_(
+                            EvaluationRun.status == "processing",
+                            or_(EvaluationRun.heartbeat_at.is_(None), EvaluationRun.heartbeat_at < stale_before),
+                        ),
+                    ),
+                )
+                .values(status="processing", heartbeat_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                return False
+            run = s.get(EvaluationRun, run_id)
+            if run is not None and run.started_at is None:
+                run.started_at = now
+            return True
+
+    def heartbeat(self, run_id: int) -> None:
+        with unit_of_work(self.engine) as s:
+            s.execute(
+                update(EvaluationRun)
+                .where(EvaluationRun.id == run_id, EvaluationRun.status == "processing")
+                .values(heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    def status(self, run_id: int) -> str | None:
+        with unit_of_work(self.engine) as s:
+            return s.scalar(select(EvaluationRun.status).where(EvaluationRun.id == run_id))
+
+    def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
+        """Fast runs left `processing` by a dead worker (and, optionally, long-pending ones)."""
+        now = utcnow()
+        cond = and_(
+            EvaluationRun.status == "processing",
+            or_(
+                EvaluationRun.heartbeat_at.is_(None),
+                EvaluationRun.heartbeat_at < now - timedelta(seconds=stale_after_s),
+            ),
+        )
+        if include_pending_older_than_s is not None:
+            cond = or_(
+                cond,
+                and_(
+                    EvaluationRun.status == "pending",
+                    EvaluationRun.created_at < now - timedelta(seconds=include_pending_older_than_s),
+                ),
+            )
+        with unit_of_work(self.engine) as s:
+            return list(
+                s.scalars(
+                    select(EvaluationRun.id).where(EvaluationRun.run_mode == "fast", cond).order_by(EvaluationRun.id)
+                )
+            )
+
+    # --- plan ----------------------------------------------------------------------------
+    def load_plan(self, run_id: int) -> RunPlan:
+        with unit_of_work(self.engine) as s:
+            run = s.get(EvaluationRun, run_id)
+            if run is None:
+                raise NotFoundError(f"evaluation run {run_id} not found", code="run_not_found")
+            version = s.scalar(
+                select(ConfigVersion).where(
+                    ConfigVersion.config_id == run.config_id, ConfigVersion.version == run.config_version
+                )
+            )
+            if version is None:
+                raise NotFoundError(
+                    f"config {run.config_id} version {run.config_version} of run {run_id} no longer exists",
+                    code="config_version_not_found",
+                )
+            blob = version.config_blob or {}
+            completion = blob.get("completion") if isinstance(blob.get("completion"), dict) else blob
+            rows = s.scalars(
+                select(EvaluationDatasetItem)
+                .where(EvaluationDatasetItem.dataset_id == run.dataset_id)
+                .order_by(EvaluationDatasetItem.position)
+            ).all()
+            items = [PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in rows]
+            return RunPlan(run_id, run.dataset_id, run.run_mode, dict(completion), items)
+
+    # --- item results --------------------------------------------------------------------
+    def item_records(self, run_id: int) -> dict[int, ItemRecord]:
+        with unit_of_work(self.engine) as s:
+            rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
+            return {
+                r.item_id: ItemRecord(
+                    item_id=r.item_id,
+                    status=r.status,
+                    output=r.output,
+                    error=r.error,
+                    error_code=r.error_code,
+                    input_tokens=r.input_tokens or 0,
+                    cached_tokens=r.cached_tokens or 0,
+                    output_tokens=r.output_tokens or 0,
+                    reasoning_tokens=r.reasoning_tokens or 0,
+                    latency_ms=r.latency_ms,
+                    attempts=r.attempts or 0,
+                    response_id=r.response_id,
+                    score=r.score,
+                    score_status=r.score_status or "not_scored",
+                )
+                for r in rows
+            }
+
+    def save_items(self, run_id: int, records: list[ItemRecord]) -> None:
+        """Insert item results (one transaction); an item already stored is left as it is."""
+        if not records:
+            return
+        with unit_of_work(self.engine) as s:
+            existing = set(
+                s.scalars(
+                    select(EvaluationItemResult.item_id).where(
+                        EvaluationItemResult.run_id == run_id,
+                        EvaluationItemResult.item_id.in_([r.item_id for r in records]),
+                    )
+                )
+            )
+            new_ok = new_failed = 0
+            for r in records:
+                if r.item_id in existing:
+                    continue
+                new_ok += r.status == "succeeded"
+                new_failed += r.status != "succeeded"
+                s.add(
+                    EvaluationItemResult(
+                        run_id=run_id,
+                        item_id=r.item_id,
+                        status=r.status,
+                        output=r.output,
+                        error=r.error,
+                        error_code=r.error_code,
+                        input_tokens=r.input_tokens,
+                        cached_tokens=r.cached_tokens,
+                        output_tokens=r.output_tokens,
+                        reasoning_tokens=r.reasoning_tokens,
+                        latency_ms=r.latency_ms,
+                        attempts=r.attempts,
+                        response_id=r.response_id,
+                        score=None,
+                        score_status="not_scored",
+                    )
+                )
+            run = s.get(EvaluationRun, run_id)
+            if run is not None:
+                run.heartbeat_at = utcnow()
+                run.items_succeeded = (run.items_succeeded or 0) + new_ok
+                run.items_failed = (run.items_failed or 0) + new_failed
+
+    def save_scores(self, run_id: int, scores: dict[int, tuple[float | None, str, str | None]]) -> None:
+        """item_id → (score, score_status, reason for not_scored) in one transaction."""
+        with unit_of_work(self.engine) as s:
+            rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
+            for r in rows:
+                if r.item_id in scores:
+                    score, status, reason = scores[r.item_id]
+                    r.score = score
+                    r.score_status = status
+                    if status == "not_scored" and reason and r.status == "succeeded" and not r.error:
+                        r.error = reason
+
+    # --- stage jobs ----------------------------------------------------------------------
+    def job(self, run_id: int, job_type: str) -> EvaluationJob | None:
+        with unit_of_work(self.engine) as s:
+            return s.scalar(
+                select(EvaluationJob).where(EvaluationJob.run_id == run_id, EvaluationJob.job_type == job_type)
+            )
+
+    def record_job(
+        self, run_id: int, job_type: str, *, object_url: str, usage: dict, cost: dict, status: str = "completed"
+    ) -> None:
+        """The stage is done: written once; a second writer (a duplicate worker) is ignored."""
+        try:
+            with unit_of_work(self.engine) as s:
+                s.add(
+                    EvaluationJob(
+                        run_id=run_id,
+                        job_type=job_type,
+                        status=status,
+                        object_url=object_url,
+                        usage=usage,
+                        cost=cost,
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+
+    # --- the run's end -------------------------------------------------------------------
+    def update_counts(self, run_id: int, succeeded: int, failed: int) -> None:
+        with unit_of_work(self.engine) as s:
+            run = s.get(EvaluationRun, run_id)
+            if run is not None:
+                run.items_succeeded = succeeded
+                run.items_failed = failed
+                run.heartbeat_at = utcnow()
+
+    def finish(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        succeeded: int,
+        failed: int,
+        score: dict | None,
+        cost: dict | None,
+        error_message: str | None,
+    ) -> None:
+        with unit_of_work(self.engine) as s:
+            run = s.get(EvaluationRun, run_id)
+            if run is None:
+                return
+            now = utcnow()
+            run.status = status
+            run.items_succeeded = succeeded
+            run.items_failed = failed
+            run.score = score
+            run.cost = cost
+            run.error_message = error_message
+            run.completed_at = now
+            run.heartbeat_at = now

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from lse.cli import console
 from lse.settings import load_settings
-from lse.store.engine import make_engine
-from lse.store.migrate import DbStatus, db_status, upgrade_to_head
+
+if TYPE_CHECKING:
+    from lse.store.migrate import DbStatus
 
 app = typer.Typer(help="Database maintenance: migrations.", no_args_is_help=True)
 
@@ -18,6 +21,9 @@ def upgrade(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Apply the migrations the database is missing (LSE_DATABASE_URL, default SQLite)."""
+    from lse.store.engine import make_engine
+    from lse.store.migrate import db_status, upgrade_to_head
+
     engine = make_engine(load_settings().effective_database_url)
     try:
         before = db_status(engine).current
@@ -37,6 +43,9 @@ def upgrade(
 @app.command("current")
 def current(json_out: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Show the database's schema revision and this version's head."""
+    from lse.store.engine import make_engine
+    from lse.store.migrate import db_status
+
     engine = make_engine(load_settings().effective_database_url)
     try:
         status = db_status(engine)

@@ -18,9 +18,10 @@ def worker(
     recover: bool = typer.Option(True, "--recover/--no-recover", help="On start, re-queue runs a dead worker left processing."),
     stale_after: float = typer.Option(60.0, "--stale-after", min=0, help="Seconds without a heartbeat after which a processing run counts as abandoned."),
 ) -> None:
-    """Run a Celery worker for evaluation jobs; it resumes runs left behind by dead workers on start."""
+    """Run a Celery worker for evaluation jobs; it re-queues runs left behind by dead workers
+    on start and then every --stale-after seconds."""
     from lse.worker.celery_app import create_celery_app, queue_name
-    from lse.worker.recovery import requeue_left_behind
+    from lse.worker.recovery import requeue_left_behind, watch_left_behind
 
     settings = load_settings()
     app = create_celery_app(settings)
@@ -31,6 +32,7 @@ def worker(
         @worker_ready.connect(weak=False)
         def _recover(**_: object) -> None:
             requeue_left_behind(settings, queue=q, stale_after_s=stale_after)
+            watch_left_behind(settings, queue=q, stale_after_s=stale_after)
 
     app.worker_main(
         [

@@ -65,7 +65,8 @@ def _requests_exhausted(headers: Mapping[str, str] | None) -> bool:
 class RateAdapter:
     """Thread-safe; `acquire()` before a call, then `release(...)` with how it went."""
 
-    TARGET = 0.93  # pace at this share of the provider's refill rate: headroom for jitter
+    HEADROOM_START = 0.93  # pace at this share of the provider's refill rate ...
+    HEADROOM_MIN, HEADROOM_MAX = 0.75, 0.97  # ... tuned between these by the jitter 429s seen
 
     def __init__(
         self,
@@ -95,6 +96,9 @@ class RateAdapter:
         self._starts: deque[float] = deque()
         self._rejected: deque[float] = deque()
         self._refill_samples: deque[float] = deque(maxlen=32)
+        self.headroom = self.HEADROOM_START
+        self._jitter_window: deque[bool] = deque(maxlen=100)  # recent paced calls: refused by jitter?
+        self._since_tune = 0
         self.provider_rate: float | None = None  # requests/s the provider refills, from headers
 
     # --- slots ---------------------------------------------------------------------------
@@ -156,19 +160,40 @@ class RateAdapter:
                     _requests_exhausted(headers)
                     and was_pacing
                     and self.provider_rate is not None
-                    and self.rate <= self.TARGET * self.provider_rate * 1.001
+                    and self.rate <= self.headroom * self.provider_rate * 1.001
                 )
-                if start >= self._last_cut and not jitter:
+                if jitter:
+                    self._tune_headroom(True)
+                elif start >= self._last_cut:
                     self._cut(now)
             else:
+                if self.rate is not None and self.provider_rate is not None:
+                    self._tune_headroom(False)
                 self.window = min(float(self.max_concurrency), self.window + 1.0 / max(self.window, 1.0))
                 if self.rate:
                     self.rate *= 1.0 + 0.01 / max(self.rate, 1.0)
                     if self.provider_rate:
-                        self.rate = min(self.rate, self.TARGET * self.provider_rate)
+                        self.rate = min(self.rate, self.headroom * self.provider_rate)
             self._cond.notify_all()
 
     # --- internals -----------------------------------------------------------------------
+    def _tune_headroom(self, refused: bool) -> None:
+        """Keep jitter refusals near 2% of paced calls: more → pace lower, fewer → closer."""
+        self._jitter_window.append(refused)
+        self._since_tune += 1
+        if len(self._jitter_window) < 50 or self._since_tune < 25:
+            return
+        self._since_tune = 0
+        share = sum(self._jitter_window) / len(self._jitter_window)
+        if share > 0.04:
+            self.headroom = max(self.HEADROOM_MIN, self.headroom * 0.98)
+        elif share < 0.01:
+            self.headroom = min(self.HEADROOM_MAX, self.headroom * 1.005)
+        else:
+            return
+        if self.provider_rate:
+            self.rate = self.headroom * self.provider_rate
+
     def _cut(self, now: float) -> None:
         self.cuts += 1
         self._last_cut = now
@@ -179,9 +204,9 @@ class RateAdapter:
         rejected = sum(1 for t in self._rejected if t >= now - w)
         accepted = max(0, started - rejected) / w
         if self.provider_rate:
-            target = self.TARGET * self.provider_rate
+            target = self.headroom * self.provider_rate
         elif accepted > 0:
-            target = self.TARGET * accepted
+            target = self.headroom * accepted
             target = min(self.rate, target) if self.rate else target
         else:
             target = (self.rate or 2.0) * 0.5
@@ -224,9 +249,9 @@ class RateAdapter:
         self._refill_samples.append((limit - remaining) / reset)
         self.provider_rate = min(self._refill_samples)
         if self.rate is None and remaining <= max(1.0, 0.05 * limit):
-            self.rate = self.TARGET * self.provider_rate  # budget nearly spent: start pacing now
+            self.rate = self.headroom * self.provider_rate  # budget nearly spent: start pacing now
         elif self.rate is not None:
-            self.rate = min(self.rate, self.TARGET * self.provider_rate)
+            self.rate = min(self.rate, self.headroom * self.provider_rate)
 
     def _trim(self, now: float) -> None:
         horizon = now - 4.0
@@ -245,4 +270,5 @@ class RateAdapter:
                 "peak_in_flight": self.peak_in_flight,
                 "rate_limited": self.rate_limited,
                 "cuts": self.cuts,
+                "headroom": round(self.headroom, 3),
             }

@@ -15,7 +15,8 @@ from lse.settings import Settings
 
 def openai_client(settings: Settings, *, timeout: float | None = None) -> openai.OpenAI:
     """A synchronous, thread-safe client; `timeout` defaults to the fast-eval call timeout."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    secret = settings.openai_api_key
+    key = secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret
     if not key:
         raise ConfigError("OPENAI_API_KEY is not set: export it (or put it in .env) and retry")
     return openai.OpenAI(

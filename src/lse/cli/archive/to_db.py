@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
@@ -10,7 +12,9 @@ from lse.cli.archive import app
 from lse.cli.options import days_from
 from lse.errors import PartialResult
 from lse.settings import load_settings
-from lse.store.loader import LoadRangeReport, LoadReport, load_day, load_range
+
+if TYPE_CHECKING:
+    from lse.store.loader import LoadRangeReport, LoadReport
 
 
 @app.command("to-db")
@@ -26,6 +30,8 @@ def to_db(
 
     Exits 3 when some runs could not be loaded (the rest are loaded and listed).
     """
+    from lse.store.loader import LoadRangeReport, load_day, load_range
+
     days = days_from(day, start_date, end_date)
     settings = load_settings()
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:

@@ -1,9 +1,11 @@
-"""`lse archive verify`: compare archive files with the database (lse.store.verify)."""
+"""`lse archive verify`: compare archive files with the database (lse.store.verify), or a
+sample of archived runs with LangSmith itself (`--against-source`, lse.jobs.verify_source)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from pydantic import TypeAdapter
 from rich.table import Table
 
 from lse.cli import console
@@ -11,7 +13,10 @@ from lse.cli.archive import app
 from lse.cli.options import days_from
 from lse.errors import VerificationFailed
 from lse.settings import load_settings
-from lse.store.verify import VerifyReport, verify_day, verify_range
+
+if TYPE_CHECKING:
+    from lse.jobs.verify_source import SourceCheck
+    from lse.store.verify import VerifyReport
 
 SHOWN = 50  # differences listed per day in the human view; --json has them all (up to 1000)
 
@@ -22,7 +27,12 @@ def verify(
     day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
     start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
     end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the verification reports as JSON."),
+    against_source: bool = typer.Option(
+        False, "--against-source", help="Compare a sample of archived runs with LangSmith instead of the database."
+    ),
+    sample: int = typer.Option(100, "--sample", min=1, help="Runs to re-read from LangSmith with --against-source."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the --against-source sample."),
+    json_out: bool = typer.Option(False, "--json", help="Print the verification result as JSON."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Check that files and database agree: run ids, traces, feedback ids and content.
@@ -31,6 +41,25 @@ def verify(
     """
     days = days_from(day, start_date, end_date)
     settings = load_settings()
+    if against_source:
+        from lse.jobs.verify_source import verify_against_source
+
+        check = verify_against_source(settings, project, days, sample, seed)
+        if json_out:
+            typer.echo(check.model_dump_json(indent=2))
+        else:
+            _render_source(check)
+        if not check.agrees:
+            raise VerificationFailed(
+                f"archive and LangSmith disagree on {len(check.differences)} point(s); "
+                f"`lse archive refetch --project {project!r}` brings the archive up to date"
+            )
+        return
+
+    from pydantic import TypeAdapter
+
+    from lse.store.verify import VerifyReport, verify_day, verify_range
+
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
             reports = [verify_day(settings, project, days[0], progress)]
@@ -43,9 +72,9 @@ def verify(
     failed = [r for r in reports if not r.ok]
     if failed:
         total = sum(r.differences_count for r in failed)
-        days = ", ".join(str(r.day) for r in failed)
+        listed = ", ".join(str(r.day) for r in failed)
         raise VerificationFailed(
-            f"files and database disagree: {total} difference(s) on {days}; "
+            f"files and database disagree: {total} difference(s) on {listed}; "
             f"`lse archive to-db --project {project!r}` reloads the files"
         )
 
@@ -67,3 +96,18 @@ def _render(reports: list[VerifyReport]) -> None:
         console.out.print(table)
         if r.differences_count > SHOWN:
             console.out.print(f"… {r.differences_count - SHOWN} more (use --json)")
+
+
+def _render_source(check: SourceCheck) -> None:
+    state = "[green]agrees[/green]" if check.agrees else f"[red]{len(check.differences)} difference(s)[/red]"
+    console.out.print(
+        f"{check.project}: {check.sampled} runs sampled, {check.compared} compared with LangSmith, "
+        f"{len(check.expired_upstream)} expired upstream — {state}"
+    )
+    if check.differences:
+        table = Table(show_header=True)
+        for col in ("day", "run", "what", "detail"):
+            table.add_column(col)
+        for d in check.differences[:SHOWN]:
+            table.add_row(str(d.day), d.run_id, d.what, d.detail)
+        console.out.print(table)

@@ -4,18 +4,20 @@ Texts are de-duplicated by content hash, looked up in the caches first, and the 
 sent in requests of at most 2,048 inputs and a token budget (`plan_batches`) — not one
 request per pair. Batches run concurrently through the same rate adapter as stage 1;
 each finished batch is written to its cache at once, so a crash repeats only unfinished
-batches. A failed batch leaves its items `not_scored` with the provider's reason.
+batches. A batch the provider rejects as a whole (400: one unusable input) is split in
+halves until the bad input is alone; only its items end `not_scored`, with the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lse.evals.fast.caller import Caller
+from lse.evals.retry import PERMANENT
 from lse.evals.fast.embedding_cache import EmbeddingCache, text_key
 from lse.evals.fast.repository import ItemRecord, PlanItem
 from lse.evals.fast.scoring import cosine
@@ -93,31 +95,40 @@ def run_embeddings(
     errors: dict[str, str] = {}
     requests = 0
 
-    def work(idx: list[int]):  # noqa: ANN202
-        batch_keys = [keys[i] for i in idx]
+    def work(batch_keys: list[str]):  # noqa: ANN202
         outcome = caller.call(lambda: embed([texts[k] for k in batch_keys]), headers_of=lambda r: r.headers)
         return batch_keys, outcome
 
     if batches:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(batches))), thread_name_prefix="lse-embed") as pool:
-            for fut in as_completed([pool.submit(work, b) for b in batches]):
-                batch_keys, outcome = fut.result()
-                requests += outcome.attempts
-                usage.add(outcome.failed_usage)
-                if outcome.error is not None:
-                    for k in batch_keys:
-                        errors[k] = f"embedding failed: {outcome.error}"
-                    continue
-                call: EmbeddingCall = outcome.value
-                usage.add(call.usage)
-                for k, vec in zip(batch_keys, call.vectors, strict=True):
-                    if "gt" in roles[k]:
-                        gt_cache.put(texts[k], vec)
-                    if "out" in roles[k]:
-                        out_cache.put(texts[k], vec)
-                gt_cache.save()
-                out_cache.save()
-                on_batch()
+        workers = max(1, min(concurrency, len(batches)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lse-embed") as pool:
+            pending = {pool.submit(work, [keys[i] for i in b]) for b in batches}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    batch_keys, outcome = fut.result()
+                    requests += outcome.attempts
+                    usage.add(outcome.failed_usage)
+                    if outcome.error is not None:
+                        d = outcome.decision
+                        if d is not None and d.kind == PERMANENT and len(batch_keys) > 1 and not caller.stop.is_set():
+                            # one unusable input rejects its whole batch: bisect to isolate it
+                            half = len(batch_keys) // 2
+                            pending |= {pool.submit(work, batch_keys[:half]), pool.submit(work, batch_keys[half:])}
+                            continue
+                        for k in batch_keys:
+                            errors[k] = f"embedding failed: {outcome.error}"
+                        continue
+                    call: EmbeddingCall = outcome.value
+                    usage.add(call.usage)
+                    for k, vec in zip(batch_keys, call.vectors, strict=True):
+                        if "gt" in roles[k]:
+                            gt_cache.put(texts[k], vec)
+                        if "out" in roles[k]:
+                            out_cache.put(texts[k], vec)
+                    gt_cache.save()
+                    out_cache.save()
+                    on_batch()
     gt_cache.save()
     out_cache.save()
 

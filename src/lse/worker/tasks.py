@@ -1,0 +1,26 @@
+"""Celery tasks: thin wrappers that run the same job code as the other backends."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from lse.evals.fast import execute_run
+from lse.settings import load_settings
+from lse.worker.celery_app import TASK_RUN_FAST
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name=TASK_RUN_FAST, acks_late=True, ignore_result=True)
+def run_fast(run_id: int, stale_after_s: float | None = None) -> str:
+    """Execute (or resume) fast run `run_id` in this worker; settings come from its environment.
+
+    `stale_after_s` is set when the task re-queues a run a dead worker left `processing`.
+    """
+    kwargs = {} if stale_after_s is None else {"stale_after_s": float(stale_after_s)}
+    outcome = execute_run(load_settings(), int(run_id), **kwargs)
+    status = outcome.status if outcome is not None else "skipped"
+    log.info("fast run %s: %s", run_id, status)
+    return status

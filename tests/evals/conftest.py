@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from helpers.fast_eval import fast_settings
+from lse.settings import Settings
+
+
+@pytest.fixture
+def fs(settings: Settings, openai_sandbox):  # noqa: ANN001, ANN201
+    """Settings on a fresh SQLite database, pointed at a fresh OpenAI sandbox."""
+    return fast_settings(settings, openai_sandbox)

@@ -1,0 +1,64 @@
+"""Responses/Embeddings adapters against the sandbox through the real SDK."""
+
+from __future__ import annotations
+
+import pytest
+
+from lse.errors import ConfigError
+from lse.providers.client import openai_client
+from lse.providers.embeddings import create_embeddings, plan_batches
+from lse.providers.errors import ProviderAuthError, ProviderCallError, ProviderRejected
+from lse.providers.responses import create_response, split_params
+from lse.settings import Settings
+
+
+@pytest.fixture
+def client(openai_sandbox, settings: Settings):  # noqa: ANN001, ANN201
+    s = settings.model_copy(update={"openai_base_url": openai_sandbox.base_url, "openai_api_key": "sk-sandbox"})
+    c = openai_client(s)
+    assert c.max_retries == 0
+    return c
+
+
+def test_factory_needs_a_key(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        openai_client(settings)
+
+
+def test_params_pass_through_and_unknown_keys_travel_in_extra_body() -> None:
+    known, extra = split_params({"model": "m", "instructions": "i", "temperature": 0.1, "max_output_tokens": 5, "knowledge_base_ids": [1], "top_p": None})
+    assert known == {"model": "m", "instructions": "i", "temperature": 0.1, "max_output_tokens": 5}
+    assert extra == {"knowledge_base_ids": [1]}
+
+
+def test_response_carries_text_usage_and_rate_headers(client, openai_sandbox) -> None:  # noqa: ANN001
+    call = create_response(client, params={"model": "gpt-4o-mini", "instructions": "Be brief.", "temperature": 0.0}, input="What is 2+2?")
+    assert call.output_text and call.response_id
+    assert call.usage.input_tokens > 0 and call.usage.output_tokens > 0
+    assert "x-ratelimit-remaining-requests" in call.headers
+    assert openai_sandbox.stats.responses_inputs == ["What is 2+2?"]
+
+
+def test_errors_are_translated(client, openai_sandbox, settings) -> None:  # noqa: ANN001
+    with pytest.raises(ProviderRejected, match="400"):
+        create_response(client, params={"model": "gpt-4o-mini"}, input="x [[bad-request]]")
+    openai_sandbox.faults.server_error_next = 1
+    with pytest.raises(ProviderCallError) as info:
+        create_response(client, params={"model": "gpt-4o-mini"}, input="y")
+    assert info.value.status == 500
+    bad = openai_client(settings.model_copy(update={"openai_base_url": openai_sandbox.base_url, "openai_api_key": "sk-wrong"}))
+    with pytest.raises(ProviderAuthError):
+        create_response(bad, params={"model": "gpt-4o-mini"}, input="z")
+
+
+def test_embeddings_one_request_per_batch(client, openai_sandbox) -> None:  # noqa: ANN001
+    texts = [f"text {i}" for i in range(7)]
+    call = create_embeddings(client, model="text-embedding-3-small", texts=texts)
+    assert call.vectors.shape[0] == 7
+    assert openai_sandbox.stats.embeddings_batches == [7]
+
+
+def test_batch_plan_respects_both_caps() -> None:
+    assert [len(b) for b in plan_batches(["a"] * 5000)] == [2048, 2048, 904]
+    big = ["x" * 3000] * 10  # ~1001 tokens each by our estimate
+    assert [len(b) for b in plan_batches(big, token_budget=2500)] == [2, 2, 2, 2, 2]

@@ -1,0 +1,116 @@
+"""The embedded backend and the dispatch contract."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from helpers.fast_eval import fast_settings, make_fast_run, run_row
+from lse.errors import ConflictError
+from lse.store.engine import get_engine, unit_of_work
+from lse.store.models.evaluation import EvaluationRun, utcnow
+from lse.worker import dispatch
+
+
+def _wait_status(settings, run_id: int, status: str, timeout: float = 20.0) -> EvaluationRun:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = run_row(settings, run_id)
+        if run.status == status:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} is {run_row(settings, run_id).status}, not {status}")
+
+
+def test_only_fast_has_an_engine(settings) -> None:  # noqa: ANN001
+    assert dispatch.available_modes(settings) == {"fast"}
+
+
+def test_submit_runs_on_the_in_process_pool(settings, openai_sandbox) -> None:  # noqa: ANN001
+    fs = fast_settings(settings, openai_sandbox)
+    run_id = make_fast_run(fs, 5)
+    dispatch.start_background(fs)
+    try:
+        dispatch.submit_run(fs, run_id)
+        run = _wait_status(fs, run_id, "completed")
+        assert run.items_succeeded == 5
+    finally:
+        dispatch.stop_background()
+
+
+def test_start_background_picks_up_a_run_a_dead_process_left(settings, openai_sandbox) -> None:  # noqa: ANN001
+    fs = fast_settings(settings, openai_sandbox)
+    run_id = make_fast_run(fs, 4)
+    with unit_of_work(get_engine(fs)) as s:
+        s.execute(
+            update(EvaluationRun)
+            .where(EvaluationRun.id == run_id)
+            .values(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
+        )
+    dispatch.start_background(fs)
+    try:
+        _wait_status(fs, run_id, "completed")
+    finally:
+        dispatch.stop_background()
+
+
+def test_run_inline_reports_progress_and_refuses_finished_runs(settings, openai_sandbox) -> None:  # noqa: ANN001
+    fs = fast_settings(settings, openai_sandbox)
+    run_id = make_fast_run(fs, 3)
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.events: list = []
+
+        def start(self, total, label=""):  # noqa: ANN001, ANN202
+            self.events.append(("start", total, label))
+
+        def update(self, n=1):  # noqa: ANN001, ANN202
+            self.events.append(("update", n))
+
+        def complete(self):  # noqa: ANN202
+            self.events.append(("complete",))
+
+        def log(self, message):  # noqa: ANN001, ANN202
+            pass
+
+    rec = Recorder()
+    out = dispatch.run_inline(fs, run_id, rec)
+    assert out.status == "completed"
+    assert ("start", 3, "responses") in rec.events and rec.events.count(("update", 1)) >= 3
+    with pytest.raises(ConflictError):
+        dispatch.run_inline(fs, run_id)
+
+
+def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:  # noqa: ANN001
+    import json
+
+    from typer.testing import CliRunner
+
+    from lse.cli.eval import app
+    from lse.cli.eval import resume as _resume  # noqa: F401 - registers the command
+
+    fs = fast_settings(settings, openai_sandbox)
+    run_id = make_fast_run(fs, 3)
+    with unit_of_work(get_engine(fs)) as s:
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
+        )
+    monkeypatch.setenv("LSE_DATA_DIR", str(fs.data_dir))
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_sandbox.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_sandbox.api_key)
+    result = CliRunner().invoke(app, ["resume", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["status"] == "completed"
+    assert run_row(fs, run_id).status == "completed"
+
+
+def test_lse_worker_without_a_broker_says_what_to_set(settings) -> None:  # noqa: ANN001
+    from lse.cli.worker import worker
+    from lse.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="LSE_CELERY_BROKER_URL"):
+        worker(concurrency=1, pool="threads", queue=None, loglevel="WARNING", recover=False, stale_after=60.0)

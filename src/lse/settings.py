@@ -82,6 +82,9 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL; set to run evaluations on Celery workers, unset for in-process.",
     )
+    celery_queue: str = Field(
+        default="evaluations", min_length=1, description="Celery queue that evaluation jobs go to."
+    )
     eval_fast_api_concurrency: int = Field(
         default=10, ge=1, description="Concurrent Responses calls in a fast run."
     )

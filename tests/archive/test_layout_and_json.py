@@ -6,7 +6,7 @@ import pytest
 
 from lse.archive.layout import day_dir, list_days, project_from_slug, project_slug
 from lse.errors import UsageError
-from lse.langsmith.normalize import dumps_line, loads
+from lse.records.jsonl import dumps_line, loads
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from lse.settings import load_settings
 def worker(
     concurrency: int = typer.Option(2, "--concurrency", "-c", min=1, help="Runs executed at once."),
     pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
-    queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default evaluations)."),
+    queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default LSE_CELERY_QUEUE, evaluations)."),
     loglevel: str = typer.Option("WARNING", "--loglevel", help="Celery log level."),
     recover: bool = typer.Option(True, "--recover/--no-recover", help="On start, re-queue runs a dead worker left processing."),
     stale_after: float = typer.Option(60.0, "--stale-after", min=0, help="Seconds without a heartbeat after which a processing run counts as abandoned."),

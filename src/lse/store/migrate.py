@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
+from pydantic import BaseModel, computed_field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,3 +62,25 @@ def _storage_error(engine: Engine, exc: SQLAlchemyError) -> StorageError:
 
     where = engine.url.render_as_string(hide_password=True)
     return storage_error(exc, f"migrating {where} (check LSE_DATABASE_URL)")
+
+
+class DbStatus(BaseModel):
+    url: str  # password hidden
+    backend: str
+    current: str | None
+    head: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def db_status(engine: Engine) -> DbStatus:
+    """Where the database stands against the migrations shipped with this version."""
+    return DbStatus(
+        url=engine.url.render_as_string(hide_password=True),
+        backend=engine.dialect.name,
+        current=current_revision(engine),
+        head=head_revision(),
+    )

@@ -14,14 +14,13 @@ from celery import Celery
 from lse.errors import ConfigError
 from lse.settings import Settings, load_settings
 
-QUEUE = "evaluations"
 TASK_RUN_FAST = "lse.evaluations.run_fast"
 
 _apps: dict[str, Celery] = {}
 
 
 def queue_name(settings: Settings) -> str:
-    return getattr(settings, "celery_queue", None) or QUEUE
+    return settings.celery_queue
 
 
 def create_celery_app(settings: Settings) -> Celery:

@@ -11,7 +11,6 @@ from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
 from lse.errors import PartialResult
 from lse.settings import load_settings
-from lse.worker import dispatch
 
 
 @app.command("resume")
@@ -21,6 +20,8 @@ def resume(
     as_json: bool = typer.Option(False, "--json", help="Print the outcomes as JSON on stdout."),
 ) -> None:
     """Resume fast runs left processing by a dead worker; finished items are never called again."""
+    from lse.worker import dispatch  # the engine pulls in the OpenAI SDK: load on use only
+
     settings = load_settings()
     with BarProgress(enabled=None if not as_json else False) as progress:
         outcomes = dispatch.resume_runs(settings, run_id=run_id, stale_after_s=stale_after, progress=progress)

@@ -29,7 +29,8 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def summarize(scores: list[float], *, not_scored: int, embedding_model: str) -> dict:
-    """Kaapi's summary shape: summary_scores[{name, avg, std, total_pairs, data_type}]."""
+    """Kaapi's summary_scores[{name, avg, std, total_pairs, data_type}], and the same figures
+    keyed by metric ({"cosine_similarity": {avg, std, total_pairs}}) for direct reads."""
     if scores:
         arr = np.asarray(scores, dtype=np.float64)
         avg, std = round(float(arr.mean()), 6), round(float(arr.std()), 6)
@@ -46,5 +47,6 @@ def summarize(scores: list[float], *, not_scored: int, embedding_model: str) -> 
                 "data_type": "NUMERIC",
             }
         ],
+        METRIC: {"avg": avg, "std": std, "total_pairs": len(scores), "not_scored": not_scored},
         "embedding_model": embedding_model,
     }

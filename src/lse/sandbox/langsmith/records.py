@@ -77,10 +77,8 @@ def run_json(
         "reference_example_id": None,
         "parent_run_id": parent["id"] if parent else None,
         "tags": tags or [],
-        "attachments": {},
         "session_id": session_id,
         "child_run_ids": None,
-        "child_runs": None,
         "feedback_stats": {},
         "app_path": f"/o/{tenant_id}/projects/p/{session_id}/r/{run_id}?trace_id={trace_id}&start_time={start_s}",
         "manifest_id": None,
@@ -126,7 +124,7 @@ def feedback_json(
     """A feedback record in the shape `GET /feedback` returns it."""
     source: dict[str, Any] = {"type": source_type, "metadata": {}, "user_id": None, "user_name": None}
     if source_type == "app":
-        source["user_id"] = str(uuid.UUID(int=(user * 7919) << 64 | user, version=4))
+        source["user_id"] = str(uuid.UUID(int=random.Random(f"user:{user}").getrandbits(128), version=4))
         source["user_name"] = f"reviewer-{user}"
     elif source_type == "model":
         source["metadata"] = {"__run": {"run_id": new_id(rng), "experiment_name": None}}

@@ -169,14 +169,15 @@ class World:
             return sorted((self.feedback[i] for i in ids), key=lambda r: (r["created_at"], r["id"]))
 
     def runs_for_day(self, project: str, day: date) -> list[dict[str, Any]]:
-        """Runs of the traces whose root started on `day` (UTC): the archive's unit."""
+        """Runs of the traces whose root started on `day` (UTC): the archive's unit.
+        Shallow copies, ordered by (start_time, id)."""
         with self.lock:
             lo = datetime.combine(day, time())
             hi = lo + timedelta(days=1)
             keys = self.sorted_keys(project)
             roots = [self.runs[k[1]] for k in keys[bisect.bisect_left(keys, (lo, "")):bisect.bisect_left(keys, (hi, ""))]
                      if self.runs[k[1]].data["parent_run_id"] is None]
-            out = [row.data for root in roots for row in self.trace_rows(root.data["id"])]
+            out = [dict(row.data) for root in roots for row in self.trace_rows(root.data["id"])]
             return sorted(out, key=lambda d: (d["start_time"], d["id"]))
 
     def feedback_for_run(self, run_id: str) -> list[dict[str, Any]]:

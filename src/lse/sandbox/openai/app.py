@@ -62,7 +62,10 @@ def build_app(state: SandboxState) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = f"Invalid URL ({request.method} {request.url.path})" if exc.status_code in (404, 405) else str(exc.detail)
+        if exc.status_code in (404, 405):
+            message = f"Invalid URL ({request.method} {request.url.path})"
+        else:
+            message = str(exc.detail)
         return SandboxAPIError(exc.status_code, message).to_response()
 
     app.add_middleware(WireHeadersMiddleware, state=state)

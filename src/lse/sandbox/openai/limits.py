@@ -8,6 +8,7 @@ a client expects. With the fault on, the request headers describe the enforced b
 
 from __future__ import annotations
 
+import math
 import threading
 
 from .errors import rate_limited
@@ -53,7 +54,7 @@ class EndpointLimits:
             return
         got = bucket.try_acquire(1)
         if not got.granted:
-            wait_ms = max(1, round(got.wait_s * 1000))
+            wait_ms = max(1, math.ceil(got.wait_s * 1000))
             raise rate_limited(
                 f"Rate limit reached for requests on requests per second (RPS): Limit {bucket.rate:g}, "
                 f"Used {bucket.capacity:g}, Requested 1. Please try again in {wait_ms}ms. "

@@ -125,7 +125,8 @@ def compute_usage(
 ) -> Usage:
     """Usage billed for `answer` (the text actually returned, after any truncation)."""
     answer_tokens = estimate_tokens(answer)
-    reasoning = reasoning_tokens_for(model, estimate_tokens(sandbox_answer(model, instructions, input_text)), reasoning_effort)
+    full_answer_tokens = estimate_tokens(sandbox_answer(model, instructions, input_text))
+    reasoning = reasoning_tokens_for(model, full_answer_tokens, reasoning_effort)
     return Usage(
         input_tokens=estimate_tokens(instructions) + estimate_tokens(input_text),
         cached_tokens=cached_tokens_for(instructions),

@@ -66,7 +66,8 @@ def parse_response_params(body: dict[str, Any]) -> ResponseParams:
     max_out = body.get("max_output_tokens")
     if max_out is not None and (isinstance(max_out, bool) or not isinstance(max_out, int) or max_out < 16):
         raise bad_request(
-            f"Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got {max_out} instead.",
+            "Invalid 'max_output_tokens': integer below minimum value. "
+            f"Expected a value >= 16, but got {max_out} instead.",
             param="max_output_tokens",
             code="integer_below_min_value",
         )

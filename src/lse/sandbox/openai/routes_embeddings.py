@@ -57,7 +57,9 @@ def _validate(texts: list[str], marker: str | None) -> list[int]:
         if not text:
             raise bad_request(f"'$.input[{i}]' is invalid: input must not be an empty string.", param="input")
         if marker and marker in text:
-            raise bad_request(f"Invalid input[{i}]: the sandbox rejects any input containing {marker!r}.", param="input")
+            raise bad_request(
+                f"Invalid input[{i}]: the sandbox rejects any input containing {marker!r}.", param="input"
+            )
         n = estimate_tokens(text)
         if n > MAX_INPUT_TOKENS:
             raise bad_request(
@@ -69,7 +71,9 @@ def _validate(texts: list[str], marker: str | None) -> list[int]:
     total = sum(tokens)
     if total > MAX_REQUEST_TOKENS:
         raise bad_request(
-            f"Requested {total} tokens, max {MAX_REQUEST_TOKENS} tokens per request.", param="input", code="max_tokens_per_request"
+            f"Requested {total} tokens, max {MAX_REQUEST_TOKENS} tokens per request.",
+            param="input",
+            code="max_tokens_per_request",
         )
     return tokens
 
@@ -79,7 +83,9 @@ def _dimensions(body: dict[str, Any]) -> int:
     if dim is None:
         return DEFAULT_EMBEDDING_DIM
     if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= MAX_DIMENSIONS:
-        raise bad_request(f"Invalid 'dimensions': expected an integer between 1 and {MAX_DIMENSIONS}.", param="dimensions")
+        raise bad_request(
+            f"Invalid 'dimensions': expected an integer between 1 and {MAX_DIMENSIONS}.", param="dimensions"
+        )
     return dim
 
 

@@ -25,6 +25,7 @@ from .state import SandboxState
 router = APIRouter()
 
 CONCURRENCY_RETRY_MS = 100
+HANG_POLL_S = 0.05
 
 
 def _check_marker(state: SandboxState, texts: list[str | None]) -> None:
@@ -35,6 +36,15 @@ def _check_marker(state: SandboxState, texts: list[str | None]) -> None:
             param="input",
             code="invalid_value",
         )
+
+
+async def _hang(request: Request, state: SandboxState, seconds: float) -> None:
+    """Sleep up to `seconds`, ending early once the client has given up (disconnected), so a
+    timed-out call stops counting as in flight, as it would at the real service."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if await state.sleeper.sleep(min(HANG_POLL_S, left)) or await request.is_disconnected():
+            return
 
 
 @router.post("/v1/responses")
@@ -82,7 +92,7 @@ async def _serve(request: Request, state: SandboxState) -> JSONResponse:
         if plan.server_error:
             raise server_error(faults.server_error_status)
         if plan.hang:
-            await state.sleeper.sleep(faults.hang_s)
+            await _hang(request, state, faults.hang_s)
         payload = build_response(params, created_at)
         limits.consume_tokens(payload["usage"]["total_tokens"])
         return JSONResponse(payload, headers=limits.headers(faults))

@@ -24,21 +24,23 @@ class Sleeper:
         self._event: asyncio.Event | None = None
         self._woken = False
 
-    async def sleep(self, seconds: float) -> None:
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep; True if cut short because the server is stopping."""
         if seconds <= 0:
-            return
+            return self._woken
         with self._lock:
             if self._woken:
-                return
+                return True
             if self._event is None:
                 self._loop = asyncio.get_running_loop()
                 self._event = asyncio.Event()
             event = self._event
         waiter = asyncio.ensure_future(event.wait())
         try:
-            await asyncio.wait({waiter}, timeout=seconds)
+            done, _ = await asyncio.wait({waiter}, timeout=seconds)
         finally:
             waiter.cancel()
+        return bool(done)
 
     def wake_all(self) -> None:
         """End every current and future sleep (called from another thread on stop)."""

@@ -47,6 +47,7 @@ class RunRow(Base):
             "data",
             postgresql_using="gin",
             postgresql_ops={"data": "jsonb_path_ops"},
+            postgresql_with={"gin_pending_list_limit": 65536},
         ).ddl_if(dialect="postgresql"),
     )
 
@@ -73,12 +74,12 @@ class FeedbackRow(Base):
     __table_args__ = (
         Index("ix_feedback_project_created_at", "project", "created_at"),
         Index("ix_feedback_project_run_date", "project", "run_date"),
-        Index("ix_feedback_key_created_at", "key", "created_at"),
         Index(
             "ix_feedback_value_gin",
             "value",
             postgresql_using="gin",
             postgresql_ops={"value": "jsonb_path_ops"},
+            postgresql_with={"gin_pending_list_limit": 65536},
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -1,0 +1,156 @@
+"""One batch of a load: prepare it (pure Python), then merge and write it (one transaction).
+
+Preparing assumes every run is new — true for nearly all runs of a first load — and
+encodes its row and feedback rows up front, so the loader can prepare batch k+1
+while batch k is in the database. Writing reads the batch's stored runs with one
+SELECT; only runs that turn out to exist (or appear twice) are merged with the record
+merge rule and encoded again. A run whose merge changes nothing is not written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from lse.errors import LseError
+from lse.records import merge_run
+from lse.store.rows import FeedbackColumns, canonical_run_text, feedback_columns, feedback_stamp, run_columns, run_id_of
+from lse.store.stored_form import parse_line
+from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, encode_feedback, encode_run
+
+# What one row can fail with: the database refusing it, or a value Python cannot encode.
+ROW_ERRORS = (LseError, ValueError, TypeError, RecursionError)
+
+
+@dataclass(slots=True)
+class Prepared:
+    position: int
+    run_id: str
+    run: dict[str, Any]
+    status: str
+    line: str | None  # the archive line, when it is storable as is
+    row: EncodedRun  # the row if the run is new
+    feedback: list[EncodedFeedback]  # its feedback rows if the run is new
+
+
+@dataclass
+class BatchOutcome:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    escaped: int = 0
+    feedback: int = 0
+    bad: list[tuple[int, str | None, BaseException]] = field(default_factory=list)
+
+    def add(self, other: BatchOutcome) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.escaped += other.escaped
+        self.feedback += other.feedback
+        self.bad += other.bad
+
+
+def prepare(
+    batch: list[tuple[int, bytes]], project: str, day: date
+) -> tuple[list[Prepared], list[tuple[int, str | None, BaseException]]]:
+    """Parse and encode each line as a new run; lines that cannot be are returned as bad."""
+    good: list[Prepared] = []
+    bad: list[tuple[int, str | None, BaseException]] = []
+    for position, raw in batch:
+        run_id = None
+        try:
+            run, line = parse_line(raw)
+            run_id = run_id_of(run)
+            cols = run_columns(run, project, day)
+            row = encode_run(cols, run, line)
+            fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day)]
+        except (ValueError, TypeError, RecursionError) as exc:
+            bad.append((position, run_id, exc))
+            continue
+        good.append(Prepared(position, run_id, run, cols.feedback_status, line, row, fbs))
+    return good, bad
+
+
+def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
+    """Write the batch; if it fails, row by row, reporting the rows that still fail.
+
+    When every row fails on its own too, the trouble is not a row (database down,
+    schema missing): the first error is raised.
+    """
+    if not batch:
+        return BatchOutcome()
+    try:
+        return write(writer, batch, project, day)
+    except ROW_ERRORS as exc:
+        if len(batch) == 1:
+            return BatchOutcome(bad=[(batch[0].position, batch[0].run_id, exc)])
+        first_error = exc
+    out = BatchOutcome()
+    for p in batch:
+        try:
+            out.add(write(writer, [p], project, day))
+        except ROW_ERRORS as exc:
+            out.bad.append((p.position, p.run_id, exc))
+    if len(out.bad) == len(batch):
+        raise first_error
+    return out
+
+
+def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
+    """Merge against the stored rows and upsert, in one transaction."""
+    out = BatchOutcome()
+    with writer.transaction(project) as tx:
+        stored = tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
+        rows: list[EncodedRun] = []
+        feedback: dict[str, EncodedFeedback] = {}
+        for rid, (merged, prepared, prev) in _merged(batch, stored).items():
+            if prev is not None and canonical_run_text(merged) == canonical_run_text(prev):
+                out.unchanged += 1
+                fbs = [encode_feedback(fb) for fb in feedback_columns(merged, project, day)]
+            elif prepared is not None:  # new, and stored exactly as prepared
+                rows.append(prepared.row)
+                fbs = prepared.feedback
+                out.inserted += 1
+            else:
+                rows.append(encode_run(run_columns(merged, project, day), merged))
+                fbs = [encode_feedback(fb) for fb in feedback_columns(merged, project, day)]
+                if rid in stored:
+                    out.updated += 1
+                else:
+                    out.inserted += 1
+            for fb in fbs:  # unchanged runs too: fills in rows missing from the table
+                old = feedback.get(fb.cols.feedback_id)
+                if old is None or _newer(fb.cols, old.cols):
+                    feedback[fb.cols.feedback_id] = fb
+        out.escaped = sum(r.encoding is not None for r in rows)
+        tx.upsert_runs(rows)
+        tx.upsert_feedback(list(feedback.values()))
+        out.feedback = len(feedback)
+    return out
+
+
+def _merged(
+    batch: list[Prepared], stored: dict[str, dict[str, Any]]
+) -> dict[str, tuple[dict[str, Any], Prepared | None, dict[str, Any] | None]]:
+    """Per run id: the merged run, its Prepared when that is still valid, and what was stored.
+
+    In file order, so a run listed twice merges with itself as it would across loads.
+    """
+    out: dict[str, tuple[dict[str, Any], Prepared | None, dict[str, Any] | None]] = {}
+    for p in batch:
+        if p.run_id in out:
+            merged, _, prev = out[p.run_id]
+            out[p.run_id] = (merge_run(merged, p.run), None, prev)
+        elif p.run_id in stored:
+            prev = stored[p.run_id]
+            out[p.run_id] = (merge_run(prev, p.run), None, prev)
+        else:
+            out[p.run_id] = (p.run, p, None)
+    return out
+
+
+def _newer(a: FeedbackColumns, b: FeedbackColumns) -> bool:
+    sa, sb = feedback_stamp(a), feedback_stamp(b)
+    return sa is not None and (sb is None or sa > sb)

@@ -1,0 +1,190 @@
+"""Load archived project-days into the database: upsert by id, merge never shrinks.
+
+Why it is shaped this way:
+
+- **Streaming.** runs.jsonl is read in batches of `batch_size` runs; nothing holds a
+  whole day, so memory is flat however big the day is. Two stages overlap: while one
+  thread writes batch k (mostly waiting on the database), the caller's thread parses
+  and encodes batch k+1 (`batch_merge.prepare`). Batch k+1 is written only after
+  batch k committed, so its merge sees what k wrote.
+- **The merge is the record merge rule** (`lse.records.merge_run`), applied between
+  what the database holds and what the file says, in Python, for the whole batch
+  after one SELECT. A run whose feedback is unknown never erases stored records; a
+  shorter list keeps them; a newer `modified_at` replaces. A run whose merge changes
+  nothing is not written, so loading twice changes nothing.
+- **One bad row never costs the day.** A batch that fails is retried row by row; the
+  rows that still fail are reported (the load is then partial, exit 3) and the rest
+  land. A batch in which *every* row fails is not a row problem (database down, schema
+  missing) and is raised as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel, Field, computed_field
+from sqlalchemy import Engine
+
+from lse.archive.layout import list_days
+from lse.archive.reader import read_manifest
+from lse.errors import UsageError
+from lse.progress import NullProgress, Progress
+from lse.records import FeedbackStatus
+from lse.settings import Settings
+from lse.store import fetch_records
+from lse.store.archive_lines import batched, iter_lines
+from lse.store.batch_merge import BatchOutcome, prepare, write_isolating
+from lse.store.engine import get_engine
+from lse.store.upsert import writer_for
+
+BATCH_SIZE = 1000
+MAX_BAD_ROWS_KEPT = 100  # in the report and the fetch record; the count is always exact
+
+
+class BadRow(BaseModel):
+    position: int = Field(description="1-based position of the run in runs.jsonl")
+    run_id: str | None
+    error: str
+
+
+class LoadReport(BaseModel):
+    project: str
+    day: date
+    runs_read: int = 0
+    runs_inserted: int = 0
+    runs_updated: int = 0
+    runs_unchanged: int = 0
+    runs_escaped: int = Field(0, description="stored with U+0000/surrogates/NaN escaped")
+    feedback_rows: int = Field(0, description="feedback records upserted (new or newer)")
+    feedback: dict[str, int] = Field(
+        default_factory=lambda: {s.value: 0 for s in FeedbackStatus},
+        description="runs in the file by feedback status; 'unknown' = archived before capture",
+    )
+    bad_rows_count: int = 0
+    bad_rows: list[BadRow] = Field(default_factory=list)
+    duration_s: float = 0.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        return "partial" if self.bad_rows_count else "complete"
+
+
+class LoadRangeReport(BaseModel):
+    project: str
+    start: date
+    end: date
+    days: list[LoadReport] = Field(default_factory=list)
+    days_not_archived: list[date] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def bad_rows_count(self) -> int:
+        return sum(d.bad_rows_count for d in self.days)
+
+
+def load_day(
+    settings: Settings,
+    project: str,
+    day: date,
+    progress: Progress | None = None,
+    *,
+    engine: Engine | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> LoadReport:
+    """Load one archived project-day; NotFoundError when it is not archived."""
+    progress = progress or NullProgress()
+    engine = engine or get_engine(settings)
+    started_at, t0 = datetime.now(UTC), time.monotonic()
+    report = LoadReport(project=project, day=day)
+    writer = writer_for(engine)
+    manifest = read_manifest(settings, project, day)
+    lines = iter_lines(settings, project, day)
+    progress.start(manifest.counts.runs if manifest else None, f"{project} {day}")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lse-load") as pool:
+        pending: Future[BatchOutcome] | None = None
+        for batch in batched(lines, batch_size):
+            prepared, bad = prepare(batch, project, day)
+            report.runs_read += len(batch)
+            for p in prepared:
+                report.feedback[p.status] += 1
+            _apply(report, BatchOutcome(bad=bad))
+            if pending is not None:
+                _apply(report, pending.result())
+            pending = pool.submit(write_isolating, writer, prepared, project, day)
+            progress.update(len(batch))
+        if pending is not None:
+            _apply(report, pending.result())
+    progress.complete()
+    report.duration_s = round(time.monotonic() - t0, 3)
+    fetch_records.record(engine, _load_record(report, started_at))
+    return report
+
+
+def load_range(
+    settings: Settings,
+    project: str,
+    start: date,
+    end: date,
+    progress: Progress | None = None,
+    *,
+    engine: Engine | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> LoadRangeReport:
+    """Load every archived day from `start` to `end` inclusive; days never archived are listed."""
+    if end < start:
+        raise UsageError(f"end date {end} is before start date {start}")
+    engine = engine or get_engine(settings)
+    archived = {d for d in list_days(settings, project) if start <= d <= end}
+    out = LoadRangeReport(project=project, start=start, end=end)
+    day = start
+    while day <= end:
+        if day in archived:
+            out.days.append(load_day(settings, project, day, progress, engine=engine, batch_size=batch_size))
+        else:
+            out.days_not_archived.append(day)
+        day = date.fromordinal(day.toordinal() + 1)
+    return out
+
+
+def _apply(report: LoadReport, out: BatchOutcome) -> None:
+    report.runs_inserted += out.inserted
+    report.runs_updated += out.updated
+    report.runs_unchanged += out.unchanged
+    report.runs_escaped += out.escaped
+    report.feedback_rows += out.feedback
+    for position, run_id, exc in out.bad:
+        _bad(report, position, run_id, exc)
+
+
+def _bad(report: LoadReport, position: int, run_id: str | None, exc: BaseException) -> None:
+    report.bad_rows_count += 1
+    if len(report.bad_rows) < MAX_BAD_ROWS_KEPT:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        report.bad_rows.append(BadRow(position=position, run_id=run_id, error=f"{type(exc).__name__}: {message}"))
+
+
+def _load_record(report: LoadReport, started_at: datetime) -> fetch_records.FetchRecord:
+    return fetch_records.FetchRecord(
+        kind="load",
+        project=report.project,
+        day=report.day,
+        status=report.status,
+        counts={
+            "runs": report.runs_read,
+            "inserted": report.runs_inserted,
+            "updated": report.runs_updated,
+            "unchanged": report.runs_unchanged,
+            "escaped": report.runs_escaped,
+            "feedback_rows": report.feedback_rows,
+            "bad_rows": report.bad_rows_count,
+            **{f"feedback_{k}": v for k, v in report.feedback.items()},
+        },
+        errors=report.bad_rows_count,
+        duration_s=report.duration_s,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        details={"bad_rows": [b.model_dump() for b in report.bad_rows]},
+    )

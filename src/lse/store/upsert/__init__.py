@@ -1,0 +1,107 @@
+"""Batched upserts of runs and feedback rows, one implementation per backend.
+
+The loader decides *what* to write (the merge); a writer only knows *how* to write a
+batch fast on its backend: SQLite with executemany in one IMMEDIATE transaction,
+PostgreSQL with COPY into temp staging tables and one INSERT … ON CONFLICT each.
+Both read the stored runs of a batch with one SELECT inside the same transaction,
+under a lock that keeps concurrent loaders of a project from merging against stale
+rows. Driver errors become StorageError here, where they enter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+
+from lse.store.rows import FeedbackColumns, RunColumns
+from lse.store.stored_form import ENCODING, encode_for_storage, encode_text
+
+
+@dataclass(slots=True)
+class EncodedRun:
+    cols: RunColumns
+    data: str  # JSON text in the stored form
+    encoding: str | None
+
+
+@dataclass(slots=True)
+class EncodedFeedback:
+    cols: FeedbackColumns
+    key: str | None
+    value: str | None  # JSON texts in the stored form, None = SQL NULL
+    comment: str | None
+    correction: str | None
+    source: str | None
+    encoding: str | None
+
+
+class BatchTx(Protocol):
+    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored (decoded) data of those runs that exist."""
+        ...
+
+    def upsert_runs(self, rows: list[EncodedRun]) -> None: ...
+
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
+        """Insert new ids; replace a stored row only when the incoming one is strictly newer."""
+        ...
+
+
+class BatchWriter(Protocol):
+    def transaction(self, project: str) -> AbstractContextManager[BatchTx]: ...
+
+
+def writer_for(engine: Engine) -> BatchWriter:
+    if engine.dialect.name == "postgresql":
+        from lse.store.upsert.postgres import PostgresWriter
+
+        return PostgresWriter(engine)
+    from lse.store.upsert.sqlite import SqliteWriter
+
+    return SqliteWriter(engine)
+
+
+def encode_run(cols: RunColumns, data: dict[str, Any], line: str | None = None) -> EncodedRun:
+    """`line`: the archive line `data` was parsed from, when `parse_line` found it storable."""
+    if line is not None:
+        return EncodedRun(cols, line, None)
+    text, escaped = encode_for_storage(data)
+    return EncodedRun(cols, text, ENCODING if escaped else None)
+
+
+def encode_feedback(cols: FeedbackColumns, *, finite: bool = False) -> EncodedFeedback:
+    """`finite`: the record came from a strict parse (see `encode_for_storage`)."""
+    escaped = False
+
+    def doc(value: Any) -> str | None:
+        nonlocal escaped
+        if value is None:
+            return None
+        text, esc = encode_for_storage(value, finite=finite)
+        escaped |= esc
+        return text
+
+    def txt(value: str | None) -> str | None:
+        nonlocal escaped
+        out, esc = encode_text(value)
+        escaped |= esc
+        return out
+
+    return EncodedFeedback(
+        cols,
+        key=txt(cols.key),
+        value=doc(cols.value),
+        comment=txt(cols.comment),
+        correction=doc(cols.correction),
+        source=doc(cols.source),
+        encoding=ENCODING if escaped else None,
+    )
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

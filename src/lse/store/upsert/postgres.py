@@ -1,0 +1,171 @@
+"""PostgreSQL batch writer: COPY into temp staging tables, then one INSERT … ON CONFLICT each.
+
+No per-row round trips: a batch is one SELECT of the stored rows, two COPY streams
+and two INSERT … SELECT statements, in one transaction. A transaction-scoped advisory
+lock per project serialises concurrent loaders of the same project, so the merge done
+in Python is never made against a row another loader is about to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine
+
+from lse.errors import StorageError
+from lse.store.stored_form import decode_stored
+from lse.store.upsert import EncodedFeedback, EncodedRun
+
+_STAGE_RUNS = """
+CREATE TEMP TABLE IF NOT EXISTS lse_stage_runs (
+    run_id text, trace_id text, parent_run_id text, project text, run_date date,
+    start_time timestamptz, feedback_status text, data jsonb, data_encoding text
+) ON COMMIT DELETE ROWS
+"""
+_RUN_COLS = (
+    "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
+    "feedback_status", "data", "data_encoding",
+)
+_UPSERT_RUNS = (
+    f"INSERT INTO runs ({', '.join(_RUN_COLS)}, loaded_at, updated_at) "
+    f"SELECT {', '.join(_RUN_COLS)}, now(), now() FROM lse_stage_runs "
+    "ON CONFLICT (run_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _RUN_COLS[1:])
+    + ", updated_at = EXCLUDED.updated_at"
+)
+_STAGE_FEEDBACK = """
+CREATE TEMP TABLE IF NOT EXISTS lse_stage_feedback (
+    feedback_id text, run_id text, trace_id text, project text, run_date date, key text,
+    score double precision, value jsonb, comment text, correction jsonb, source jsonb,
+    created_at timestamptz, modified_at timestamptz, encoding text
+) ON COMMIT DELETE ROWS
+"""
+_FB_COLS = (
+    "feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
+    "comment", "correction", "source", "created_at", "modified_at", "encoding",
+)
+_UPSERT_FEEDBACK = (
+    f"INSERT INTO feedback ({', '.join(_FB_COLS)}) "
+    f"SELECT {', '.join(_FB_COLS)} FROM lse_stage_feedback "
+    "ON CONFLICT (feedback_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FB_COLS[1:])
+    + " WHERE coalesce(EXCLUDED.modified_at, EXCLUDED.created_at, '-infinity')"
+    " > coalesce(feedback.modified_at, feedback.created_at, '-infinity')"
+)
+
+
+class PostgresWriter:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self, project: str) -> Iterator[_PostgresTx]:
+        raw = self.engine.raw_connection()
+        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"lse.load:{project}",))
+                # Batches need not wait for their own WAL flush: the load's closing fetch
+                # record commits synchronously, which flushes every batch before it, and a
+                # crash mid-load is repaired by loading again (idempotent).
+                cur.execute("SET LOCAL synchronous_commit = off")
+                yield _PostgresTx(cur)
+            conn.commit()
+        except psycopg.Error as exc:
+            _rollback(conn)
+            raise StorageError(f"database error while loading runs: {_first_line(exc)}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            raw.close()
+
+
+class _PostgresTx:
+    """One batch: each upsert is called at most once (staging rows clear at commit).
+
+    When none of the batch's ids is stored yet (a first load: the bulk case) the rows
+    are COPY'd straight into the table, skipping the staging copy; the advisory lock
+    keeps that check true until commit, and should another writer still collide, the
+    unique index refuses the batch and the loader retries it row by row.
+    """
+
+    def __init__(self, cur: psycopg.Cursor):
+        self.cur = cur
+        self.existing_runs: set[str] = set()
+
+    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        self.cur.execute(
+            "SELECT run_id, data, data_encoding FROM runs WHERE run_id = ANY(%s)", (run_ids,)
+        )
+        found = {
+            run_id: decode_stored(data) if encoding else data
+            for run_id, data, encoding in self.cur.fetchall()
+        }
+        self.existing_runs = set(found)
+        return found
+
+    def upsert_runs(self, rows: list[EncodedRun]) -> None:
+        if not rows:
+            return
+        if any(r.cols.run_id in self.existing_runs for r in rows):
+            self.cur.execute(_STAGE_RUNS)
+            target, cols, now = "lse_stage_runs", _RUN_COLS, ()
+        else:
+            target, cols, now = "runs", (*_RUN_COLS, "loaded_at", "updated_at"), (_now(self.cur),) * 2
+        with self.cur.copy(f"COPY {target} ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                c = r.cols
+                copy.write_row(
+                    (c.run_id, c.trace_id, c.parent_run_id, c.project, c.run_date,
+                     c.start_time, c.feedback_status, r.data, r.encoding, *now)
+                )
+        if target != "runs":
+            self.cur.execute(_UPSERT_RUNS)
+
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
+        if not rows:
+            return
+        self.cur.execute(
+            "SELECT 1 FROM feedback WHERE feedback_id = ANY(%s) LIMIT 1", ([f.cols.feedback_id for f in rows],)
+        )
+        if self.cur.fetchone() is None:
+            self._copy_feedback("feedback", rows)
+            return
+        self.cur.execute(_STAGE_FEEDBACK)
+        self._copy_feedback("lse_stage_feedback", rows)
+        self.cur.execute(_UPSERT_FEEDBACK)
+
+    def _copy_feedback(self, target: str, rows: list[EncodedFeedback]) -> None:
+        with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN") as copy:
+            for f in rows:
+                c = f.cols
+                copy.write_row(
+                    (c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, f.key,
+                     c.score, f.value, f.comment, f.correction, f.source, c.created_at,
+                     c.modified_at, f.encoding)
+                )
+
+
+def _now(cur: psycopg.Cursor) -> datetime:
+    """The transaction's timestamp, as `now()` in the staging INSERT would give."""
+    cur.execute("SELECT now()")
+    return cur.fetchone()[0]  # type: ignore[index]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    """Roll back after a failure; if the connection itself is gone, the original error
+    is the one worth raising (the pool discards the dead connection on close)."""
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        pass

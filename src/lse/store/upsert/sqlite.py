@@ -1,0 +1,126 @@
+"""SQLite batch writer: one BEGIN IMMEDIATE transaction per batch, executemany upserts.
+
+BEGIN IMMEDIATE takes the write lock before the batch's SELECT, so the merge is done
+against rows no other writer can change until we commit (SQLite has one writer at a
+time anyway; taking the lock up front avoids a deadlock-prone read-to-write upgrade).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lse.errors import StorageError
+from lse.store.stored_form import decode_stored
+from lse.store.upsert import EncodedFeedback, EncodedRun, chunks
+
+_RUN_COLS = (
+    "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
+    "feedback_status", "data", "data_encoding", "loaded_at", "updated_at",
+)
+_UPSERT_RUNS = (
+    f"INSERT INTO runs ({', '.join(_RUN_COLS)}) VALUES ({', '.join('?' * len(_RUN_COLS))}) "
+    "ON CONFLICT (run_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _RUN_COLS if c not in ("run_id", "loaded_at"))
+)
+_FB_COLS = (
+    "feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
+    "comment", "correction", "source", "created_at", "modified_at", "encoding",
+)
+_UPSERT_FEEDBACK = (
+    f"INSERT INTO feedback ({', '.join(_FB_COLS)}) VALUES ({', '.join('?' * len(_FB_COLS))}) "
+    "ON CONFLICT (feedback_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _FB_COLS if c != "feedback_id")
+    + " WHERE coalesce(excluded.modified_at, excluded.created_at, '')"
+    " > coalesce(feedback.modified_at, feedback.created_at, '')"
+)
+
+
+def sqlite_ts(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DateTime reads back (UTC, fixed width, so it sorts)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+class SqliteWriter:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self, project: str) -> Iterator[_SqliteTx]:
+        raw = self.engine.raw_connection()
+        conn: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield _SqliteTx(conn)
+            conn.commit()
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            raise StorageError(f"database error while loading runs: {exc}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            raw.close()
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.now = sqlite_ts(datetime.now(UTC))
+
+    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(run_ids, 500):
+            sql = f"SELECT run_id, data, data_encoding FROM runs WHERE run_id IN ({', '.join('?' * len(part))})"
+            for run_id, data, encoding in self.conn.execute(sql, part):
+                doc = json.loads(data)
+                found[run_id] = decode_stored(doc) if encoding else doc
+        return found
+
+    def upsert_runs(self, rows: list[EncodedRun]) -> None:
+        self.conn.executemany(
+            _UPSERT_RUNS,
+            [
+                (
+                    r.cols.run_id, r.cols.trace_id, r.cols.parent_run_id, r.cols.project,
+                    _day(r.cols.run_date), sqlite_ts(r.cols.start_time), r.cols.feedback_status,
+                    r.data, r.encoding, self.now, self.now,
+                )
+                for r in rows
+            ],
+        )
+
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
+        self.conn.executemany(
+            _UPSERT_FEEDBACK,
+            [
+                (
+                    f.cols.feedback_id, f.cols.run_id, f.cols.trace_id, f.cols.project,
+                    _day(f.cols.run_date), f.key, f.cols.score, f.value, f.comment,
+                    f.correction, f.source, sqlite_ts(f.cols.created_at),
+                    sqlite_ts(f.cols.modified_at), f.encoding,
+                )
+                for f in rows
+            ],
+        )
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back after a failure; if the connection itself is gone, the original error
+    is the one worth raising (the pool discards the dead connection on close)."""
+    try:
+        conn.rollback()
+    except sqlite3.Error:
+        pass

@@ -1,0 +1,262 @@
+"""Do the archive files and the database say the same thing about a project-day?
+
+Compares, run by run, what the loader would have stored from the files with what the
+database holds: run ids (both directions), trace membership and the index columns,
+the run document, feedback record ids and content in the document, and the
+`feedback` rows. Streams the file in batches with one query per batch, holding only
+the day's run and feedback ids. The CLI turns a report with differences into
+VerificationFailed (exit 3).
+
+Checking against LangSmith itself (`--against-source`) is a separate function so
+this one stays offline and cheap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, computed_field
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from lse.archive.layout import list_days
+from lse.errors import UsageError
+from lse.progress import NullProgress, Progress
+from lse.records import merge_run
+from lse.settings import Settings
+from lse.store.archive_lines import batched, iter_lines
+from lse.store.engine import get_engine, storage_error
+from lse.store.models.archive import FeedbackRow, RunRow
+from lse.store.rows import (
+    FeedbackColumns,
+    canonical_run_text,
+    feedback_columns,
+    run_columns,
+    run_id_of,
+)
+from lse.store.stored_form import comparable_json, decode_stored, parse_line
+
+MAX_DIFFERENCES_KEPT = 1000
+
+
+class Difference(BaseModel):
+    kind: str = Field(
+        description="run_missing_in_db | run_extra_in_db | run_unreadable_in_file | "
+        "column_mismatch | data_mismatch | feedback_missing_in_db | feedback_extra_in_db | "
+        "feedback_mismatch | feedback_row_missing | feedback_row_mismatch | feedback_row_extra"
+    )
+    run_id: str | None = None
+    feedback_id: str | None = None
+    detail: str = ""
+
+
+class VerifyReport(BaseModel):
+    project: str
+    day: date
+    runs_in_files: int = 0
+    runs_in_db: int = 0
+    feedback_in_files: int = 0
+    feedback_rows_in_db: int = 0
+    differences_count: int = 0
+    differences: list[Difference] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        return self.differences_count == 0
+
+    def add(self, diff: Difference) -> None:
+        self.differences_count += 1
+        if len(self.differences) < MAX_DIFFERENCES_KEPT:
+            self.differences.append(diff)
+
+
+def verify_day(
+    settings: Settings,
+    project: str,
+    day: date,
+    progress: Progress | None = None,
+    *,
+    engine: Engine | None = None,
+    batch_size: int = 1000,
+) -> VerifyReport:
+    """Compare one archived day with the database; NotFoundError when it is not archived."""
+    progress = progress or NullProgress()
+    engine = engine or get_engine(settings)
+    report = VerifyReport(project=project, day=day)
+    run_ids: set[str] = set()
+    feedback_ids: set[str] = set()
+    progress.start(None, f"verify {project} {day}")
+    try:
+        with engine.connect() as conn:
+            for batch in batched(iter_lines(settings, project, day), batch_size):
+                expected = _expected_runs(batch, report)
+                run_ids.update(expected)
+                _compare_batch(conn, expected, project, day, report, feedback_ids)
+                progress.update(len(batch))
+            _extras(conn, project, day, run_ids, feedback_ids, report)
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, f"verifying {project} {day}") from exc
+    progress.complete()
+    return report
+
+
+def verify_range(
+    settings: Settings,
+    project: str,
+    start: date,
+    end: date,
+    progress: Progress | None = None,
+    *,
+    engine: Engine | None = None,
+) -> list[VerifyReport]:
+    """Verify every archived day from `start` to `end` inclusive."""
+    if end < start:
+        raise UsageError(f"end date {end} is before start date {start}")
+    engine = engine or get_engine(settings)
+    return [
+        verify_day(settings, project, d, progress, engine=engine)
+        for d in list_days(settings, project)
+        if start <= d <= end
+    ]
+
+
+def _expected_runs(batch: list[tuple[int, bytes]], report: VerifyReport) -> dict[str, dict[str, Any]]:
+    """What the loader stores for this batch: a run listed twice is merged, as on load."""
+    expected: dict[str, dict[str, Any]] = {}
+    for position, raw in batch:
+        report.runs_in_files += 1
+        try:
+            run, _ = parse_line(raw)
+            rid = run_id_of(run)
+        except ValueError as exc:
+            report.add(Difference(kind="run_unreadable_in_file", detail=f"line {position}: {exc}"))
+            continue
+        expected[rid] = merge_run(expected.get(rid), run)
+    return expected
+
+
+def _compare_batch(
+    conn: Any,
+    expected: dict[str, dict[str, Any]],
+    project: str,
+    day: date,
+    report: VerifyReport,
+    feedback_ids: set[str],
+) -> None:
+    ids = list(expected)
+    rows = {r.run_id: r for r in conn.execute(select(RunRow.__table__).where(RunRow.run_id.in_(ids)))}
+    fb_rows = {
+        r.feedback_id: r
+        for r in conn.execute(select(FeedbackRow.__table__).where(FeedbackRow.run_id.in_(ids)))
+    }
+    for rid, run in expected.items():
+        want_fb = feedback_columns(run, project, day)
+        report.feedback_in_files += len(want_fb)
+        feedback_ids.update(f.feedback_id for f in want_fb)
+        row = rows.get(rid)
+        if row is None:
+            report.add(Difference(kind="run_missing_in_db", run_id=rid, detail="run is in the files only"))
+        else:
+            _compare_run(rid, run, row, project, day, report)
+        for want in want_fb:
+            _compare_feedback_row(want, fb_rows.get(want.feedback_id), report)
+
+
+def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: date, report: VerifyReport) -> None:
+    cols = run_columns(run, project, day)
+    for name in ("trace_id", "parent_run_id", "project", "run_date", "feedback_status"):
+        want, got = getattr(cols, name), getattr(row, name)
+        if want != got:
+            report.add(Difference(kind="column_mismatch", run_id=rid, detail=f"{name}: files {want!r}, db {got!r}"))
+    if _utc(cols.start_time) != _utc(row.start_time):
+        report.add(Difference(kind="column_mismatch", run_id=rid, detail="start_time differs"))
+    stored = decode_stored(row.data) if row.data_encoding else row.data
+    if not isinstance(stored, dict):
+        report.add(Difference(kind="data_mismatch", run_id=rid, detail="db data is not a JSON object"))
+        return
+    if canonical_run_text(run) == canonical_run_text(stored):
+        return
+    fields = sorted(
+        k
+        for k in set(run) | set(stored)
+        if k not in ("feedback_records", "feedback_fetch_status", "feedback_fetch_error")
+        and _text(run.get(k)) != _text(stored.get(k))
+    )
+    if fields:
+        report.add(Difference(kind="data_mismatch", run_id=rid, detail=f"fields differ: {', '.join(fields)}"))
+    want = _records_by_id(run)
+    got = _records_by_id(stored)
+    for fid in sorted(set(want) - set(got)):
+        report.add(Difference(kind="feedback_missing_in_db", run_id=rid, feedback_id=fid))
+    for fid in sorted(set(got) - set(want)):
+        report.add(Difference(kind="feedback_extra_in_db", run_id=rid, feedback_id=fid))
+    for fid in sorted(set(want) & set(got)):
+        if _text(want[fid]) != _text(got[fid]):
+            keys = sorted(k for k in set(want[fid]) | set(got[fid]) if _text(want[fid].get(k)) != _text(got[fid].get(k)))
+            report.add(Difference(kind="feedback_mismatch", run_id=rid, feedback_id=fid, detail=f"fields differ: {', '.join(keys)}"))
+    if not fields and set(want) == set(got) and all(_text(want[f]) == _text(got[f]) for f in want):
+        report.add(Difference(kind="data_mismatch", run_id=rid, detail="feedback status differs"))
+
+
+def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport) -> None:
+    if row is None:
+        report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
+        return
+    decoded = {
+        "run_id": row.run_id,
+        "trace_id": row.trace_id,
+        "key": decode_stored(row.key) if row.encoding else row.key,
+        "score": row.score,
+        "value": decode_stored(row.value) if row.encoding else row.value,
+        "comment": decode_stored(row.comment) if row.encoding else row.comment,
+        "correction": decode_stored(row.correction) if row.encoding else row.correction,
+        "source": decode_stored(row.source) if row.encoding else row.source,
+        "created_at": _utc(row.created_at),
+        "modified_at": _utc(row.modified_at),
+    }
+    bad = [
+        name
+        for name, got in decoded.items()
+        if _text(_utc(want_v) if isinstance(want_v := getattr(want, name), datetime) else want_v) != _text(got)
+    ]
+    if bad:
+        report.add(
+            Difference(
+                kind="feedback_row_mismatch",
+                run_id=want.run_id,
+                feedback_id=want.feedback_id,
+                detail=f"columns differ: {', '.join(bad)}",
+            )
+        )
+
+
+def _extras(conn: Any, project: str, day: date, run_ids: set[str], feedback_ids: set[str], report: VerifyReport) -> None:
+    where_runs = (RunRow.project == project) & (RunRow.run_date == day)
+    for (rid,) in conn.execute(select(RunRow.run_id).where(where_runs)):
+        report.runs_in_db += 1
+        if rid not in run_ids:
+            report.add(Difference(kind="run_extra_in_db", run_id=rid, detail="run is in the database only"))
+    where_fb = (FeedbackRow.project == project) & (FeedbackRow.run_date == day)
+    for fid, rid in conn.execute(select(FeedbackRow.feedback_id, FeedbackRow.run_id).where(where_fb)):
+        report.feedback_rows_in_db += 1
+        if fid not in feedback_ids:
+            report.add(Difference(kind="feedback_row_extra", run_id=rid, feedback_id=fid))
+
+
+def _records_by_id(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    records = run.get("feedback_records")
+    if not isinstance(records, list):
+        return {}
+    return {str(r.get("id")): r for r in records if isinstance(r, dict)}
+
+
+def _text(value: Any) -> str:
+    return comparable_json(value)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,241 @@
+"""Loading archived days: upsert by id, merge never shrinks, idempotent, odd data survives,
+a bad row is isolated — on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, with_feedback, write_day
+from lse.errors import NotFoundError
+from lse.store import fetch_records
+from lse.store.loader import load_day, load_range
+from lse.store.models.archive import FeedbackRow, RunRow
+from lse.store.stored_form import ENCODING, decode_stored
+
+
+def stored_runs(engine: Engine) -> dict[str, dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(RunRow.__table__)).all()
+    return {r.run_id: r for r in rows}
+
+
+def stored_data(engine: Engine, run_id: str) -> dict:
+    row = stored_runs(engine)[run_id]
+    return decode_stored(row.data) if row.data_encoding else row.data
+
+
+def feedback_rows(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        return {r.feedback_id: r for r in conn.execute(select(FeedbackRow.__table__)).all()}
+
+
+def run_with_feedback(n: int = 2, **kw) -> dict:
+    run = make_run(feedback=[], **kw)
+    run["feedback_records"] = [
+        make_feedback(run, verdict="FAIL" if i == 0 else "PASS", true_factors=("criteria_a",) if i == 0 else ())
+        for i in range(n)
+    ]
+    return run
+
+
+def test_load_stores_runs_columns_and_feedback_rows(db_settings, engine):
+    child_parent = run_with_feedback(2)
+    child = make_run(trace_id=child_parent["trace_id"], parent_run_id=child_parent["id"], feedback=None, status="none")
+    child["feedback_records"] = []
+    write_day(db_settings, PROJECT, DAY, [child_parent, child])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert (report.runs_read, report.runs_inserted, report.status) == (2, 2, "complete")
+    assert report.feedback == {"fetched": 1, "none": 1, "not_fetched": 0, "unknown": 0}
+    rows = stored_runs(engine)
+    parent_row = rows[child_parent["id"]]
+    assert parent_row.trace_id == child_parent["trace_id"] and parent_row.project == PROJECT
+    assert parent_row.run_date == DAY and parent_row.feedback_status == "fetched"
+    assert parent_row.data == child_parent  # exactly as archived
+    assert rows[child["id"]].parent_run_id == child_parent["id"]
+    fb = feedback_rows(engine)
+    assert set(fb) == {r["id"] for r in child_parent["feedback_records"]}
+    first = fb[child_parent["feedback_records"][0]["id"]]
+    assert first.value["verdict"] == "FAIL" and first.value["rationale"]["criteria_a"] is True
+    assert first.key == "final_verdict" and first.score == 0.0 and first.source["type"] == "api"
+    assert first.run_id == child_parent["id"] and first.run_date == DAY
+
+
+def test_loading_twice_changes_nothing(db_settings, engine):
+    runs = [run_with_feedback(2), make_run(status=None, feedback=None), make_run(feedback=None)]
+    write_day(db_settings, PROJECT, DAY, runs)
+    load_day(db_settings, PROJECT, DAY)
+    before_runs, before_fb = stored_runs(engine), feedback_rows(engine)
+
+    again = load_day(db_settings, PROJECT, DAY)
+
+    assert (again.runs_inserted, again.runs_updated, again.runs_unchanged) == (0, 0, 3)
+    assert stored_runs(engine) == before_runs  # updated_at included: no write happened
+    assert feedback_rows(engine) == before_fb
+
+
+def test_merge_never_shrinks(db_settings, engine):
+    run = run_with_feedback(3)
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    all_ids = {r["id"] for r in run["feedback_records"]}
+
+    for later in (
+        with_feedback(run, run["feedback_records"][:1]),  # a shorter list
+        with_feedback(run, None, "not_fetched"),  # feedback could not be fetched
+        {k: v for k, v in run.items() if not k.startswith("feedback_r") and k != "feedback_fetch_status"},  # old format
+        with_feedback(run, [], "none"),  # LangSmith now says none
+    ):
+        write_day(db_settings, PROJECT, DAY, [later])
+        load_day(db_settings, PROJECT, DAY)
+        data = stored_data(engine, run["id"])
+        assert {r["id"] for r in data["feedback_records"]} == all_ids
+        assert data["feedback_fetch_status"] == "fetched"
+        assert set(feedback_rows(engine)) == all_ids
+
+
+def test_newer_modified_at_replaces_in_document_and_table(db_settings, engine):
+    run = run_with_feedback(1)
+    rec = run["feedback_records"][0]
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    t = datetime.fromisoformat(rec["modified_at"])
+    newer = dict(rec, value={"verdict": "PASS", "rationale": {}}, modified_at=(t + timedelta(hours=1)).isoformat())
+    older = dict(rec, value={"verdict": "STALE", "rationale": {}}, modified_at=(t - timedelta(hours=1)).isoformat())
+
+    write_day(db_settings, PROJECT, DAY, [with_feedback(run, [newer])])
+    load_day(db_settings, PROJECT, DAY)
+    write_day(db_settings, PROJECT, DAY, [with_feedback(run, [older])])
+    load_day(db_settings, PROJECT, DAY)
+
+    assert stored_data(engine, run["id"])["feedback_records"] == [newer]
+    assert feedback_rows(engine)[rec["id"]].value == {"verdict": "PASS", "rationale": {}}
+
+
+def test_old_format_files_load_as_feedback_unknown(db_settings, engine):
+    old = make_run(status=None, feedback=None)
+    assert "feedback_records" not in old and "feedback_fetch_status" not in old
+    write_day(db_settings, PROJECT, DAY, [old], manifest=False)
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert report.feedback["unknown"] == 1 and report.feedback["none"] == 0
+    row = stored_runs(engine)[old["id"]]
+    assert row.feedback_status == "unknown" and row.data == old
+    assert feedback_rows(engine) == {}
+
+
+NASTY = {
+    "nul": "before\x00after",
+    "surrogate": "lone \ud83d high and \udc00 low",
+    "key\x00with nul": {"\ud800": ["x\x00", "\\u0000 literal", "\ue000lse1s:looks escaped"]},
+    "big": "x" * 50_000 + "\x00",
+    "nan": math.nan,
+    "inf": [math.inf, -math.inf],
+}
+
+
+def _deep(depth: int) -> object:
+    node: object = "leaf\x00"
+    for i in range(depth):
+        node = {f"k{i}": node} if i % 2 else [node]
+    return node
+
+
+def _same(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_nul_surrogates_large_deep_and_nan_load_and_recover_exactly(db_settings, engine):
+    nasty = make_run(inputs=dict(NASTY), outputs={"deep": _deep(60)}, feedback=[])
+    nasty["feedback_records"] = [make_feedback(nasty, comment="comment\x00with nul \udfff", verdict="FAIL")]
+    nasty["feedback_records"][0]["value"]["note"] = "\x00"
+    plain = run_with_feedback(1)
+    write_day(db_settings, PROJECT, DAY, [nasty, plain])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert report.bad_rows_count == 0 and report.runs_inserted == 2 and report.runs_escaped == 1
+    rows = stored_runs(engine)
+    assert rows[nasty["id"]].data_encoding == ENCODING and rows[plain["id"]].data_encoding is None
+    assert _same(decode_stored(rows[nasty["id"]].data), nasty)
+    fb = feedback_rows(engine)[nasty["feedback_records"][0]["id"]]
+    assert fb.encoding == ENCODING
+    assert decode_stored(fb.comment) == "comment\x00with nul \udfff"
+    assert decode_stored(fb.value)["note"] == "\x00"
+    assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 2  # and it is stable
+
+
+def test_a_row_the_database_refuses_is_isolated(db_settings, engine, refuse_run):
+    runs = [run_with_feedback(1) for _ in range(5)]
+    runs[2]["id"] = "refuse-me"
+    refuse_run(engine, "refuse-me")
+    write_day(db_settings, PROJECT, DAY, runs + [{"name": "a line with no id"}], raw_lines=["not json {"])
+
+    report = load_day(db_settings, PROJECT, DAY, batch_size=4)
+
+    assert report.status == "partial" and report.bad_rows_count == 3
+    assert {b.run_id for b in report.bad_rows} == {"refuse-me", None}
+    assert {b.position for b in report.bad_rows} == {3, 6, 7}
+    assert set(stored_runs(engine)) == {r["id"] for r in runs} - {"refuse-me"}
+    record = fetch_records.recent(engine, project=PROJECT, kind="load")[0]
+    assert record.status == "partial" and record.counts["bad_rows"] == 3
+
+
+def test_a_batch_mixing_stored_and_new_runs(db_settings, engine):
+    first = run_with_feedback(1)
+    write_day(db_settings, PROJECT, DAY, [first])
+    load_day(db_settings, PROJECT, DAY)
+    changed = with_feedback(dict(first, outputs={"answer": "5"}), first["feedback_records"] + [make_feedback(first)])
+    new = run_with_feedback(1)
+    write_day(db_settings, PROJECT, DAY, [changed, new])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert (report.runs_inserted, report.runs_updated) == (1, 1)
+    assert stored_data(engine, first["id"])["outputs"] == {"answer": "5"}
+    assert stored_data(engine, new["id"]) == new
+    assert len(feedback_rows(engine)) == 3
+
+
+def test_streams_in_batches_and_handles_a_run_listed_twice(db_settings, engine):
+    runs = [run_with_feedback(1) for _ in range(25)]
+    dup = with_feedback(runs[3], runs[3]["feedback_records"] + [make_feedback(runs[3])])
+    write_day(db_settings, PROJECT, DAY, runs + [dup])
+
+    report = load_day(db_settings, PROJECT, DAY, batch_size=7)
+
+    assert report.runs_read == 26 and report.runs_inserted == 25
+    assert len(stored_data(engine, runs[3]["id"])["feedback_records"]) == 2
+    assert len(feedback_rows(engine)) == 26
+
+
+def test_load_records_a_fetch_record_and_range_lists_missing_days(db_settings, engine):
+    write_day(db_settings, PROJECT, DAY, [run_with_feedback(1)])
+    out = load_range(db_settings, PROJECT, DAY - timedelta(days=1), DAY + timedelta(days=1))
+    assert [d.day for d in out.days] == [DAY]
+    assert out.days_not_archived == [DAY - timedelta(days=1), DAY + timedelta(days=1)]
+    rec = fetch_records.recent(engine, project=PROJECT)[0]
+    assert rec.kind == "load" and rec.status == "complete" and rec.counts["inserted"] == 1
+    assert rec.started_at <= rec.finished_at <= datetime.now(UTC)
+
+
+def test_a_day_not_archived_is_not_found(db_settings):
+    with pytest.raises(NotFoundError):
+        load_day(db_settings, PROJECT, DAY)
+
+
+def test_feedback_table_refills_rows_it_lost(db_settings, engine):
+    run = run_with_feedback(2)
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM feedback"))
+    load_day(db_settings, PROJECT, DAY)
+    assert len(feedback_rows(engine)) == 2

@@ -1,0 +1,74 @@
+"""Migrations bring any database to head, on SQLite and PostgreSQL, without losing data."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select
+
+from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
+from lse.store.engine import get_engine, make_engine
+from lse.store.loader import load_day
+from lse.store.migrate import current_revision, db_status, head_revision, upgrade_to_head
+from lse.store.models.archive import FeedbackRow, RunRow
+
+
+def test_empty_database_is_upgraded_on_first_use(db_settings):
+    engine = get_engine(db_settings)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"runs", "feedback", "fetch_records"} <= tables
+    assert db_status(engine).up_to_date
+
+
+def test_database_at_0001_with_data_upgrades_without_loss(db_settings, db_url):
+    engine = make_engine(db_url)
+    upgrade_to_head(engine, "0001_archive")
+    assert current_revision(engine) == "0001_archive"
+    run = make_run(feedback=[])
+    run["feedback_records"] = [make_feedback(run, verdict="FAIL", true_factors=("criteria_a",))]
+    write_day(db_settings, PROJECT, DAY, [run, make_run(status=None, feedback=None)])
+    report = load_day(db_settings, PROJECT, DAY, engine=engine)
+    assert report.runs_inserted == 2
+    with engine.connect() as conn:
+        before_runs = conn.execute(select(RunRow.__table__).order_by(RunRow.run_id)).all()
+        before_fb = conn.execute(select(FeedbackRow.__table__)).all()
+
+    upgrade_to_head(engine)
+
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(select(RunRow.__table__).order_by(RunRow.run_id)).all() == before_runs
+        assert conn.execute(select(FeedbackRow.__table__)).all() == before_fb
+    engine.dispose()
+
+
+def test_upgrade_is_a_no_op_at_head(db_url):
+    engine = make_engine(db_url)
+    upgrade_to_head(engine)
+    upgrade_to_head(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_models_match_the_migrations(engine):
+    """The archive models and 0001_archive describe the same schema (no drift)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from lse.store.base import Base
+
+    ours = {"runs", "feedback", "fetch_records"}
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+
+    def table_of(diff) -> str:
+        if isinstance(diff, list):  # modify_* ops: [(op, schema, table, column, ...)]
+            return diff[0][2]
+        op, obj = diff[0], diff[1]
+        if op.endswith("_index") or op.endswith("_constraint"):
+            return obj.table.name
+        return obj.name if op.endswith("_table") else diff[2]
+
+    def postgres_only(diff) -> bool:  # ddl_if(dialect="postgresql") is not seen by autogenerate
+        return engine.dialect.name != "postgresql" and diff[0] == "add_index" and diff[1].name.endswith("_gin")
+
+    assert [d for d in diffs if table_of(d) in ours and not (isinstance(d, tuple) and postgres_only(d))] == []

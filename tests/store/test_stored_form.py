@@ -1,0 +1,62 @@
+"""The stored form is reversible and always acceptable to PostgreSQL JSONB and text."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+
+from hypothesis import given, settings, strategies as st
+
+from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text
+
+# Any text, lone surrogates and U+0000 included (Hypothesis excludes surrogates by default).
+any_text = st.text(alphabet=st.characters(codec=None, categories=None, exclude_categories=()), max_size=12) | st.sampled_from(
+    ["\x00", "\ud800", "a\udfffb", MARK, MARK + "s:x", "\\0", "\\u0000", "\\"]
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | any_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_round_trip_is_exact_and_storable(value):
+    text, escaped = encode_for_storage(value)
+    text.encode("utf-8")  # no lone surrogate survives
+    assert "\\u0000" not in text.replace("\\\\", "")  # no NUL for JSONB
+    json.loads(text)  # strict JSON: no NaN tokens
+    assert _same(decode_stored(json.loads(text)), value)
+    if not escaped:
+        assert json.loads(text) == json.loads(json.dumps(value))
+
+
+def test_plain_values_are_stored_as_they_are():
+    assert encode_for_storage({"a": "b", "n": [1, 2.5, None]}) == ('{"a":"b","n":[1,2.5,null]}', False)
+
+
+def test_decimals_keep_every_digit():
+    value = {"cost": Decimal("0.000123456789012345678"), "half": Decimal("0.5")}
+    text, escaped = encode_for_storage(value)
+    assert escaped
+    back = decode_stored(json.loads(text))
+    assert back == value and isinstance(back["cost"], Decimal)
+
+
+def test_text_columns():
+    stored, escaped = encode_text("bad\x00comment")
+    assert escaped and "\x00" not in stored and decode_stored(stored) == "bad\x00comment"
+    assert encode_text("fine") == ("fine", False)
+    assert encode_text(None) == (None, False)

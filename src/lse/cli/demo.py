@@ -79,3 +79,66 @@ def _continue_demo(settings, day, quiet: bool) -> None:  # noqa: ANN001
     out.rule("3. Monitoring: lse archive status")
     for table in render_status(build_status(settings, project=DEMO_PROJECT, days=1)):
         out.print(table)
+
+    out.rule("4. Fast evaluation on a golden dataset of approved traces")
+    _fast_eval(settings, day, quiet)
+
+
+def _fast_eval(settings, day, quiet: bool) -> None:  # noqa: ANN001
+    """Dataset from PASS verdicts → config → fast run against the sandbox model."""
+    from datetime import datetime, timezone
+
+    from pydantic import SecretStr
+    from rich.table import Table
+
+    from lse.cli.eval.show import results_table, summary_table
+    from lse.evals import configs, runs
+    from lse.evals.archive_datasets import dataset_from_archive
+    from lse.evals.schemas import ConfigCreate, RunCreate, RunMode
+    from lse.sandbox.openai import OpenAISandbox
+    from lse.tenancy import ensure_tenant
+    from lse.worker import dispatch
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    with OpenAISandbox(api_key="sk-sandbox") as oa:
+        settings = settings.model_copy(
+            update={"openai_base_url": oa.base_url, "openai_api_key": SecretStr("sk-sandbox")}
+        )
+        tenant = ensure_tenant(settings, "demo", "demo")
+        dataset = dataset_from_archive(
+            settings, tenant, name=f"approved-{stamp}", source_project=DEMO_PROJECT, days=[day],
+            max_items=settings.eval_fast_max_unique_rows,
+        )
+        out.print(f"dataset {dataset.dataset_id}: {dataset.total_items} approved question/answer pairs "
+                  f"(eligible for fast: {dataset.eligible_for_fast})")
+        config = configs.create_config(settings, tenant, ConfigCreate.model_validate({
+            "name": f"support-bot-{stamp}", "commit_message": "demo",
+            "config_blob": {"completion": {"provider": "openai", "type": "text", "params": {
+                "model": "gpt-4o-mini", "instructions": "Answer the customer in one sentence.",
+                "temperature": 0.2, "max_output_tokens": 200}}},
+        }))
+        run = runs.create_run(settings, tenant, RunCreate(
+            experiment_name=f"demo-{stamp}", dataset_id=dataset.dataset_id, config_id=config.id,
+            config_version=1, run_mode=RunMode.fast,
+        ), available_modes=dispatch.available_modes(settings))
+        with BarProgress(enabled=None if not quiet else False) as progress:
+            dispatch.run_inline(settings, run.id, progress)
+        detail = runs.get_run(settings, tenant, run.id, include_results=True)
+    out.print(summary_table(detail))
+    out.print(results_table(detail))
+    cost = Table(title="Cost (synchronous rates, USD)")
+    for col in ("stage", "model", "input", "cached", "output", "reasoning", "cost"):
+        cost.add_column(col, justify="left" if col in ("stage", "model") else "right")
+    for stage in ("responses", "embeddings"):
+        entry = (detail.cost or {}).get(stage)
+        if entry:
+            u = entry.get("usage", {})
+            cost.add_row(stage, str(entry.get("model")), str(u.get("input_tokens", 0)), str(u.get("cached_tokens", 0)),
+                         str(u.get("output_tokens", 0)), str(u.get("reasoning_tokens", 0)), _usd(entry.get("cost_usd")))
+    cost.add_row("total", "", "", "", "", "", _usd((detail.cost or {}).get("total_cost_usd")))
+    out.print(cost)
+
+
+
+def _usd(value: float | None) -> str:
+    return "unpriced" if value is None else f"{value:.8f}"

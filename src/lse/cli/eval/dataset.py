@@ -17,11 +17,11 @@ from lse.evals import datasets
 from lse.evals.schemas import DatasetPublic
 from lse.settings import load_settings
 
-dataset_app = typer.Typer(help="Golden datasets from CSV.", no_args_is_help=True)
+dataset_app = typer.Typer(help="Golden datasets from CSV or from approved archived traces.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 
 
-def _table(rows: list[DatasetPublic]) -> Table:
+def datasets_table(rows: list[DatasetPublic]) -> Table:
     table = Table(title="Datasets")
     for col in ("id", "name", "items", "unique", "dup", "fast", "created"):
         table.add_column(col, justify="right" if col in ("id", "items", "unique", "dup") else "left")
@@ -71,7 +71,7 @@ def upload(
     if as_json:
         typer.echo(dump(result))
         return
-    out.print(_table([result]))
+    out.print(datasets_table([result]))
     if result.skipped_rows:
         err.print(f"skipped {result.skipped_rows} row(s) with an empty question or answer")
 
@@ -90,7 +90,7 @@ def list_cmd(
     rows = datasets.list_datasets(
         settings, tenant_for(settings, org, project), limit=limit, offset=offset, eligible_for_fast=eligible_for_fast
     )
-    typer.echo(dump(rows)) if as_json else out.print(_table(rows))
+    typer.echo(dump(rows)) if as_json else out.print(datasets_table(rows))
 
 
 @dataset_app.command("show")
@@ -103,7 +103,7 @@ def show(
     """Show one dataset."""
     settings = load_settings()
     d = datasets.get_dataset(settings, tenant_for(settings, org, project), dataset_id)
-    typer.echo(dump(d)) if as_json else out.print(_table([d]))
+    typer.echo(dump(d)) if as_json else out.print(datasets_table([d]))
 
 
 @dataset_app.command("delete")

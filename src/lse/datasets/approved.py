@@ -1,0 +1,88 @@
+"""Golden pairs from what reviewers approved: archived runs whose human verdict passed.
+
+A pair is the run's question (an `inputs` field) and its answer (an `outputs` field),
+taken from every run in the database that carries a feedback record `key` whose value
+has `verdict == <verdict>` (e.g. {"verdict": "PASS", "rationale": {...}}). A run with a
+later contrary verdict on the same key is left out: the newest record per run decides.
+Pairs are unique by question (the first approved answer wins), in run start order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from lse.store.models.archive import FeedbackRow, RunRow
+from lse.store.stored_form import decode_stored
+
+
+@dataclass(frozen=True)
+class ApprovedPair:
+    run_id: str
+    question: str
+    answer: str
+
+
+def _plain(value: Any, encoding: str | None) -> Any:
+    return decode_stored(value) if encoding else value
+
+
+def _text(container: Any, field: str) -> str | None:
+    value = container.get(field) if isinstance(container, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def approved_pairs(
+    engine: Engine,
+    project: str,
+    days: list[date],
+    *,
+    key: str = "final_verdict",
+    verdict: str = "PASS",
+    question_field: str = "question",
+    answer_field: str = "answer",
+) -> list[ApprovedPair]:
+    fb = FeedbackRow
+    stmt = (
+        select(fb.run_id, fb.value, fb.encoding, fb.modified_at, fb.created_at)
+        .where(fb.project == project, fb.key == key, fb.run_date.in_(days))
+        .order_by(fb.run_id, fb.modified_at, fb.created_at)
+    )
+    latest: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for run_id, value, encoding, _m, _c in conn.execute(stmt):
+            latest[run_id] = _plain(value, encoding)  # ordered: the newest record stays
+        approved = [rid for rid, v in latest.items() if isinstance(v, dict) and v.get("verdict") == verdict]
+        rows = []
+        for i in range(0, len(approved), 500):
+            chunk = approved[i : i + 500]
+            rows += conn.execute(
+                select(RunRow.run_id, RunRow.data, RunRow.data_encoding, RunRow.start_time)
+                .where(RunRow.run_id.in_(chunk))
+            ).all()
+    rows.sort(key=lambda r: (r.start_time is None, r.start_time, r.run_id))
+    pairs: list[ApprovedPair] = []
+    seen: set[str] = set()
+    for run_id, data, encoding, _start in rows:
+        run = _plain(data, encoding)
+        question = _text(run.get("inputs"), question_field)
+        answer = _text(run.get("outputs"), answer_field)
+        if question and answer and question not in seen:
+            seen.add(question)
+            pairs.append(ApprovedPair(run_id=run_id, question=question, answer=answer))
+    return pairs
+
+
+def pairs_csv(pairs: list[ApprovedPair]) -> bytes:
+    """The pairs as the CSV a dataset upload takes (question, answer, category=run id)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["question", "answer", "category"])
+    for p in pairs:
+        writer.writerow([p.question, p.answer, f"run:{p.run_id}"])
+    return buf.getvalue().encode("utf-8")

@@ -8,6 +8,7 @@ does not know travel in `extra_body` so a newer API parameter never needs a code
 from __future__ import annotations
 
 import inspect
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,8 @@ import openai
 
 from lse.providers.errors import translate
 from lse.providers.usage import Usage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,12 +99,13 @@ def warm_up() -> None:
 
     Called in a background thread when a run starts, so the cost overlaps the first wave
     of calls instead of being paid by all of them at once when their answers arrive.
-    Uses the SDK's own (private) parse path; any failure only means no warm-up.
+    Validating a minimal Response through pydantic's public API builds the same models.
     """
-    try:
-        from openai._models import construct_type
-        from openai.types.responses import Response
+    from pydantic import ValidationError
 
-        construct_type(type_=Response, value=_WARM_PAYLOAD)
-    except Exception:  # noqa: BLE001
-        pass
+    from openai.types.responses import Response
+
+    try:
+        Response.model_validate(_WARM_PAYLOAD)
+    except ValidationError as exc:  # an SDK whose Response changed shape: only the warm-up is lost
+        log.warning("Responses model warm-up skipped: %s", exc.errors()[0].get("msg"))

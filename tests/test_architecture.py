@@ -7,11 +7,12 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lse"
 
-BASE = {"settings", "errors", "progress", "__init__"}
+BASE = {"settings", "errors", "progress", "retry_after", "__init__"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "errors": set(),
     "progress": set(),
+    "retry_after": set(),
     "records": set(),
     "langsmith": {"records"},
     "archive": {"records"},
@@ -22,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "objects": set(),
     "providers": set(),
     "datasets": {"store", "archive", "objects", "records", "tenancy"},
-    "evals": {"store", "providers", "objects", "datasets", "tenancy", "worker"},
+    "evals": {"store", "providers", "objects", "datasets", "tenancy"},
     "worker": {"evals", "store", "providers", "objects", "datasets", "tenancy"},
     "api": {"store", "tenancy", "datasets", "evals", "objects", "worker", "monitoring", "jobs", "records", "archive", "providers"},
     "cli": {"*"},

@@ -10,13 +10,13 @@ are transient; any other 4xx is permanent and fails fast.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 import requests
 from langsmith import utils as ls_utils
+
+from lse.retry_after import retry_after_s
 
 
 class Outcome(StrEnum):
@@ -37,18 +37,7 @@ class RetryDecision:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+    return retry_after_s(value, now)
 
 
 def classify_status(status: int, headers: dict[str, str] | None = None) -> RetryDecision:

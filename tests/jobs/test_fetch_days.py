@@ -203,3 +203,20 @@ def test_costs_survive_without_loss(tmp_path, make_langsmith_sandbox):
         if cost is not None:
             assert dumps_line(cost) in text
     assert json.loads(manifest_path(settings, "demo-project", DAY).read_text())["format_version"] == 1
+
+
+def test_a_failed_fetch_is_recorded_and_alerts_critical(tmp_path, make_langsmith_sandbox):
+    from lse.errors import UpstreamError
+    from lse.monitoring.status import build_status
+
+    sb = make_langsmith_sandbox([spec(traces_per_day=5, hard_cases=False)], api_key=KEY)
+    settings = cfg(tmp_path, sb).model_copy(update={"max_retries": 1})
+    sb.faults.server_error_every = 1
+    sb.faults.only_kinds = {"runs_query"}
+    with pytest.raises(UpstreamError, match="failed"):
+        fetch_days(settings, "demo-project", [DAY])
+    status = build_status(settings, project="demo-project")
+    assert status.exit_code == 2
+    crit = [a for a in status.alerts if a.level == "CRITICAL"]
+    assert crit and "fetch failed" in crit[0].message and crit[0].day == DAY
+    assert status.fetches[0].status == "failed" and status.fetches[0].requests == 2

@@ -108,3 +108,29 @@ def test_edited_and_late_feedback_are_merged(tmp_path, make_langsmith_sandbox, d
         comment = conn.scalar(select(FeedbackRow.comment).where(FeedbackRow.feedback_id == edited["id"]))
         late_row = conn.scalar(select(func.count()).select_from(FeedbackRow).where(FeedbackRow.feedback_id == late["id"]))
     assert comment == "edited by a reviewer" and late_row == 1
+
+
+def test_expired_day_with_missing_feedback_is_incomplete_not_expired(tmp_path, make_langsmith_sandbox, db_url):
+    sb = make_langsmith_sandbox([SandboxSpec(days=DAYS[1:], traces_per_day=10)], api_key=KEY)
+    settings = cfg(tmp_path, sb, db_url).model_copy(update={"max_retries": 0})
+    refetch_window(settings, "demo-project", DAYS[1:])
+    runs = list(iter_stored_runs(settings, "demo-project", DAYS[1]))
+    sb.world.drop_runs([r["id"] for r in runs if not r.get("parent_run_id")][:2])  # partly expired
+    sb.faults.feedback_status = 500
+    result = refetch_window(settings, "demo-project", DAYS[1:], restart=True)
+    day = result.days[0]
+    assert day.expired_upstream and day.status == "incomplete"
+    assert not result.complete and "feedback" in result.problems[0]
+    assert day.runs_after == day.runs_before  # nothing archived was lost
+
+
+def test_a_failing_day_does_not_stop_the_others_and_is_retried(tmp_path, make_langsmith_sandbox, db_url):
+    sb = make_langsmith_sandbox([SandboxSpec(days=DAYS, traces_per_day=8, hard_cases=False)], api_key=KEY)
+    settings = cfg(tmp_path, sb, db_url).model_copy(update={"max_retries": 0})
+    sb.faults.server_error_every = 1
+    sb.faults.only_kinds = {"runs_query"}
+    result = refetch_window(settings, "demo-project", DAYS)
+    assert [f.date for f in result.failed_days] == DAYS and not result.complete
+    sb.faults.server_error_every = 0
+    again = refetch_window(settings, "demo-project", DAYS)
+    assert again.complete and [d.date for d in again.days] == DAYS

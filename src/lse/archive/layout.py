@@ -65,10 +65,3 @@ def list_days(settings: Settings, project: str) -> list[date]:
         if (child / RUNS_FILE).is_file():
             days.append(day)
     return sorted(days)
-
-
-def list_projects(settings: Settings) -> list[str]:
-    root = settings.archive_dir
-    if not root.is_dir():
-        return []
-    return sorted(project_from_slug(p.name) for p in root.iterdir() if p.is_dir())

@@ -1,8 +1,11 @@
-"""Reading archived days back: stored runs streamed line by line, and the manifest."""
+"""Reading archived days back: stored runs streamed line by line, and the manifest.
+
+Numbers are read as `Decimal` (lse.records.jsonl.loads) so a cost with more digits than
+a float holds survives a read-merge-write cycle exactly.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -12,6 +15,7 @@ from pydantic import ValidationError
 from lse.archive.layout import manifest_path, runs_path
 from lse.archive.manifest import Manifest
 from lse.errors import NotFoundError, StorageError
+from lse.records.jsonl import loads
 from lse.settings import Settings
 
 
@@ -27,9 +31,9 @@ def iter_stored_runs(settings: Settings, project: str, day: date) -> Iterator[di
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StorageError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+                yield loads(line)
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                raise StorageError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
 
 
 def read_manifest(settings: Settings, project: str, day: date) -> Manifest | None:

@@ -36,11 +36,3 @@ def write_runs(
 def write_manifest(settings: Settings, manifest: Manifest) -> None:
     path = manifest_path(settings, manifest.project, manifest.date)
     atomic_text_write(path, manifest.model_dump_json(indent=2) + "\n")
-
-
-def file_sha256(settings: Settings, project: str, day: date) -> str:
-    digest = hashlib.sha256()
-    with runs_path(settings, project, day).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

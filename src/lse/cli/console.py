@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -71,9 +69,3 @@ class BarProgress:
     def log(self, message: str) -> None:
         if self.enabled:
             err.print(message)
-        elif not sys.stderr.isatty():
-            pass
-
-
-def quiet_progress() -> BarProgress:
-    return BarProgress(enabled=False)

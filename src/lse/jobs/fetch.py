@@ -9,6 +9,7 @@ and the whole call ends with PartialResult (exit 3) after every day is done.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -22,8 +23,8 @@ from lse.archive.layout import runs_path
 from lse.archive.manifest import DayCounts, FetchCounters, Manifest
 from lse.archive.reader import iter_stored_runs
 from lse.archive.writer import write_manifest, write_runs
-from lse.errors import PartialResult
-from lse.jobs.records import record_fetch
+from lse.errors import AuthError, ConfigError, LseError, PartialResult, StorageError
+from lse.jobs.records import record_failure, record_fetch
 from lse.langsmith.fetch_plan import fetch_project_day
 from lse.langsmith.projects import resolve_project
 from lse.langsmith.run_query import default_run_query
@@ -31,6 +32,8 @@ from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
 from lse.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class DayReport(BaseModel):
@@ -60,16 +63,34 @@ class DayReport(BaseModel):
     example_rationale: dict[str, Any] | None = None
 
 
+class FailedDay(BaseModel):
+    date: date
+    error: str
+
+
 class FetchReport(BaseModel):
     project: str
     days: list[DayReport]
+    failed_days: list[FailedDay] = []
+    warnings: list[str] = []  # e.g. the database could not record the fetch
 
     @property
     def complete(self) -> bool:
-        return all(d.status == "complete" for d in self.days)
+        return all(d.status == "complete" for d in self.days) and not self.failed_days and not self.warnings
 
-
-DayHook = Callable[[DayReport], None]
+    def summary(self) -> str:
+        parts = []
+        bad = [d for d in self.days if d.status != "complete"]
+        if bad:
+            first = next((d.feedback_errors[0] for d in bad if d.feedback_errors), "see the manifest")
+            parts.append(
+                f"{len(bad)} day(s) incomplete: feedback not fetched for "
+                f"{sum(d.runs_feedback_not_fetched for d in bad)} run(s) ({first})"
+            )
+        for f in self.failed_days:
+            parts.append(f"{f.date} failed: {f.error}")
+        parts += self.warnings
+        return "; ".join(parts) + "; rerun the same fetch later to fill the gap"
 
 
 def _existing(settings: Settings, project: str, day: date) -> dict[str, dict[str, Any]]:
@@ -99,39 +120,55 @@ def fetch_days(
     days: list[date],
     progress: Progress | None = None,
     api: LangSmithApi | None = None,
-    on_day: DayHook | None = None,
     raise_on_partial: bool = True,
     kind: str = "fetch",
 ) -> FetchReport:
+    """Fetch each day; a day that fails is recorded and the others still run (retention
+    does not wait). Credentials and configuration errors stop everything at once; if
+    every day failed, the first error is raised as it is."""
     progress = progress or NullProgress()
     own_api = api is None
     api = api or LangSmithApi(settings)
+    result = FetchReport(project=project, days=[])
+    first_error: LseError | None = None
     try:
         ref = resolve_project(api, project)
         query = default_run_query(api)
-        reports = []
         for day in days:
-            report = _fetch_one(settings, api, query, ref, day, progress, kind)
-            reports.append(report)
-            if on_day:
-                on_day(report)
+            started = datetime.now(timezone.utc)
+            before = api.counters.snapshot()
+            try:
+                report, manifest = _fetch_one(settings, api, query, ref, day, progress)
+            except (AuthError, ConfigError):
+                raise
+            except LseError as exc:
+                first_error = first_error or exc
+                result.failed_days.append(FailedDay(date=day, error=str(exc)))
+                _try_record(result, lambda: record_failure(settings, kind, ref.name, day, started, api.counters.minus(before), str(exc)))
+                continue
+            result.days.append(report)
+            _try_record(result, lambda: record_fetch(settings, kind, report, manifest))
     finally:
         if own_api:
             api.close()
-    result = FetchReport(project=project, days=reports)
+    if first_error is not None and not result.days:
+        raise first_error
     if raise_on_partial and not result.complete:
-        bad = [d for d in reports if d.status != "complete"]
-        raise PartialResult(
-            f"{len(bad)} day(s) incomplete: feedback not fetched for "
-            f"{sum(d.runs_feedback_not_fetched for d in bad)} run(s) "
-            f"({bad[0].feedback_errors[0] if bad[0].feedback_errors else 'see manifest'}); "
-            "rerun the same fetch later to fill the gap",
-            details=result,
-        )
+        raise PartialResult(result.summary(), details=result)
     return result
 
 
-def _fetch_one(settings, api, query, ref, day, progress, kind) -> DayReport:  # noqa: ANN001
+def _try_record(result: FetchReport, write: Callable[[], None]) -> None:
+    """The archive files are written; a database that cannot take the figures must not
+    stop the remaining days. Say so, and end partial."""
+    try:
+        write()
+    except StorageError as exc:
+        log.warning("fetch record not written: %s", exc)
+        result.warnings.append(f"monitoring record not written ({exc})")
+
+
+def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Manifest]:  # noqa: ANN001
     started = time.monotonic()
     before_counters = api.counters.snapshot()
     fetched = fetch_project_day(api, query, ref, day, progress)
@@ -161,8 +198,7 @@ def _fetch_one(settings, api, query, ref, day, progress, kind) -> DayReport:  # 
     )
     write_manifest(settings, manifest)
     report = _report(ref.name, day, manifest, counts, before_counts, before_rationale, runs, fetched)
-    record_fetch(settings, kind, report, manifest)
-    return report
+    return report, manifest
 
 
 def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before_rationale, runs, fetched) -> DayReport:  # noqa: ANN001

@@ -34,3 +34,25 @@ def record_milestone(settings: Settings, project: str, day: date, status: str, d
     now = datetime.now(timezone.utc)
     rec = FetchRecord(kind="refetch", project=project, day=day, status=status, started_at=now, finished_at=now, details=details)
     record(get_engine(settings), rec)
+
+
+def record_failure(
+    settings: Settings, kind: str, project: str, day: date, started: datetime, spent: dict[str, Any], error: str
+) -> None:
+    """A day whose fetch failed outright: monitoring must see it (CRITICAL), not silence."""
+    now = datetime.now(timezone.utc)
+    rec = FetchRecord(
+        kind=kind,  # type: ignore[arg-type]
+        project=project,
+        day=day,
+        status="failed",
+        requests=spent["requests"],
+        retries=spent["retries"],
+        rate_limited=spent["rate_limited"],
+        errors=spent["errors"],
+        duration_s=round((now - started).total_seconds(), 3),
+        started_at=started,
+        finished_at=now,
+        details={"error": error, "by_endpoint": spent["by_endpoint"]},
+    )
+    record(get_engine(settings), rec)

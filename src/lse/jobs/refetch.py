@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from lse.archive.atomic_write import atomic_text_write
 from lse.archive.layout import project_slug
-from lse.jobs.fetch import fetch_days
+from lse.errors import AuthError, ConfigError, LseError, NotFoundError
+from lse.jobs.fetch import FailedDay, fetch_days
 from lse.jobs.records import record_milestone
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
@@ -26,7 +27,8 @@ from lse.store.loader import load_day
 
 class RefetchDay(BaseModel):
     date: date
-    status: str  # complete | expired upstream | incomplete
+    status: str  # incomplete (feedback missing or rows not loaded) > expired upstream > complete
+    expired_upstream: bool  # LangSmith returned fewer runs than the archive holds
     runs_before: int
     runs_after: int
     upstream_runs: int
@@ -35,6 +37,7 @@ class RefetchDay(BaseModel):
     rationale_records_before: int
     rationale_records_after: int
     db_runs_loaded: int = 0
+    db_bad_rows: int = 0
     resumed: bool = False  # done by an earlier, interrupted invocation
 
     @property
@@ -46,11 +49,22 @@ class RefetchReport(BaseModel):
     project: str
     campaign: str
     days: list[RefetchDay]
+    failed_days: list[FailedDay] = []  # not in the checkpoint: the next invocation retries them
     completed: bool
 
     @property
     def complete(self) -> bool:
-        return self.completed and all(d.status != "incomplete" for d in self.days)
+        return self.completed and not self.failed_days and all(d.status != "incomplete" for d in self.days)
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        for d in self.days:
+            if d.status == "incomplete":
+                why = f"{d.db_bad_rows} row(s) not loaded" if d.db_bad_rows else "feedback not fully fetched"
+                out.append(f"{d.date}: {why}")
+        out += [f"{f.date}: failed ({f.error})" for f in self.failed_days]
+        return out
 
 
 class _Checkpoint(BaseModel):
@@ -102,11 +116,20 @@ def refetch_window(
     api = LangSmithApi(settings)
     progress.start(len(days), f"re-fetch {project}")
     progress.update(len(cp.done))
+    failed: list[FailedDay] = []
     try:
         for day in days:
             if str(day) in cp.done:
                 continue
-            cp.done[str(day)] = _refetch_day(settings, api, project, day)
+            try:
+                cp.done[str(day)] = _refetch_day(settings, api, project, day)
+            except (AuthError, ConfigError, NotFoundError):
+                raise
+            except LseError as exc:  # this day waits for the next invocation; the others go on
+                failed.append(FailedDay(date=day, error=str(exc)))
+                progress.log(f"{day}: {exc}")
+                progress.update(1)
+                continue
             _save(settings, cp)
             processed = sum(d.runs_after for d in cp.done.values())
             d = cp.done[str(day)]
@@ -118,24 +141,33 @@ def refetch_window(
     finally:
         api.close()
     progress.complete()
-    cp.completed = True
+    cp.completed = not failed
     _save(settings, cp)
     processed = sum(d.runs_after for d in cp.done.values())
-    record_milestone(settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed})
-    out = [cp.done[str(day)].model_copy(update={"resumed": resumed and str(day) in done_before}) for day in days]
-    return RefetchReport(project=project, campaign=cp.campaign, days=out, completed=True)
+    if cp.completed:
+        record_milestone(settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed})
+    out = [
+        cp.done[str(day)].model_copy(update={"resumed": resumed and str(day) in done_before})
+        for day in days
+        if str(day) in cp.done
+    ]
+    return RefetchReport(project=project, campaign=cp.campaign, days=out, failed_days=failed, completed=cp.completed)
 
 
 def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date) -> RefetchDay:
     report = fetch_days(settings, project, [day], api=api, raise_on_partial=False, kind="refetch_day").days[0]
-    status = report.status
-    if report.expired_upstream:
-        status = "expired upstream"
     load = load_day(settings, project, day)
     loaded = load.runs_inserted + load.runs_updated + load.runs_unchanged
+    if report.status != "complete" or load.bad_rows_count:
+        status = "incomplete"
+    elif report.expired_upstream:
+        status = "expired upstream"
+    else:
+        status = "complete"
     return RefetchDay(
         date=day,
-        status=status if report.status == "complete" or status == "expired upstream" else "incomplete",
+        status=status,
+        expired_upstream=report.expired_upstream,
         runs_before=report.runs_before,
         runs_after=report.runs,
         upstream_runs=report.upstream_runs,
@@ -144,4 +176,5 @@ def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date)
         rationale_records_before=report.rationale_records_before,
         rationale_records_after=report.rationale_records_after,
         db_runs_loaded=loaded,
+        db_bad_rows=load.bad_rows_count,
     )

@@ -1,6 +1,6 @@
 """Alert rules over recorded fetches (docs/monitoring.md).
 
-- CRITICAL: a fetch's feedback extraction failure rate is above 5%.
+- CRITICAL: a fetch's feedback extraction failure rate is above 5%, or the fetch failed.
 - WARNING: a fetch took more than 150% of its project's baseline — the median
   seconds-per-run of that project's previous successful fetches.
 - INFO: re-fetch milestones (started, each day done, completed).
@@ -67,6 +67,9 @@ def _alerts_for(fig: FetchFigures, previous: list[FetchFigures]) -> list[Alert]:
     def add(level: Level, message: str) -> None:
         out.append(Alert(level=level, project=fig.project, day=fig.day, kind=fig.kind, message=message, at=fig.finished_at))
 
+    if fig.status == "failed":
+        add(Level.CRITICAL, f"fetch failed: {fig.error or 'see the logs'}; the day is not archived by this fetch")
+        return out
     rate = fig.feedback_failure_rate
     if rate is not None and rate > FAILURE_RATE_CRITICAL:
         add(

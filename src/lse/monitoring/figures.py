@@ -34,6 +34,7 @@ class FetchFigures(BaseModel):
     api_error_rate: float | None  # (errors + 429s) per request
     seconds_per_1000_runs: float | None
     seconds_per_trace: float | None
+    error: str | None = None  # why a failed fetch failed
 
     @property
     def seconds_per_run(self) -> float | None:
@@ -75,4 +76,5 @@ def figures_of(record: Any) -> FetchFigures:
         api_error_rate=_ratio(int(record.errors or 0) + int(record.rate_limited or 0), requests),
         seconds_per_1000_runs=round(duration / runs * 1000, 3) if runs else None,
         seconds_per_trace=round(duration / traces, 4) if traces else None,
+        error=(record.details or {}).get("error") if record.status == "failed" else None,
     )

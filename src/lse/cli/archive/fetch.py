@@ -38,6 +38,10 @@ def render_fetch_report(report: FetchReport) -> Table:
             f"{d.retries}/{d.rate_limited}/{d.errors}",
             f"{d.duration_s:.1f}",
         )
+    for f in report.failed_days:
+        table.add_row(str(f.date), "[red]failed", "-", "-", "-", "-", "-", "-", "-")
+    for f in report.failed_days:
+        table.caption = ((table.caption + "\n") if table.caption else "") + f"{f.date}: {f.error}"
     return table
 
 

@@ -26,9 +26,10 @@ def render_refetch(report: RefetchReport) -> Table:
         table.add_column(col, justify="left" if col in ("day", "status") else "right")
     for d in report.days:
         colour = {"complete": "green", "expired upstream": "yellow"}.get(d.status, "red")
+        status = d.status + (" (expired upstream)" if d.expired_upstream and d.status == "incomplete" else "")
         table.add_row(
             str(d.date) + (" (resumed)" if d.resumed else ""),
-            f"[{colour}]{d.status}",
+            f"[{colour}]{status}",
             str(d.runs_before),
             str(d.runs_after),
             str(d.feedback_records_before),
@@ -36,6 +37,8 @@ def render_refetch(report: RefetchReport) -> Table:
             str(d.rationale_recovered),
             str(d.db_runs_loaded),
         )
+    for f in report.failed_days:
+        table.add_row(str(f.date), "[red]failed", "-", "-", "-", "-", "-", "-")
     return table
 
 
@@ -65,5 +68,4 @@ def refetch(
     elif show:
         err.print(render_refetch(report))
     if not report.complete:
-        bad = [str(d.date) for d in report.days if d.status == "incomplete"]
-        raise PartialResult(f"feedback not fully fetched for {', '.join(bad)}; run the re-fetch again to fill the gap")
+        raise PartialResult(f"re-fetch incomplete ({'; '.join(report.problems)}); run it again to fill the gap")

@@ -119,5 +119,19 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides winning."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build settings from the environment, with explicit overrides winning.
+
+    A bad value becomes one ConfigError naming the variable, not a pydantic dump.
+    """
+    from pydantic import ValidationError
+
+    from lse.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first.get("loc") else "?"
+        field = Settings.model_fields.get(name)
+        env = (field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}")
+        raise ConfigError(f"{env}: {first['msg']} (got {first.get('input')!r})") from exc

@@ -73,7 +73,11 @@ class LangSmithApi:
             if response is not None:
                 decision = classify_status(response.status_code, dict(response.headers))
                 if decision.outcome is Outcome.OK:
-                    return loads(response.text)
+                    try:
+                        return loads(response.text)
+                    except ValueError:  # a proxy's HTML page or a truncated body: try again
+                        decision = RetryDecision(Outcome.TRANSIENT)
+                        failure = UpstreamError(f"LangSmith answered {method} {path} with a body that is not JSON")
             else:
                 decision = classify_exception(failure)  # type: ignore[arg-type]
             if decision.outcome is Outcome.RATE_LIMITED:
@@ -119,6 +123,8 @@ class LangSmithApi:
         attempts: int,
     ) -> Exception:
         where = f"{method} {path}"
+        if isinstance(failure, UpstreamError):  # answered, but not with JSON
+            return UpstreamError(f"{failure} ({attempts} attempts); is LANGSMITH_ENDPOINT the API's URL?")
         if response is None:
             return UpstreamError(
                 f"LangSmith unreachable at {self.settings.langsmith_endpoint} ({where} failed "

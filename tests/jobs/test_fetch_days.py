@@ -220,3 +220,21 @@ def test_a_failed_fetch_is_recorded_and_alerts_critical(tmp_path, make_langsmith
     crit = [a for a in status.alerts if a.level == "CRITICAL"]
     assert crit and "fetch failed" in crit[0].message and crit[0].day == DAY
     assert status.fetches[0].status == "failed" and status.fetches[0].requests == 2
+
+
+def test_a_second_writer_of_the_same_day_waits_for_the_first(tmp_path, make_langsmith_sandbox):
+    import threading
+    import time
+
+    from lse.archive.day_lock import locked_day
+
+    sb = make_langsmith_sandbox([spec(traces_per_day=5, hard_cases=False)], api_key=KEY)
+    settings = cfg(tmp_path, sb)
+    done = threading.Event()
+    with locked_day(settings, "demo-project", DAY):  # another fetch is mid read-merge-write
+        worker = threading.Thread(target=lambda: (fetch_days(settings, "demo-project", [DAY]), done.set()))
+        worker.start()
+        time.sleep(0.5)
+        assert not done.is_set() and not runs_path(settings, "demo-project", DAY).exists()
+    worker.join(timeout=30)
+    assert done.is_set() and runs_path(settings, "demo-project", DAY).is_file()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.stored_form import decode_stored
@@ -49,13 +49,14 @@ def approved_pairs(
 ) -> list[ApprovedPair]:
     fb = FeedbackRow
     stmt = (
-        select(fb.run_id, fb.value, fb.encoding, fb.modified_at, fb.created_at)
+        select(fb.run_id, fb.value, fb.encoding)
         .where(fb.project == project, fb.key == key, fb.run_date.in_(days))
-        .order_by(fb.run_id, fb.modified_at, fb.created_at)
+        # NULLs sort differently on SQLite and PostgreSQL: order by a value that is never NULL
+        .order_by(fb.run_id, func.coalesce(fb.modified_at, fb.created_at), fb.feedback_id)
     )
     latest: dict[str, Any] = {}
     with engine.connect() as conn:
-        for run_id, value, encoding, _m, _c in conn.execute(stmt):
+        for run_id, value, encoding in conn.execute(stmt):
             latest[run_id] = _plain(value, encoding)  # ordered: the newest record stays
         approved = [rid for rid, v in latest.items() if isinstance(v, dict) and v.get("verdict") == verdict]
         rows = []

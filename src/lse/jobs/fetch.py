@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from lse import __version__
 from lse.archive.counts import count_runs, rationale_records
+from lse.archive.day_lock import locked_day
 from lse.archive.layout import runs_path
 from lse.archive.manifest import DayCounts, FetchCounters, Manifest
 from lse.archive.reader import iter_stored_runs
@@ -172,31 +173,32 @@ def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Man
     started = time.monotonic()
     before_counters = api.counters.snapshot()
     fetched = fetch_project_day(api, query, ref, day, progress)
-    stored = _existing(settings, ref.name, day)
-    before_counts = count_runs(stored.values())
-    before_rationale = rationale_records(stored.values())
-    merged = dict(stored)
-    for run in fetched.runs:
-        merged[str(run["id"])] = merge_run(stored.get(str(run["id"])), run)
-    runs = sorted(merged.values(), key=lambda r: (str(r.get("start_time") or ""), str(r["id"])))
-    sha, counts = write_runs(settings, ref.name, day, runs)
-    spent = api.counters.minus(before_counters)
-    duration = time.monotonic() - started
-    complete = fetched.complete and counts.runs_feedback_not_fetched == 0
-    manifest = Manifest(
-        project=ref.name,
-        date=day,
-        status="complete" if complete else "incomplete",
-        counts=counts,
-        fetch=FetchCounters(**spent),
-        upstream_runs=len(fetched.runs),
-        duration_s=round(duration, 3),
-        tool_version=__version__,
-        fetched_at=datetime.now(timezone.utc),
-        runs_sha256=sha,
-        notes=fetched.feedback_errors,
-    )
-    write_manifest(settings, manifest)
+    with locked_day(settings, ref.name, day):  # read-merge-write: one writer per day
+        stored = _existing(settings, ref.name, day)
+        before_counts = count_runs(stored.values())
+        before_rationale = rationale_records(stored.values())
+        merged = dict(stored)
+        for run in fetched.runs:
+            merged[str(run["id"])] = merge_run(stored.get(str(run["id"])), run)
+        runs = sorted(merged.values(), key=lambda r: (str(r.get("start_time") or ""), str(r["id"])))
+        sha, counts = write_runs(settings, ref.name, day, runs)
+        spent = api.counters.minus(before_counters)
+        duration = time.monotonic() - started
+        complete = fetched.complete and counts.runs_feedback_not_fetched == 0
+        manifest = Manifest(
+            project=ref.name,
+            date=day,
+            status="complete" if complete else "incomplete",
+            counts=counts,
+            fetch=FetchCounters(**spent),
+            upstream_runs=len(fetched.runs),
+            duration_s=round(duration, 3),
+            tool_version=__version__,
+            fetched_at=datetime.now(timezone.utc),
+            runs_sha256=sha,
+            notes=fetched.feedback_errors,
+        )
+        write_manifest(settings, manifest)
     report = _report(ref.name, day, manifest, counts, before_counts, before_rationale, runs, fetched)
     return report, manifest
 

@@ -22,3 +22,25 @@ def test_version_and_help_exit_0(tmp_path):
     env = lse_env(LSE_DATA_DIR=str(tmp_path))
     assert run_lse("--version", env=env).stdout.startswith("lse ")
     assert run_lse("archive", "--help", env=env).returncode == 0
+
+
+def test_interrupt_exits_130_and_leaves_no_half_day(tmp_path, make_langsmith_sandbox):
+    import signal
+    import time
+    from datetime import date
+
+    from helpers.cli import start_lse
+
+    from lse.sandbox.langsmith import SandboxSpec
+
+    sb = make_langsmith_sandbox([SandboxSpec(days=[date(2026, 11, 20)], traces_per_day=40)], api_key="k")
+    sb.faults.latency_ms = 200
+    env = lse_env(LSE_DATA_DIR=str(tmp_path / "data"), LANGSMITH_ENDPOINT=sb.url, LANGSMITH_API_KEY="k",
+                  LSE_REQUEST_DELAY_MS="0")
+    proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", "2026-11-20", "--quiet", env=env)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert not list((tmp_path / "data").rglob("runs.jsonl"))

@@ -89,6 +89,8 @@ def run() -> None:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
         sys.exit(exit_codes.ERROR)
+    if code == exit_codes.INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130)
+        print("interrupted", file=sys.stderr)
     sys.exit(code if isinstance(code, int) else exit_codes.OK)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 from rich.panel import Panel
 
-from lse.cli.console import BarProgress, err, out
+from lse.cli.console import BarProgress, out
 from lse.cli.sandbox import demo_day
 from lse.settings import load_settings
 

@@ -144,8 +144,10 @@ def fetch_days(
                 raise
             except LseError as exc:
                 first_error = first_error or exc
-                result.failed_days.append(FailedDay(date=day, error=str(exc)))
-                _try_record(result, lambda: record_failure(settings, kind, ref.name, day, started, api.counters.minus(before), str(exc)))
+                failure = FailedDay(date=day, error=str(exc))
+                result.failed_days.append(failure)
+                spent = api.counters.minus(before)
+                _try_record(result, lambda: record_failure(settings, kind, ref.name, day, started, spent, failure.error))
                 continue
             result.days.append(report)
             _try_record(result, lambda: record_fetch(settings, kind, report, manifest))

@@ -30,6 +30,7 @@ from lse.langsmith.run_query import RunQuery
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
+from lse.records.timestamps import parse_utc
 
 CLOSURE_TRACES_PER_QUERY = 50
 T = TypeVar("T")
@@ -62,18 +63,8 @@ def _trace_of(run: dict[str, Any]) -> str:
     return str(run.get("trace_id") or run["id"])
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _may_cross(run: dict[str, Any], day_end: datetime) -> bool:
-    ended = _parse_ts(run.get("end_time"))
+    ended = parse_utc(run.get("end_time"))
     return ended is None or ended >= day_end
 
 

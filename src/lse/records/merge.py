@@ -14,19 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from lse.records.timestamps import parse_utc
 from lse.records.feedback_status import FeedbackStatus, feedback_status_of, is_known
 
 
 def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
     """Comparable time of a record's last change; ISO spellings (Z, +00:00, naive UTC) agree."""
     raw = str(record.get("modified_at") or record.get("created_at") or "")
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-    except ValueError:
-        parsed = datetime.min.replace(tzinfo=timezone.utc)
-    return parsed, raw
+    return parse_utc(raw) or datetime.min.replace(tzinfo=timezone.utc), raw
 
 
 def merge_feedback(

@@ -1,0 +1,26 @@
+"""ISO-8601 timestamps as aware UTC datetimes, whatever their spelling.
+
+LangSmith writes naive UTC ("2026-11-20T10:00:00.123456"); other servers write "Z" or
+"+00:00". Comparing the strings would misorder them, so every comparison goes through here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+def parse_utc(raw: Any) -> datetime | None:
+    """An aware UTC datetime, or None when absent or unreadable."""
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        dt = raw
+    elif isinstance(raw, str) and raw.strip():
+        try:
+            dt = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)

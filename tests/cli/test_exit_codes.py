@@ -44,3 +44,15 @@ def test_interrupt_exits_130_and_leaves_no_half_day(tmp_path, make_langsmith_san
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert not list((tmp_path / "data").rglob("runs.jsonl"))
+
+
+def test_to_db_and_verify_of_nothing_are_errors(tmp_path):
+    env = lse_env(LSE_DATA_DIR=str(tmp_path / "data"))
+    for args in (
+        ["archive", "to-db", "--project", "typo", "--start-date", "2026-11-01", "--end-date", "2026-11-03"],
+        ["archive", "verify", "--project", "typo", "--start-date", "2026-11-01", "--end-date", "2026-11-03"],
+        ["archive", "verify", "--project", "typo", "--date", "2026-11-01", "--against-source"],
+    ):
+        proc = run_lse(*args, env=env)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert "nothing is archived for project 'typo'" in proc.stderr

@@ -67,4 +67,4 @@ def test_usage_errors_exit_2(tmp_path):
     proc = run_lse("archive", "to-db", "--project", "p", "--date", "2025-13-01", env=env)
     assert proc.returncode == 2 and "--date must be a date" in proc.stderr
     missing = run_lse("archive", "verify", "--project", "p", "--date", "2025-01-01", env=env)
-    assert missing.returncode == 1 and "no archive for project" in missing.stderr
+    assert missing.returncode == 1 and "is archived for project" in missing.stderr

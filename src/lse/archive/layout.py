@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from lse.errors import UsageError
+from lse.errors import NotFoundError, UsageError
 from lse.settings import Settings
 
 RUNS_FILE = "runs.jsonl"
@@ -65,3 +65,21 @@ def list_days(settings: Settings, project: str) -> list[date]:
         if (child / RUNS_FILE).is_file():
             days.append(day)
     return sorted(days)
+
+
+def require_archived(settings: Settings, project: str, days: list[date]) -> list[date]:
+    """The days of `days` that are archived; NotFoundError when there are none, so a
+    typo in --project or a wrong range never "succeeds" on nothing."""
+    have = set(list_days(settings, project))
+    if not have:
+        raise NotFoundError(
+            f"nothing is archived for project {project!r} in {settings.archive_dir}: "
+            "check --project, or run `lse archive fetch` first"
+        )
+    found = [d for d in days if d in have]
+    if not found:
+        raise NotFoundError(
+            f"no archived day of {project!r} in {days[0]}..{days[-1]} "
+            f"(archived days run from {min(have)} to {max(have)})"
+        )
+    return found

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lse.archive.layout import list_days
+from lse.archive.layout import list_days, require_archived
 from lse.archive.reader import iter_stored_runs
 from lse.langsmith.feedback_query import FeedbackBatch, fetch_batch
 from lse.langsmith.filters import run_ids_in
@@ -50,7 +50,7 @@ def _sample(settings: Settings, project: str, days: list[date] | None, n: int, s
     rng = random.Random(seed)
     chosen: list[tuple[date, dict[str, Any]]] = []
     seen = 0
-    for day in days or list_days(settings, project):
+    for day in require_archived(settings, project, days or list_days(settings, project) or [date.today()]):
         for run in iter_stored_runs(settings, project, day):
             seen += 1
             if len(chosen) < n:

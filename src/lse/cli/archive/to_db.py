@@ -9,6 +9,7 @@ from rich.table import Table
 
 from lse.cli import console
 from lse.cli.archive import app
+from lse.archive.layout import require_archived
 from lse.cli.options import days_from
 from lse.errors import PartialResult
 from lse.settings import load_settings
@@ -33,6 +34,7 @@ def to_db(
     from lse.store.loader import LoadRangeReport, load_day, load_range
 
     days = days_from(day, start_date, end_date)
+    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lse.cli import console
 from lse.cli.archive import app
+from lse.archive.layout import require_archived
 from lse.cli.options import days_from
 from lse.errors import VerificationFailed
 from lse.settings import load_settings
@@ -40,6 +41,7 @@ def verify(
     Exits 3 (verification failed) when they disagree, listing the differences.
     """
     days = days_from(day, start_date, end_date)
+    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
     if against_source:
         from lse.jobs.verify_source import verify_against_source

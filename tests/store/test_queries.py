@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
 
 from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
 from lse.store.loader import load_day
-from lse.store.queries import verdict_summary, verdicts_with_factor
+from lse.store.queries import verdict_summary, verdicts_statement, verdicts_with_factor
 
 NOW = datetime(2025, 9, 8, 12, 0, tzinfo=UTC)
 
@@ -51,3 +55,42 @@ def test_verdict_summary_of_a_project_day(db_settings, engine):
     assert summary.feedback_records == 3
     assert summary.verdicts == {"FAIL": 2, "PASS": 1}
     assert summary.top_true_factors[:2] == [("criteria_a", 2), ("criteria_b", 1)]
+
+
+
+def test_the_gin_indexes_serve_containment_on_postgresql(db_settings, engine):
+    """jsonb_path_ops GIN indexes serve `@>` only: the verdict query must filter with
+    containment, and the planner must be able to answer containment on feedback.value
+    and on runs.data from them. (With a time window the planner may rather start from
+    the (project, created_at) index; what matters is that the GIN one can serve.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("GIN indexes exist on PostgreSQL only")
+    runs = [_run("FAIL", ("criteria_a",), NOW - timedelta(days=1)) for _ in range(3)]
+    write_day(db_settings, PROJECT, DAY, runs)
+    load_day(db_settings, PROJECT, DAY)
+    stmt = verdicts_statement(
+        "postgresql", verdict="FAIL", factor="criteria_a", since=NOW - timedelta(days=7), until=NOW
+    )
+    assert "feedback.value @>" in str(stmt.compile(dialect=engine.dialect))
+    value = {"verdict": "FAIL", "rationale": {"criteria_a": True}}
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))  # three rows: force the choice
+
+        def plan(sql: str, doc: dict) -> str:
+            return "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql), {"doc": json.dumps(doc)}))
+
+        value_plan = plan("SELECT feedback_id FROM feedback WHERE value @> CAST(:doc AS jsonb)", value)
+        data_plan = plan(
+            "SELECT run_id FROM runs WHERE data @> CAST(:doc AS jsonb)", {"feedback_records": [{"value": value}]}
+        )
+        opclasses = dict(
+            conn.execute(
+                text(
+                    "SELECT c.relname, o.opcname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                    " JOIN pg_opclass o ON o.oid = i.indclass[0] WHERE c.relname LIKE '%\\_gin'"
+                )
+            ).all()
+        )
+    assert "ix_feedback_value_gin" in value_plan, value_plan
+    assert "ix_runs_data_gin" in data_plan, data_plan
+    assert opclasses == {"ix_runs_data_gin": "jsonb_path_ops", "ix_feedback_value_gin": "jsonb_path_ops"}

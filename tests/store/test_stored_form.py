@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 
-from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text
+from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text, parse_line
 
 # Any text, lone surrogates and U+0000 included (Hypothesis excludes surrogates by default).
 any_text = st.text(alphabet=st.characters(codec=None, categories=None, exclude_categories=()), max_size=12) | st.sampled_from(
@@ -41,6 +41,30 @@ def test_round_trip_is_exact_and_storable(value):
     assert _same(decode_stored(json.loads(text)), value)
     if not escaped:
         assert json.loads(text) == json.loads(json.dumps(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from([True, False]))
+def test_parse_line_reads_what_the_standard_parser_reads(value, ascii_only):
+    """orjson parses most lines; whatever it cannot read exactly as `json.loads` does
+    (integers beyond 64 bits, NaN, lone surrogates) must go to the standard parser, and
+    a line returned for storing as is must hold nothing that needs escaping."""
+    line = json.dumps({"v": value}, ensure_ascii=ascii_only)
+    try:
+        raw = line.encode("utf-8")
+    except UnicodeEncodeError:  # a raw lone surrogate: not a line an archive can hold
+        return
+    parsed, storable = parse_line(raw)
+    assert _same(parsed, json.loads(line))
+    if storable is not None:  # stored as is: nothing in it may need escaping
+        assert storable == line
+        assert encode_for_storage(parsed)[1] is False
+
+
+def test_parse_line_keeps_big_integers_exact():
+    for n in (2**63, 2**64, -(2**63) - 1, 10**30):
+        parsed, storable = parse_line(f'{{"n": {n}, "s": "x"}}'.encode())
+        assert parsed["n"] == n and type(parsed["n"]) is int and storable is not None
 
 
 def test_plain_values_are_stored_as_they_are():

@@ -25,13 +25,21 @@ ROW_ERRORS = (LseError, ValueError, TypeError, RecursionError)
 
 @dataclass(slots=True)
 class Prepared:
+    """A run encoded as if new. It keeps the raw line, not the parsed run: a batch waits
+    for the database while the next one is prepared, and thousands of parsed documents
+    held that long cost more in garbage collection than parsing the rare run that turns
+    out to be stored (or listed twice) once more (`run`)."""
+
     position: int
     run_id: str
-    run: dict[str, Any]
+    raw: bytes | None  # the archive line; None when `row.data` is that line, stripped
     status: str
-    line: str | None  # the archive line, when it is storable as is
     row: EncodedRun  # the row if the run is new
     feedback: list[EncodedFeedback]  # its feedback rows if the run is new
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return parse_line(self.raw if self.raw is not None else self.row.data.encode("utf-8"))[0]
 
 
 @dataclass
@@ -69,7 +77,7 @@ def prepare(
         except (ValueError, TypeError, RecursionError) as exc:
             bad.append((position, run_id, exc))
             continue
-        good.append(Prepared(position, run_id, run, cols.feedback_status, line, row, fbs))
+        good.append(Prepared(position, run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
     return good, bad
 
 
@@ -133,21 +141,23 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
 
 def _merged(
     batch: list[Prepared], stored: dict[str, dict[str, Any]]
-) -> dict[str, tuple[dict[str, Any], Prepared | None, dict[str, Any] | None]]:
-    """Per run id: the merged run, its Prepared when that is still valid, and what was stored.
+) -> dict[str, tuple[dict[str, Any] | None, Prepared | None, dict[str, Any] | None]]:
+    """Per run id: the merged run (None: the prepared run as it is), its Prepared when
+    that is still valid, and what was stored.
 
     In file order, so a run listed twice merges with itself as it would across loads.
     """
-    out: dict[str, tuple[dict[str, Any], Prepared | None, dict[str, Any] | None]] = {}
+    out: dict[str, tuple[dict[str, Any] | None, Prepared | None, dict[str, Any] | None]] = {}
     for p in batch:
         if p.run_id in out:
-            merged, _, prev = out[p.run_id]
-            out[p.run_id] = (merge_run(merged, p.run), None, prev)
+            merged, first, prev = out[p.run_id]
+            base = merged if merged is not None else first.run  # type: ignore[union-attr]
+            out[p.run_id] = (merge_run(base, p.run), None, prev)
         elif p.run_id in stored:
             prev = stored[p.run_id]
             out[p.run_id] = (merge_run(prev, p.run), None, prev)
         else:
-            out[p.run_id] = (p.run, p, None)
+            out[p.run_id] = (None, p, None)
     return out
 
 

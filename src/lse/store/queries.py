@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select, text, type_coerce
+from sqlalchemy import Engine, Select, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,8 +61,33 @@ def verdicts_with_factor(
     """
     until = until or datetime.now(UTC)
     since = since or until - timedelta(days=7)
+    stmt = verdicts_statement(
+        engine.dialect.name, verdict=verdict, factor=factor, since=since, until=until,
+        project=project, key=key, limit=limit,
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, "querying feedback verdicts") from exc
+    return [_hit(r) for r in rows]
+
+
+def verdicts_statement(
+    dialect: str,
+    *,
+    verdict: str,
+    factor: str,
+    since: datetime,
+    until: datetime,
+    project: str | None = None,
+    key: str | None = None,
+    limit: int | None = None,
+) -> Select[Any]:
+    """The SELECT behind `verdicts_with_factor`, apart so a test can EXPLAIN it (the GIN
+    index on feedback.value must serve it on PostgreSQL)."""
     fb = FeedbackRow
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         # type_coerce: the column is the JSON/JSONB variant; containment is JSONB's operator.
         match = type_coerce(fb.value, JSONB).contains({"verdict": verdict, "rationale": {factor: True}})
     else:
@@ -81,12 +106,7 @@ def verdicts_with_factor(
         stmt = stmt.where(fb.key == key)
     if limit is not None:
         stmt = stmt.limit(limit)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, "querying feedback verdicts") from exc
-    return [_hit(r) for r in rows]
+    return stmt
 
 
 def verdict_summary(engine: Engine, project: str, day: date, *, top: int = 5) -> VerdictSummary:

@@ -86,10 +86,12 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
     run again. ValueError when the line is not UTF-8 JSON.
     """
     text = raw.decode("utf-8")
-    try:
-        value = _STRICT_DECODER.decode(text)
-    except _NonFinite:
-        return json.loads(text), None
+    value = _fast_parse(raw, text)
+    if value is _UNPARSED:
+        try:
+            value = _STRICT_DECODER.decode(text)
+        except _NonFinite:
+            return json.loads(text), None
     if ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
         not text.isascii() and "\ue000" in text
     ):
@@ -99,6 +101,30 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
 
 class _NonFinite(Exception):
     pass
+
+
+_UNPARSED = object()
+# bytes.translate maps every digit to "0" and anything else to " "; a run of 19 zeros
+# then marks a possible integer beyond 64 bits (also inside strings: that only costs
+# the standard parse).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
+def _fast_parse(raw: bytes, text: str) -> Any:
+    """orjson's parse when it gives what the standard parser would, else _UNPARSED.
+
+    orjson is ~2x faster here, and it refuses exactly what the strict parse must not
+    accept silently (NaN/Infinity, lone surrogates, numbers overflowing a float), so a
+    refusal just hands the line to the standard parser, which decides. One difference
+    is checked first: orjson reads integers beyond 64 bits as floats, Python as ints.
+    """
+    if orjson is None or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO):
+        return _UNPARSED
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _UNPARSED
 
 
 def _refuse_constant(name: str) -> float:

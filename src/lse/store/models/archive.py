@@ -47,7 +47,6 @@ class RunRow(Base):
             "data",
             postgresql_using="gin",
             postgresql_ops={"data": "jsonb_path_ops"},
-            postgresql_with={"gin_pending_list_limit": 65536},
         ).ddl_if(dialect="postgresql"),
     )
 
@@ -79,7 +78,6 @@ class FeedbackRow(Base):
             "value",
             postgresql_using="gin",
             postgresql_ops={"value": "jsonb_path_ops"},
-            postgresql_with={"gin_pending_list_limit": 65536},
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lse.errors import ConfigError, StorageError
 from lse.settings import Settings
+from lse.records.jsonl import dumps_line
+from lse.store.stored_form import loads_exact
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()  # API/worker threads may race to the first engine
@@ -44,12 +46,18 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        # Exact JSON both ways: numbers a float cannot hold come back as Decimal, and go out as written.
+        engine = create_engine(
+            parsed, connect_args={"timeout": 30}, json_deserializer=loads_exact, json_serializer=dumps_line
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        json_deserializer=loads_exact, json_serializer=dumps_line,
+    )
 
 
 def get_engine(settings: Settings, *, upgrade: bool = True) -> Engine:

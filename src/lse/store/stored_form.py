@@ -91,7 +91,7 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
         try:
             value = _STRICT_DECODER.decode(text)
         except _NonFinite:
-            return json.loads(text), None
+            return json.loads(text, parse_float=_float_or_decimal), None
     if ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
         not text.isascii() and "\ue000" in text
     ):
@@ -131,7 +131,21 @@ def _refuse_constant(name: str) -> float:
     raise _NonFinite(name)
 
 
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+def _float_or_decimal(text: str) -> float | Decimal:
+    """A JSON number as a float when the float is exact, else as the exact Decimal
+    (costs with more digits than a float holds must survive read-merge-write)."""
+    value = float(text)
+    if math.isfinite(value) and Decimal(repr(value)) == Decimal(text):
+        return value
+    return Decimal(text)
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """Stored JSON read back with every number exact (see _float_or_decimal)."""
+    return json.loads(text, parse_float=_float_or_decimal)
+
+
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_float_or_decimal)
 
 
 def encode_value(value: Any) -> tuple[Any, bool]:

@@ -17,7 +17,7 @@ import psycopg
 from sqlalchemy import Engine
 
 from lse.errors import StorageError
-from lse.store.stored_form import decode_stored
+from lse.store.stored_form import decode_stored, loads_exact
 from lse.store.upsert import EncodedFeedback, EncodedRun
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
@@ -109,12 +109,12 @@ class _PostgresTx:
 
     def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         self.cur.execute(
-            "SELECT run_id, data, data_encoding FROM runs WHERE run_id = ANY(%s)", (run_ids,)
+            "SELECT run_id, data::text, data_encoding FROM runs WHERE run_id = ANY(%s)", (run_ids,)
         )
-        found = {
-            run_id: decode_stored(data) if encoding else data
-            for run_id, data, encoding in self.cur.fetchall()
-        }
+        found = {}
+        for run_id, text, encoding in self.cur.fetchall():
+            doc = loads_exact(text)  # psycopg's own JSONB loader would read numbers as floats
+            found[run_id] = decode_stored(doc) if encoding else doc
         self.existing_runs = set(found)
         return found
 

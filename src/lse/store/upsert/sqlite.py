@@ -7,7 +7,6 @@ time anyway; taking the lock up front avoids a deadlock-prone read-to-write upgr
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lse.errors import StorageError
-from lse.store.stored_form import decode_stored
+from lse.store.stored_form import decode_stored, loads_exact
 from lse.store.upsert import EncodedFeedback, EncodedRun, chunks
 
 _RUN_COLS = (
@@ -85,7 +84,7 @@ class _SqliteTx:
         for part in chunks(run_ids, 500):
             sql = f"SELECT run_id, data, data_encoding FROM runs WHERE run_id IN ({', '.join('?' * len(part))})"
             for run_id, data, encoding in self.conn.execute(sql, part):
-                doc = json.loads(data)
+                doc = loads_exact(data)
                 found[run_id] = decode_stored(doc) if encoding else doc
         return found
 

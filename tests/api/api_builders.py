@@ -1,12 +1,17 @@
-"""Builders for the API tests: a config blob, CSV bytes, and an `Api` wrapper with two tenants' keys."""
+"""Builders for the API tests: a config blob, CSV bytes, an `Api` wrapper with two tenants' keys,
+and waits for runs the real pool executes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from lse.settings import Settings
+from lse.store.engine import get_engine, unit_of_work
+from lse.store.models.evaluation import EvaluationRun
 
 BLOB = {
     "completion": {
@@ -22,13 +27,24 @@ def csv_bytes(n: int, header: str = "question,answer,category") -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def wait_for_runs_to_end(settings: Settings, timeout: float = 30.0) -> None:
+    """Until no run is pending or processing: the pool is idle before its database and sandbox go."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with unit_of_work(get_engine(settings)) as s:
+            live = s.scalar(select(func.count()).where(EvaluationRun.status.in_(("pending", "processing"))))
+        if not live:
+            return
+        assert time.monotonic() < deadline, f"{live} run(s) still pending or processing after {timeout:g} s"
+        time.sleep(0.05)
+
+
 @dataclass
 class Api:
     client: TestClient
     settings: Settings
     key: str  # acme/alpha
     other_key: str  # acme/beta
-    submitted: list[int] = field(default_factory=list)
 
     def h(self, key: str | None = None) -> dict[str, str]:
         return {"X-API-KEY": key or self.key}
@@ -55,9 +71,20 @@ class Api:
         assert r.status_code == 201, r.json()
         return r.json()["data"]
 
-    def start(self, name: str, dataset_id: int, config_id: str, version: int = 1, mode: str | None = "batch",
+    def start(self, name: str, dataset_id: int, config_id: str, version: int = 1, mode: str | None = "fast",
               key: str | None = None):
         body = {"experiment_name": name, "dataset_id": dataset_id, "config_id": config_id, "config_version": version}
         if mode is not None:
             body["run_mode"] = mode
         return self.client.post("/api/v1/evaluations", headers=self.h(key), json=body)
+
+    def wait_finished(self, run_id: int, timeout: float = 30.0, key: str | None = None) -> dict:
+        """Poll GET /evaluations/{id} until the run is completed or failed; return it with results."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.client.get(f"/api/v1/evaluations/{run_id}", headers=self.h(key), params={"include_results": "true"})
+            run = r.json()["data"]
+            if run["status"] in ("completed", "failed"):
+                return run
+            assert time.monotonic() < deadline, f"run {run_id} still {run['status']} after {timeout:g} s"
+            time.sleep(0.05)

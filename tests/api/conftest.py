@@ -1,7 +1,9 @@
 """An HTTP client on the real app, two tenants' keys, and builders for configs, datasets, runs.
 
-The worker contract is swapped for a recorder: every mode is "available" and submitted
-run ids are collected, so these tests pin the API's own behaviour, not an engine's.
+Nothing of the worker contract is swapped: fast runs started through the API execute on
+the real in-process pool against an OpenAI sandbox on loopback, and a batch run is
+refused as it is in production (no engine). Teardown waits for every started run to end,
+so no run outlives its test's database or sandbox.
 """
 
 from __future__ import annotations
@@ -10,29 +12,28 @@ import threading
 import time
 
 import pytest
-from api_builders import Api
+from api_builders import Api, wait_for_runs_to_end
 from fastapi.testclient import TestClient
 
+from helpers.fast_eval import fast_settings
 from lse.api.app import create_app
 from lse.settings import Settings
 from lse.tenancy import create_key
-from lse.worker import dispatch
 
 
 @pytest.fixture
-def all_modes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    submitted: list[int] = []
-    monkeypatch.setattr(dispatch, "available_modes", lambda settings: {"batch", "fast"})
-    monkeypatch.setattr(dispatch, "submit_run", lambda settings, run_id: submitted.append(run_id))
-    return submitted
+def api_settings(db_settings: Settings, openai_sandbox) -> Settings:  # noqa: ANN001
+    """The parametrised database, with the OpenAI endpoint pointed at a fresh sandbox."""
+    return fast_settings(db_settings, openai_sandbox)
 
 
 @pytest.fixture
-def api(db_settings: Settings, all_modes: list[int]):
-    with TestClient(create_app(db_settings)) as client:
-        alpha = create_key(db_settings, "acme", "alpha")
-        beta = create_key(db_settings, "acme", "beta")
-        yield Api(client, db_settings, alpha.api_key, beta.api_key, all_modes)
+def api(api_settings: Settings):
+    with TestClient(create_app(api_settings)) as client:
+        alpha = create_key(api_settings, "acme", "alpha")
+        beta = create_key(api_settings, "acme", "beta")
+        yield Api(client, api_settings, alpha.api_key, beta.api_key)
+        wait_for_runs_to_end(api_settings)
 
 
 @pytest.fixture
@@ -49,5 +50,6 @@ def live_url(api: Api):
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
+    wait_for_runs_to_end(api.settings)
     server.should_exit = True
     thread.join(timeout=10)

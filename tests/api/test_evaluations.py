@@ -1,17 +1,23 @@
 """Starting runs: the checks in their order, run modes, the 409 on duplicate names (also
-under concurrent requests), and reading runs back with progress, score, cost and results."""
+under concurrent requests), and reading runs back with progress, score, cost and results.
+
+Fast runs really execute (in-process pool, OpenAI sandbox); a batch run is refused (422)
+because this deployment has no batch engine.
+"""
 
 from __future__ import annotations
 
 import copy
+import socket
 import threading
 
 import httpx
 from api_builders import BLOB
+from fastapi.testclient import TestClient
 
+from lse.api.app import create_app
 from lse.store.engine import get_engine, unit_of_work
-from lse.store.models.evaluation import EvaluationDatasetItem, EvaluationItemResult, EvaluationRun
-from lse.worker import dispatch
+from lse.store.models.evaluation import EvaluationRun
 
 
 def _err(r, status: int, code: str) -> dict:
@@ -28,7 +34,7 @@ def _blob(provider="openai", kind="text"):
     return b
 
 
-def test_start_checks_in_order(api, monkeypatch):
+def test_start_checks_in_order(api):
     small = api.dataset("small", n=3, duplication_factor=5)  # 3 unique, 15 items
     big = api.dataset("big", n=11)  # 11 unique > 10
     cfg = api.config("good")
@@ -46,15 +52,15 @@ def test_start_checks_in_order(api, monkeypatch):
     assert "11 unique questions" in body["error"]
     _err(api.start("r", small["dataset_id"], cfg["id"], mode="turbo"), 422, "validation_error")
 
-    monkeypatch.setattr(dispatch, "available_modes", lambda settings: {"batch"})
-    body = _err(api.start("r", small["dataset_id"], cfg["id"], mode="fast"), 422, "run_mode_not_available")
-    assert body["error"].startswith("run mode fast is not available")
-    assert api.submitted == []
+    # batch passes every check above (no size limit) and is refused for want of an engine
+    body = _err(api.start("r", big["dataset_id"], cfg["id"], mode="batch"), 422, "run_mode_not_available")
+    assert body["error"].startswith("run mode batch is not available")
+    assert body["metadata"]["details"] == {"available_modes": ["fast"]}
     with unit_of_work(get_engine(api.settings)) as s:
         assert s.query(EvaluationRun).count() == 0  # no run left pending by any refusal
 
 
-def test_start_fast_and_default_batch(api):
+def test_a_fast_run_executes_and_batch_the_default_is_refused(api):
     d = api.dataset("small", n=3, duplication_factor=5)
     cfg = api.config("good")
     r = api.start("fast-1", d["dataset_id"], cfg["id"], mode="fast")
@@ -65,10 +71,13 @@ def test_start_fast_and_default_batch(api):
         "run_name": "fast-1", "run_mode": "fast", "status": "pending", "dataset_id": d["dataset_id"],
         "dataset_name": "small", "config_id": cfg["id"], "config_version": 1, "total_items": 15,
     }
-    r2 = api.start("batch-1", d["dataset_id"], cfg["id"], mode=None)
-    assert r2.status_code == 201 and r2.json()["data"]["run_mode"] == "batch"
-    assert api.submitted == [run["id"], r2.json()["data"]["id"]]
-    dup = _err(api.start("fast-1", d["dataset_id"], cfg["id"], mode="batch"), 409, "run_name_already_exists")
+    done = api.wait_finished(run["id"])
+    assert done["status"] == "completed" and done["progress"] == {"total": 15, "succeeded": 15, "failed": 0, "done": 15}
+    assert all(item["output"] and item["score_status"] == "scored" for item in done["results"])
+
+    body = _err(api.start("batch-1", d["dataset_id"], cfg["id"], mode=None), 422, "run_mode_not_available")
+    assert "run mode batch is not available" in body["error"]
+    dup = _err(api.start("fast-1", d["dataset_id"], cfg["id"]), 409, "run_name_already_exists")
     assert "fast-1" in dup["error"]
     # the same name in another project is fine (uniqueness is per org+project)
     d2 = api.client.post(
@@ -76,24 +85,32 @@ def test_start_fast_and_default_batch(api):
         files={"file": ("g.csv", b"question,answer\nq,a\n", "text/csv")}, data={"dataset_name": "x"},
     ).json()["data"]
     c2 = api.config("c", key=api.other_key)
-    assert api.start("fast-1", d2["dataset_id"], c2["id"], key=api.other_key).status_code == 201
+    other = api.start("fast-1", d2["dataset_id"], c2["id"], key=api.other_key)
+    assert other.status_code == 201
+    assert api.wait_finished(other.json()["data"]["id"], key=api.other_key)["status"] == "completed"
 
 
-def test_a_failed_submission_marks_the_run_failed(api, monkeypatch):
-    def refuse(settings, run_id):
-        raise RuntimeError("broker down")
-
-    monkeypatch.setattr(dispatch, "submit_run", refuse)
+def test_a_run_whose_broker_is_down_is_marked_failed(api):
+    """LSE_CELERY_BROKER_URL at a loopback port nobody listens on: the submit really fails."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again on leaving: connections are refused
+    broken = api.settings.model_copy(update={"celery_broker_url": f"redis://127.0.0.1:{port}/0"})
     d, cfg = api.dataset("d"), api.config("c")
-    r = api.start("r", d["dataset_id"], cfg["id"])
-    assert r.status_code == 500 and r.json()["success"] is False
+    with TestClient(create_app(broken)) as client:
+        r = client.post("/api/v1/evaluations", headers=api.h(), json={
+            "experiment_name": "r", "dataset_id": d["dataset_id"], "config_id": cfg["id"], "config_version": 1,
+            "run_mode": "fast"})
+    body = _err(r, 502, "broker_unavailable")
+    assert f"127.0.0.1:{port}" in body["error"] and "LSE_CELERY_BROKER_URL" in body["error"]
     runs = api.client.get("/api/v1/evaluations", headers=api.h()).json()["data"]
-    assert runs[0]["status"] == "failed" and "broker down" in runs[0]["error_message"]
+    assert runs[0]["status"] == "failed" and "could not queue run" in runs[0]["error_message"]
 
 
 def test_concurrent_duplicate_names_give_one_run_and_409s(api, live_url):
     d, cfg = api.dataset("d"), api.config("c")
-    body = {"experiment_name": "race", "dataset_id": d["dataset_id"], "config_id": cfg["id"], "config_version": 1}
+    body = {"experiment_name": "race", "dataset_id": d["dataset_id"], "config_id": cfg["id"], "config_version": 1,
+            "run_mode": "fast"}
     n = 8
     barrier = threading.Barrier(n)
     results: list[httpx.Response] = []
@@ -118,28 +135,22 @@ def test_concurrent_duplicate_names_give_one_run_and_409s(api, live_url):
         assert s.query(EvaluationRun).filter_by(run_name="race").count() == 1
 
 
-def test_list_and_detail_with_progress_score_cost_and_results(api):
-    d = api.dataset("d", n=2, duplication_factor=2)
+def test_list_and_detail_with_progress_score_cost_and_results(api, openai_sandbox):
+    rows = b"question,answer,category\nWhat is 0?,It is 0.,cat0\nWhat is 1?,It is 1.,cat1\nbroken [[bad-request]],It is 2.,cat2\n"
+    r = api.upload("d", rows, duplication_factor=2)
+    assert r.status_code == 201, r.json()
+    d = r.json()["data"]
     other = api.dataset("other", n=1)
     cfg = api.config("c")
-    run_id = api.start("r1", d["dataset_id"], cfg["id"], mode="fast").json()["data"]["id"]
-    api.start("r2", other["dataset_id"], cfg["id"])
-    score = {"cosine_similarity": {"avg": 0.9, "std": 0.05, "total_pairs": 3}}
-    cost = {"response": {"cost": 0.002, "currency": "USD"}, "embedding": {"cost": 0.0001, "currency": "USD"},
-            "total": {"cost": 0.0021, "currency": "USD"}}
-    with unit_of_work(get_engine(api.settings)) as s:
-        run = s.get(EvaluationRun, run_id)
-        run.status, run.items_succeeded, run.items_failed, run.score, run.cost = "completed", 3, 1, score, cost
-        items = s.query(EvaluationDatasetItem).filter_by(dataset_id=d["dataset_id"]).order_by("position").all()
-        for i, item in enumerate(items[:3]):
-            s.add(EvaluationItemResult(run_id=run_id, item_id=item.id, status="succeeded", output=f"out {i}",
-                                       input_tokens=10, output_tokens=5, latency_ms=120.5, attempts=1,
-                                       score=0.9, score_status="scored"))
-        s.add(EvaluationItemResult(run_id=run_id, item_id=items[3].id, status="failed", error="bad request",
-                                   error_code="invalid_request", attempts=1, score_status="not_scored"))
+    run_id = api.start("r1", d["dataset_id"], cfg["id"]).json()["data"]["id"]
+    done = api.wait_finished(run_id)
+    openai_sandbox.faults.responses_latency_ms = 500  # r2 stays without results while we look
+    r2 = api.start("r2", other["dataset_id"], cfg["id"]).json()["data"]["id"]
 
     listed = api.client.get("/api/v1/evaluations", headers=api.h()).json()["data"]
     assert [r["run_name"] for r in listed] == ["r2", "r1"]
+    pending = api.client.get(f"/api/v1/evaluations/{r2}?include_results=true", headers=api.h()).json()["data"]
+    assert pending["status"] in ("pending", "processing") and [r["status"] for r in pending["results"]] == ["pending"]
     only = api.client.get("/api/v1/evaluations", headers=api.h(), params={"dataset_id": d["dataset_id"]}).json()["data"]
     assert [r["run_name"] for r in only] == ["r1"]
     paged = api.client.get("/api/v1/evaluations", headers=api.h(), params={"limit": 1, "offset": 1}).json()["data"]
@@ -147,15 +158,14 @@ def test_list_and_detail_with_progress_score_cost_and_results(api):
 
     plain = api.client.get(f"/api/v1/evaluations/{run_id}", headers=api.h()).json()["data"]
     assert plain["results"] is None and plain["run_mode"] == "fast" and plain["status"] == "completed"
-    assert plain["progress"] == {"total": 4, "succeeded": 3, "failed": 1, "done": 4}
-    assert plain["score"] == score and plain["cost"] == cost
+    assert plain["progress"] == {"total": 6, "succeeded": 4, "failed": 2, "done": 6}
+    summary = plain["score"]["summary_scores"][0]
+    assert summary["name"] == "cosine_similarity" and summary["total_pairs"] == 4
+    assert plain["cost"]["total_cost_usd"] > 0 and plain == {**done, "results": None}
 
-    full = api.client.get(f"/api/v1/evaluations/{run_id}", headers=api.h(), params={"include_results": "true"}).json()["data"]
-    res = full["results"]
-    assert [r["status"] for r in res] == ["succeeded", "succeeded", "succeeded", "failed"]
-    assert res[0]["question"] == "What is 0?" and res[0]["expected_answer"] == "It is 0." and res[0]["output"] == "out 0"
-    assert res[0]["score"] == 0.9 and res[0]["score_status"] == "scored" and res[0]["input_tokens"] == 10
-    assert res[0]["latency_ms"] == 120.5
-    assert res[3]["error"] == "bad request" and res[3]["score_status"] == "not_scored"
-    pending = api.client.get(f"/api/v1/evaluations/{listed[0]['id']}?include_results=true", headers=api.h()).json()
-    assert [r["status"] for r in pending["data"]["results"]] == ["pending"]
+    res = done["results"]
+    assert [r["status"] for r in res] == ["succeeded"] * 4 + ["failed"] * 2
+    assert res[0]["question"] == "What is 0?" and res[0]["expected_answer"] == "It is 0." and res[0]["output"]
+    assert res[0]["score_status"] == "scored" and -1 <= res[0]["score"] <= 1 and res[0]["input_tokens"] > 0
+    assert res[0]["latency_ms"] > 0 and res[0]["attempts"] == 1
+    assert "HTTP 400" in res[4]["error"] and res[4]["score_status"] == "not_scored" and res[4]["output"] is None

@@ -13,6 +13,8 @@ from helpers.cli import lse_env, run_lse
 from lse.api.app import create_app
 from lse.settings import Settings
 from lse.tenancy import create_key
+from lse.store.engine import get_engine, unit_of_work
+from lse.store.models.evaluation import Organization
 
 
 def _ok(proc) -> str:
@@ -101,3 +103,17 @@ def test_fast_run_in_process_then_show(tmp_path, openai_sandbox):
     shown = json.loads(_ok(run_lse("eval", "show", str(run["id"]), "--format", "json", env=env)))
     assert shown["results"] is None and shown["status"] == "completed"
     assert "not found" in _one_line_error(run_lse("eval", "show", "999", env=env), 1)
+
+
+def test_a_typo_in_org_is_an_error_not_a_new_tenant(tmp_path):
+    env = lse_env(LSE_DATA_DIR=str(tmp_path / "data"))
+    golden = tmp_path / "golden.csv"
+    golden.write_text("question,answer\nq,a\n", encoding="utf-8")
+    made = run_lse("eval", "dataset", "upload", str(golden), "--name", "g", "--org", "acme", "--project", "p", env=env)
+    assert made.returncode == 0, made.stderr
+    for args in (("dataset", "list"), ("dataset", "show", "1"), ("dataset", "delete", "1", "--yes"), ("config", "list"),
+                 ("run", "--dataset", "1", "--config", "x", "--version", "1", "--name", "r")):
+        proc = run_lse("eval", *args, "--org", "acmee", "--project", "p", env=env)
+        assert proc.returncode == 1 and "no project 'p' in organization 'acmee'" in proc.stderr, (args, proc.stderr)
+    with unit_of_work(get_engine(Settings(data_dir=tmp_path / "data"))) as s:
+        assert [o.name for o in s.query(Organization)] == ["acme"]

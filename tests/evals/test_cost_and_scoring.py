@@ -17,7 +17,8 @@ from lse.providers.usage import Usage
 
 
 def test_a_failed_response_that_reported_usage_is_billed() -> None:
-    call = ResponseCall("resp_1", "", "failed", Usage(100, 20, 50, 30, requests=1), {}, "response failed: server_error")
+    call = ResponseCall("resp_1", "", "failed", Usage(100, 20, 50, 30, requests=1), {}, "response failed: server_error",
+                        "response_failed")
     earlier = Usage(40, 0, 10, 0, requests=1)  # a retried attempt that reported usage too
     rec = _record(PlanItem(1, 0, "q", "a"), CallOutcome(call, None, None, 2, earlier), started=0.0)
     assert rec.status == "failed" and rec.error_code == "response_failed"

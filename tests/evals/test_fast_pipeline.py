@@ -47,6 +47,18 @@ def test_happy_path_stores_results_units_jobs_score_and_cost(fs, openai_sandbox)
     assert cost["responses"]["cost_usd"] > 0
 
 
+def test_an_answer_cut_at_the_token_cap_is_a_failed_item_with_its_partial_text(settings, openai_sandbox) -> None:  # noqa: ANN001
+    fs = fast_settings(settings, openai_sandbox, eval_fast_failure_threshold=0.5)
+    long_q = "Explain in detail how a modern CPU pipeline handles branch mispredictions. " * 4
+    run_id = make_fast_run(fs, ["What is 2+2?", long_q, "What is 3+3?"], params={"model": "gpt-4o-mini", "max_output_tokens": 16})
+    out = execute_run(fs, run_id)
+    assert (out.status, out.succeeded, out.failed) == ("completed", 2, 1)
+    cut = next(r for r in item_rows(fs, run_id) if r.status == "failed")
+    assert cut.error_code == "response_incomplete" and cut.error == "response incomplete: max_output_tokens"
+    assert cut.output.startswith("Explain in detail") and cut.score_status == "not_scored" and cut.score is None
+    assert run_row(fs, run_id).score["summary_scores"][0]["total_pairs"] == 2
+
+
 def test_ground_truth_embeddings_are_cached_per_dataset(fs, openai_sandbox) -> None:  # noqa: ANN001
     first = make_fast_run(fs, 6)
     execute_run(fs, first)
@@ -211,3 +223,41 @@ def test_one_bad_embedding_input_does_not_sink_its_batch(fs, openai_sandbox) -> 
     assert sum(r.score_status == "scored" for r in rows) == 7
     batches = openai_sandbox.stats.embeddings_batches
     assert batches[0] == 16 and len(batches) <= 1 + 2 * 4  # bisection: log2(16) levels
+
+
+def test_a_refusal_that_is_not_a_400_fails_the_embeddings_without_splitting(fs, openai_sandbox) -> None:  # noqa: ANN001
+    """A 404 (here: a wrong endpoint path on the sandbox) is about the model or URL, not one input:
+    no bisection (it used to cost ~2n calls) and no further batch is sent."""
+    from lse.evals.fast.caller import Caller, StopSignal
+    from lse.evals.fast.embedding_cache import EmbeddingCache
+    from lse.evals.fast.embeddings_stage import run_embeddings
+    from lse.evals.fast.repository import ItemRecord, PlanItem
+    from lse.evals.rate_adapter import RateAdapter
+    from lse.providers.client import openai_client
+    from lse.providers.embeddings import create_embeddings
+
+    n = 1100  # 2,200 distinct texts: two batches of at most 2,048
+    items = [PlanItem(i, i, f"q{i}", f"answer {i}") for i in range(n)]
+    records = {i: ItemRecord(i, "succeeded", f"output {i}", None, None, 0, 0, 0, 0, None, 1, None) for i in range(n)}
+    client = openai_client(fs.model_copy(update={"openai_base_url": openai_sandbox.base_url + "/no-such-api"}))
+    store = object_store(fs)
+    res = run_embeddings(
+        items, records,
+        embed=lambda texts: create_embeddings(client, model="text-embedding-3-small", texts=texts),
+        caller=Caller(RateAdapter(1), StopSignal(), max_attempts=3, max_wait_s=0.01),
+        gt_cache=EmbeddingCache(store, "gt.npz"), out_cache=EmbeddingCache(store, "out.npz"), concurrency=1,
+    )
+    assert res.batches == 2 and res.requests == 1
+    assert all(s.status == "not_scored" and "HTTP 404" in s.reason for s in res.scores.values())
+
+
+def test_a_damaged_embedding_cache_is_rebuilt_and_says_so(fs, caplog) -> None:  # noqa: ANN001
+    from lse.evals.fast.embedding_cache import EmbeddingCache
+
+    store = object_store(fs)
+    key = dataset_cache_key(1, "text-embedding-3-small")
+    store.put_bytes(key, b"not an npz file", "application/octet-stream")
+    with caplog.at_level("WARNING", logger="lse.evals.fast.embedding_cache"):
+        cache = EmbeddingCache.load(store, key)
+    assert cache.vectors == {}
+    assert any(key in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)

@@ -9,9 +9,11 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, update
 
 from helpers.fast_eval import fast_settings, item_rows, job_rows, make_fast_run, run_row
+from lse.errors import UsageError
 from lse.evals.fast import execute_run
 from lse.objects import object_store
 from lse.store.engine import get_engine, unit_of_work
@@ -57,7 +59,8 @@ def test_kill_9_mid_run_then_resume_repeats_no_finished_call(settings, openai_sa
     assert run_row(fs, run_id).status == "processing"  # left behind, not failed
     inputs_before = openai_sandbox.stats.responses_inputs
 
-    outcomes = resume_runs(fs, stale_after_s=0)
+    _abandon(fs, run_id)  # its heartbeat stops with the process; skip the wait for it to go stale
+    outcomes = resume_runs(fs)
     assert [o.run_id for o in outcomes] == [run_id] and outcomes[0].status == "completed"
     rows = item_rows(fs, run_id)
     assert len(rows) == 20 and all(r.status == "succeeded" for r in rows)
@@ -107,6 +110,15 @@ def test_a_live_run_is_not_claimed_twice(fs, openai_sandbox) -> None:  # noqa: A
     assert execute_run(fs, run_id) is None
     assert resume_runs(fs, stale_after_s=60) == []
     assert openai_sandbox.stats.requests_by_endpoint == {}
+
+
+def test_a_stale_after_shorter_than_three_heartbeats_is_refused(fs) -> None:  # noqa: ANN001
+    """A live run beats every 5 s: with stale-after 5 a second worker could take it over."""
+    run_id = make_fast_run(fs, 2)
+    for call in (lambda: resume_runs(fs, stale_after_s=5), lambda: execute_run(fs, run_id, stale_after_s=0)):
+        with pytest.raises(UsageError, match=r"stale-after must be at least 15 s"):
+            call()
+    assert run_row(fs, run_id).status == "pending"
 
 
 def _cache_keys(settings):  # noqa: ANN001, ANN202

@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 import time
 
-from lse.evals.rate_adapter import RateAdapter, parse_reset
+from lse.evals.rate_adapter import RateAdapter
 
 
-def test_parse_reset_reads_openai_durations() -> None:
-    assert parse_reset("1s") == 1.0
-    assert parse_reset("20ms") == 0.02
-    assert abs(parse_reset("6m0s") - 360.0) < 1e-9
-    assert parse_reset("1.5s") == 1.5
-    assert parse_reset("0.25") == 0.25
-    assert parse_reset(None) is None and parse_reset("soon") is None
+def test_reset_headers_pause_and_unreadable_ones_are_ignored() -> None:
+    clock = [100.0]
+    a = RateAdapter(2, clock=lambda: clock[0])
+    a.release(a.acquire(), headers={"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "soon"})
+    assert a._paused_until == 0.0  # "soon" is no wait we can honour
+    a.release(a.acquire(), headers={"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1m30s"})
+    assert a._paused_until == 100.0 + 60.0  # capped at max_pause_s
+    assert a.in_flight == 0
 
 
 def test_window_bounds_in_flight_and_grows_back_additively() -> None:

@@ -6,7 +6,9 @@ import httpx2
 import openai
 import pytest
 
-from lse.evals.retry import PERMANENT, RATE_LIMIT, STOP_RUN, TRANSIENT, classify, retry_after_s, retrying
+from lse.evals.fast.caller import Caller, StopSignal
+from lse.evals.rate_adapter import RateAdapter
+from lse.evals.retry import PERMANENT, RATE_LIMIT, STOP_RUN, TRANSIENT, classify, requested_wait_s, retrying
 from lse.providers.errors import ProviderAuthError, ProviderRateLimited, ProviderRejected, translate
 
 REQ = httpx2.Request("POST", "https://api.openai.com/v1/responses")
@@ -68,10 +70,39 @@ def test_translation_picks_the_lse_class_and_keeps_the_provider_message() -> Non
 
 
 def test_retry_after_parsing() -> None:
-    assert retry_after_s({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
-    assert retry_after_s({"Retry-After": "3"}) == 3.0
-    assert retry_after_s({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412480.0 - 5) == 5.0
-    assert retry_after_s({}) is None
+    assert requested_wait_s({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert requested_wait_s({"Retry-After": "3"}) == 3.0
+    assert requested_wait_s({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412480.0 - 5) == 5.0
+    assert requested_wait_s({"retry-after-ms": "later", "retry-after": "2"}) == 2.0
+    assert requested_wait_s({"retry-after": "soon"}) is None
+    assert requested_wait_s({}) is None
+
+
+def test_an_unreadable_retry_after_is_a_plain_rate_limit() -> None:
+    exc = status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after": "soon"})
+    decision = classify(translate(exc, what="responses.create"))
+    assert (decision.kind, decision.wait_s) == (RATE_LIMIT, None)
+
+
+def test_a_failed_call_always_gives_its_rate_adapter_slot_back() -> None:
+    """A 429 whose Retry-After does not parse used to leak the slot: a one-slot run then hung."""
+    adapter = RateAdapter(1)
+    caller = Caller(adapter, StopSignal(), max_attempts=2, max_wait_s=0.01, initial_wait_s=0.01)
+    answers = [
+        translate(status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after": "soon"}),
+                  what="responses.create"),
+        "ok",
+    ]
+
+    def call() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    outcome = caller.call(call)
+    assert (outcome.value, outcome.error, outcome.attempts) == ("ok", None, 2)
+    assert adapter.in_flight == 0 and adapter.rate_limited == 1
 
 
 def test_policy_retries_transient_then_stops_at_the_bound() -> None:

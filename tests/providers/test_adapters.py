@@ -62,3 +62,52 @@ def test_batch_plan_respects_both_caps() -> None:
     assert [len(b) for b in plan_batches(["a"] * 5000)] == [2048, 2048, 904]
     big = ["x" * 3000] * 10  # ~1001 tokens each by our estimate
     assert [len(b) for b in plan_batches(big, token_budget=2500)] == [2, 2, 2, 2, 2]
+
+
+def test_an_answer_cut_at_max_output_tokens_says_so(client) -> None:  # noqa: ANN001
+    call = create_response(client, params={"model": "gpt-4o-mini", "max_output_tokens": 16},
+                           input="Explain in detail how a modern CPU pipeline handles branch mispredictions. " * 4)
+    assert call.status == "incomplete" and call.output_text  # the partial text is kept ...
+    assert call.error_code == "response_incomplete" and call.error == "response incomplete: max_output_tokens"
+
+
+MALFORMED = {  # a message whose content is null: the SDK's output_text cannot read it
+    "id": "resp_1", "object": "response", "created_at": 0, "status": "completed", "model": "gpt-4o-mini",
+    "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant", "content": None}],
+    "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+}
+
+
+@pytest.fixture
+def malformed_server():  # noqa: ANN201
+    """A loopback server answering every POST with MALFORMED (the sandbox only speaks well-formed)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = json.dumps(MALFORMED).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_unreadable_output_is_an_error_not_an_empty_answer(malformed_server, settings) -> None:  # noqa: ANN001
+    client = openai_client(settings.model_copy(update={"openai_base_url": malformed_server, "openai_api_key": "sk-x"}))
+    call = create_response(client, params={"model": "gpt-4o-mini"}, input="q")
+    assert call.output_text == "" and call.error_code == "malformed_output"
+    assert call.error.startswith("malformed output from responses.create: TypeError")

@@ -11,11 +11,15 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from helpers.fast_eval import fast_settings, item_rows, make_fast_run, run_row
+from lse.store.engine import get_engine, unit_of_work
+from lse.store.models.evaluation import EvaluationRun, utcnow
 from lse.worker import dispatch
 
 
@@ -86,8 +90,9 @@ def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings
         first.wait()
     done_before = {r.item_id for r in item_rows(fs, run_id)}
     assert run_row(fs, run_id).status == "processing" and len(done_before) < 16
-    time.sleep(1.2)  # let the heartbeat go stale (the second worker is told 1 s is stale)
-    second = _start_worker(fs, openai_sandbox, redis_url, tmp_path, "--stale-after", "1")
+    with unit_of_work(get_engine(fs)) as s:  # the dead worker's last beat, aged past --stale-after
+        s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+    second = _start_worker(fs, openai_sandbox, redis_url, tmp_path)
     try:
         _wait(lambda: run_row(fs, run_id).status == "completed", 60, "the second worker to resume the run")
     finally:
@@ -99,3 +104,21 @@ def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings
         if r.item_id in done_before:
             assert inputs.count(questions[i]) == 1
     assert len(inputs) <= 16 + 2
+
+
+def test_recovery_requeues_pending_runs_whose_message_was_lost(redis_url, settings, openai_sandbox) -> None:  # noqa: ANN001
+    """Nothing consumes here: the assertions are on the rows chosen and the messages in Redis."""
+    import redis
+
+    from lse.worker.recovery import requeue_left_behind
+
+    fs = fast_settings(settings, openai_sandbox, celery_broker_url=redis_url)
+    lost, fresh, live = make_fast_run(fs, 1), make_fast_run(fs, 1), make_fast_run(fs, 1)
+    long_ago = utcnow() - timedelta(minutes=5)
+    with unit_of_work(get_engine(fs)) as s:
+        s.execute(update(EvaluationRun).where(EvaluationRun.id == lost).values(created_at=long_ago, updated_at=long_ago))
+        s.execute(update(EvaluationRun).where(EvaluationRun.id == live).values(status="processing", heartbeat_at=utcnow()))
+    assert requeue_left_behind(fs, queue="evaluations") == [lost]  # not the new one, not the live one
+    assert redis.Redis.from_url(redis_url).llen("evaluations") == 1
+    assert requeue_left_behind(fs, queue="evaluations") == []  # queued again just now: left alone
+    assert run_row(fs, fresh).status == "pending"

@@ -108,6 +108,40 @@ def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:  # noqa:
     assert run_row(fs, run_id).status == "completed"
 
 
+def test_lse_eval_run_executes_fast_by_default(settings, openai_sandbox, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    """`--mode` used to default to batch, which has no engine: a bare `lse eval run` always failed."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lse.cli.eval import app
+
+    monkeypatch.setenv("LSE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_sandbox.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_sandbox.api_key)
+    golden = tmp_path / "golden.csv"
+    golden.write_text("question,answer\nWhat is 2+2?,4\n", encoding="utf-8")
+    runner = CliRunner()
+    ds = json.loads(runner.invoke(app, ["dataset", "upload", str(golden), "--name", "g", "--json"]).stdout)
+    cfg = json.loads(runner.invoke(app, ["config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json"]).stdout)
+    result = runner.invoke(app, ["run", "--dataset", str(ds["dataset_id"]), "--config", cfg["id"], "--version", "1",
+                                 "--name", "plain", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert (run["run_mode"], run["status"], run["progress"]["succeeded"]) == ("fast", "completed", 1)
+
+
+def test_resume_refuses_a_stale_after_a_live_run_could_fall_under(settings, monkeypatch) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from lse.cli.eval import app
+
+    monkeypatch.setenv("LSE_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(app, ["resume", "--stale-after", "5"])
+    message = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "Invalid value for '--stale-after'" in message and "greater than or equal to 15" in message
+
+
 def test_lse_worker_without_a_broker_says_what_to_set(settings) -> None:  # noqa: ANN001
     from lse.cli.worker import worker
     from lse.errors import ConfigError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,21 +20,35 @@ from lse.records.jsonl import loads
 from lse.settings import Settings
 
 
-def iter_stored_runs(settings: Settings, project: str, day: date) -> Iterator[dict[str, Any]]:
+def iter_lines(settings: Settings, project: str, day: date) -> Iterator[tuple[int, bytes]]:
+    """The day's non-blank raw lines with their 1-based positions (the loader stores a
+    clean line as it is, and one unreadable line is one bad row, not the end of the day).
+    NotFoundError when the day is not archived."""
     path = runs_path(settings, project, day)
     if not path.is_file():
         raise NotFoundError(
             f"no archive for project {project!r} on {day}: run `lse archive fetch --project "
             f"{project!r} --date {day}` first"
         )
-    with path.open("r", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield loads(line)
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError
-                raise StorageError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
+    return _numbered(path)
+
+
+def _numbered(path: Path) -> Iterator[tuple[int, bytes]]:
+    with path.open("rb") as fh:
+        position = 0
+        for raw in fh:
+            if raw.strip():
+                position += 1
+                yield position, raw
+
+
+def iter_stored_runs(settings: Settings, project: str, day: date) -> Iterator[dict[str, Any]]:
+    path = runs_path(settings, project, day)
+    for position, raw in iter_lines(settings, project, day):
+        try:
+            yield loads(raw.decode("utf-8"))
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise StorageError(f"{path}: line {position} is not valid JSON ({exc})") from exc
 
 
 def read_manifest(settings: Settings, project: str, day: date) -> Manifest | None:

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from lse.evals.liveness import MIN_STALE_AFTER_S, STALE_AFTER_S
 from lse.settings import load_settings
 
 
@@ -15,8 +16,11 @@ def worker(
     pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
     queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default LSE_CELERY_QUEUE, evaluations)."),
     loglevel: str = typer.Option("WARNING", "--loglevel", help="Celery log level."),
-    recover: bool = typer.Option(True, "--recover/--no-recover", help="On start, re-queue runs a dead worker left processing."),
-    stale_after: float = typer.Option(60.0, "--stale-after", min=0, help="Seconds without a heartbeat after which a processing run counts as abandoned."),
+    recover: bool = typer.Option(True, "--recover/--no-recover", help="Re-queue runs left behind (dead worker, lost message) on start and every --stale-after seconds."),
+    stale_after: float = typer.Option(
+        STALE_AFTER_S, "--stale-after", min=MIN_STALE_AFTER_S,
+        help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
+    ),
 ) -> None:
     """Run a Celery worker for evaluation jobs; it re-queues runs left behind by dead workers
     on start and then every --stale-after seconds."""

@@ -7,7 +7,6 @@ editing a config is adding a version and old runs keep meaning what they meant.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -89,11 +88,6 @@ def find_version(session: Session, config_id: str, version: int) -> ConfigVersio
             f"config {config_id} has no version {version}", code="config_version_not_found"
         )
     return row
-
-
-def config_blob(session: Session, config_id: str, version: int) -> dict[str, Any]:
-    """The pinned blob a run executes with (used by the evaluation engines)."""
-    return find_version(session, config_id, version).config_blob
 
 
 def create_config(settings: Settings, tenant: Tenant, body: ConfigCreate) -> ConfigWithVersion:

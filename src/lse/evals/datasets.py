@@ -8,6 +8,7 @@ filtered page is a true page.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -23,6 +24,8 @@ from lse.settings import Settings
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import EvaluationDataset, EvaluationDatasetItem, EvaluationRun
 from lse.tenancy import Tenant
+
+log = logging.getLogger(__name__)
 
 _NAME_CONSTRAINT = "uq_evaluation_datasets_organization_id_project_id_name"
 MAX_DUPLICATION = 5
@@ -154,8 +157,8 @@ def upload_dataset(settings: Settings, tenant: Tenant, upload: DatasetUpload) ->
         if key is not None:  # the row never committed: do not leave its file behind
             try:
                 store.delete(key)
-            except Exception:  # noqa: BLE001 — the original error is the one to report
-                pass
+            except Exception as cleanup:  # noqa: BLE001 — the original error is the one to raise
+                log.warning("could not delete %s after a failed dataset upload; remove it by hand: %s", key, cleanup)
         raise
 
 

@@ -26,30 +26,12 @@ request budget is nearly spent. See docs/fast-evaluation.md for the reasoning.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_reset(value: str | None) -> float | None:
-    """OpenAI's x-ratelimit-reset-* ("1s", "6m0s", "20ms", "0.5") in seconds."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    parts = _DURATION.findall(value)
-    if not parts:
-        return None
-    return sum(float(n) * _UNIT[u] for n, u in parts)
-
+from lse.retry_after import duration_s
 
 def _requests_exhausted(headers: Mapping[str, str] | None) -> bool:
     """The 429 is about the request rate (bucket empty), not concurrency or tokens."""
@@ -233,7 +215,7 @@ class RateAdapter:
             except ValueError:
                 continue
             if left <= 0:
-                reset = parse_reset(h.get(f"x-ratelimit-reset-{kind}"))
+                reset = duration_s(h.get(f"x-ratelimit-reset-{kind}"))
                 if reset:
                     self._pause(now + min(reset, self.max_pause_s))
 
@@ -243,7 +225,7 @@ class RateAdapter:
             remaining = float(h["x-ratelimit-remaining-requests"])
         except (KeyError, ValueError):
             return
-        reset = parse_reset(h.get("x-ratelimit-reset-requests"))
+        reset = duration_s(h.get("x-ratelimit-reset-requests"))
         if not reset or limit <= remaining:
             return
         self._refill_samples.append((limit - remaining) / reset)

@@ -16,7 +16,6 @@ retry-after-ms / retry-after when given (capped), else exponential backoff with 
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 import tenacity
 
 from lse.providers.errors import provider_code, provider_message
+from lse.retry_after import retry_after_ms, retry_after_s
 
 RATE_LIMIT = "rate_limit"
 TRANSIENT = "transient"
@@ -51,26 +51,17 @@ class RetryDecision:
         return self.kind == STOP_RUN
 
 
-def retry_after_s(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
-    """Seconds the provider asks us to wait: retry-after-ms, else retry-after (secs or HTTP date)."""
+def requested_wait_s(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds the provider asks us to wait: retry-after-ms, else retry-after (secs or HTTP date).
+
+    None when it did not say or said something unreadable (e.g. "soon"): never an exception,
+    because this runs while a failed call still holds its rate-adapter slot.
+    """
     if not headers:
         return None
     h = {k.lower(): v for k, v in headers.items()}
-    ms = h.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    ra = h.get("retry-after")
-    if ra:
-        try:
-            return max(0.0, float(ra))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
-    return None
+    wait = retry_after_ms(h.get("retry-after-ms"))
+    return wait if wait is not None else retry_after_s(h.get("retry-after"), now)
 
 
 def _status(exc: BaseException) -> int | None:
@@ -123,12 +114,12 @@ def classify(exc: BaseException) -> RetryDecision:
         if code in _STOP_CODES or getattr(exc, "type", None) in _STOP_CODES:
             return RetryDecision(STOP_RUN, message, status, code or "insufficient_quota")
         return RetryDecision(
-            RATE_LIMIT, message, status, code or "rate_limit_exceeded", retry_after_s(headers)
+            RATE_LIMIT, message, status, code or "rate_limit_exceeded", requested_wait_s(headers)
         )
     if status == 401:
         return RetryDecision(STOP_RUN, message, status, code or "invalid_api_key")
     if status in (408, 409) or status >= 500:
-        return RetryDecision(TRANSIENT, message, status, code, retry_after_s(headers))
+        return RetryDecision(TRANSIENT, message, status, code, requested_wait_s(headers))
     return RetryDecision(PERMANENT, message, status, code)
 
 

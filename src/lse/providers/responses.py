@@ -28,7 +28,8 @@ class ResponseCall:
     status: str | None
     usage: Usage | None
     headers: dict[str, str] = field(default_factory=dict)
-    error: str | None = None  # set when the response itself reports failed/incomplete
+    error: str | None = None  # why the answer is not a whole answer: failed, incomplete, unreadable
+    error_code: str | None = None  # response_failed | response_incomplete | response_cancelled | malformed_output
 
 
 @lru_cache(maxsize=1)
@@ -64,14 +65,17 @@ def create_response(
     except Exception as exc:  # noqa: BLE001 - every SDK/transport error is translated
         raise translate(exc, what="responses.create") from exc
     status = getattr(response, "status", None)
-    error = None
+    error = error_code = None
     if status in ("failed", "incomplete", "cancelled"):
         detail = getattr(response, "error", None) or getattr(response, "incomplete_details", None)
         error = f"response {status}: {getattr(detail, 'message', None) or getattr(detail, 'reason', None) or detail}"
+        error_code = f"response_{status}"
     try:
-        text = response.output_text or ""
-    except Exception:  # noqa: BLE001 - malformed output list
+        text = response.output_text
+    except (AttributeError, TypeError) as exc:  # an output list the SDK cannot read
         text = ""
+        error = f"malformed output from responses.create: {type(exc).__name__}: {exc}"
+        error_code = "malformed_output"
     return ResponseCall(
         response_id=getattr(response, "id", None),
         output_text=text,
@@ -79,6 +83,7 @@ def create_response(
         usage=Usage.from_api(getattr(response, "usage", None)),
         headers=dict(raw.headers),
         error=error,
+        error_code=error_code,
     )
 
 

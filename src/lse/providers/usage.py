@@ -31,11 +31,6 @@ class Usage:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Usage":
-        data = data or {}
-        return cls(**{k: int(data.get(k) or 0) for k in cls.__dataclass_fields__})
-
-    @classmethod
     def from_api(cls, usage: Any) -> "Usage | None":
         """From a Responses/Embeddings usage object or dict (None if the call reported none)."""
         if usage is None:

@@ -34,7 +34,8 @@ from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
 from lse.settings import Settings
 from lse.store import fetch_records
-from lse.store.archive_lines import batched, iter_lines
+from lse.archive.reader import iter_lines
+from lse.store.archive_lines import batched
 from lse.store.batch_merge import BatchOutcome, prepare, write_isolating
 from lse.store.engine import get_engine
 from lse.store.upsert import writer_for

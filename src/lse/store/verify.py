@@ -25,7 +25,8 @@ from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
 from lse.settings import Settings
-from lse.store.archive_lines import batched, iter_lines
+from lse.archive.reader import iter_lines
+from lse.store.archive_lines import batched
 from lse.store.engine import get_engine, storage_error
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.rows import (

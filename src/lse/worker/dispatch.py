@@ -6,7 +6,7 @@ Contract used by the API and CLI:
   task on queue `evaluations` when LSE_CELERY_BROKER_URL is set, else the in-process pool;
 - `start_background(settings)` / `stop_background()`: the in-process pool's lifecycle,
   called by the API app's lifespan (it also picks up runs a dead process left behind);
-- `run_inline(settings, run_id, progress)`: execute in this process (`lse eval run --mode fast`);
+- `run_inline(settings, run_id, progress)`: execute in this process (`lse eval run`);
 - `resume_runs(settings, ...)`: `lse eval resume` — re-run stale or named runs here.
 """
 
@@ -16,8 +16,9 @@ import logging
 import threading
 
 from lse.errors import ConflictError, NotFoundError, UpstreamError, ValidationFailed
-from lse.evals.fast import STALE_AFTER_S, FastRunOutcome, execute_run
+from lse.evals.fast import FastRunOutcome, execute_run
 from lse.evals.fast.repository import FastRunRepository
+from lse.evals.liveness import STALE_AFTER_S, check_stale_after
 from lse.progress import Progress
 from lse.settings import Settings
 from lse.store.engine import get_engine
@@ -125,6 +126,7 @@ def resume_runs(
     progress: Progress | None = None,
 ) -> list[FastRunOutcome]:
     """Run here every fast run left `processing` by a dead worker (or just `run_id`)."""
+    check_stale_after(stale_after_s)
     if run_id is not None:
         _check_runnable(settings, run_id)
         ids = [run_id]

@@ -11,8 +11,9 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from lse.evals.fast import STALE_AFTER_S, execute_run
+from lse.evals.fast import execute_run
 from lse.evals.fast.repository import FastRunRepository
+from lse.evals.liveness import STALE_AFTER_S
 from lse.settings import Settings
 from lse.store.engine import get_engine
 

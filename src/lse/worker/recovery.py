@@ -1,7 +1,11 @@
-"""Celery workers re-queue fast runs whose worker died (stale heartbeat): on start, then periodically.
+"""Celery workers re-queue fast runs that lost their worker or their message: on start, then periodically.
 
-Several workers may queue the same run; the claim (compare-and-set on the run row) lets
-exactly one execute it and turns the others into no-ops.
+Two kinds are left behind: `processing` runs whose heartbeat is older than `stale_after_s`
+(the worker died) and `pending` runs nobody claimed for as long (the broker lost the
+message, or it was queued while no worker consumed). Several workers may queue the same
+run; the claim (compare-and-set on the run row) lets exactly one execute it and turns the
+others into no-ops. A re-queued pending run restarts its pending clock, so a long backlog
+is not queued again at every sweep.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from lse.evals.fast import STALE_AFTER_S
 from lse.evals.fast.repository import FastRunRepository
+from lse.evals.liveness import STALE_AFTER_S, check_stale_after
 from lse.settings import Settings
 from lse.store.engine import get_engine
 
@@ -18,31 +22,35 @@ log = logging.getLogger(__name__)
 
 
 def requeue_left_behind(settings: Settings, *, queue: str, stale_after_s: float = STALE_AFTER_S) -> list[int]:
+    """Queue every run left behind (see the module docstring); returns their ids."""
     from lse.worker.celery_app import TASK_RUN_FAST, create_celery_app
 
+    check_stale_after(stale_after_s)
+    repo = FastRunRepository(get_engine(settings))
     try:
-        ids = FastRunRepository(get_engine(settings)).resumable_runs(stale_after_s=stale_after_s)
+        ids = repo.resumable_runs(stale_after_s=stale_after_s, include_pending_older_than_s=stale_after_s)
     except Exception:  # noqa: BLE001 - never keep a worker from starting
         log.exception("could not look for runs to resume")
         return []
     app = create_celery_app(settings)
     for run_id in ids:
         app.send_task(TASK_RUN_FAST, args=[run_id], kwargs={"stale_after_s": stale_after_s}, queue=queue)
+    repo.mark_requeued(ids)
     if ids:
         log.warning("re-queued %d fast run(s) left behind: %s", len(ids), ids)
     return ids
 
 
 def watch_left_behind(settings: Settings, *, queue: str, stale_after_s: float = STALE_AFTER_S) -> threading.Thread:
-    """A daemon thread that re-checks every `stale_after_s` (at least 10 s) for the worker's life."""
-    every = max(10.0, stale_after_s)
+    """A daemon thread that re-checks every `stale_after_s` for the worker's life."""
+    check_stale_after(stale_after_s)
 
     def loop() -> None:
         stop = threading.Event()
-        while not stop.wait(every):
+        while not stop.wait(stale_after_s):
             try:
                 requeue_left_behind(settings, queue=queue, stale_after_s=stale_after_s)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one failed sweep must not end the watcher
                 log.exception("periodic recovery failed")
 
     thread = threading.Thread(target=loop, name="lse-recovery", daemon=True)

@@ -80,7 +80,7 @@ def create(
         body = ConfigCreate(name=name, description=description, commit_message=commit_message, config_blob=blob)
     except ValidationError as exc:
         raise UsageError(f"invalid config: {exc.errors()[0]['msg']}") from exc
-    result = configs.create_config(settings, tenant_for(settings, org, project), body)
+    result = configs.create_config(settings, tenant_for(settings, org, project, create=True), body)
     if as_json:
         typer.echo(dump(result))
     else:

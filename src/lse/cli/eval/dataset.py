@@ -58,7 +58,7 @@ def upload(
     content_type = "text/csv" if file.suffix.lower() == ".csv" else mimetypes.guess_type(file.name)[0]
     result = datasets.upload_dataset(
         settings,
-        tenant_for(settings, org, project),
+        tenant_for(settings, org, project, create=True),
         datasets.DatasetUpload(
             name=name,
             data=data,

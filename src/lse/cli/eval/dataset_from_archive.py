@@ -35,7 +35,7 @@ def from_archive(
     days = days_from(date, start_date, end_date)
     settings = load_settings()
     result = dataset_from_archive(
-        settings, tenant_for(settings, org, project), name=name, source_project=source_project, days=days,
+        settings, tenant_for(settings, org, project, create=True), name=name, source_project=source_project, days=days,
         key=key, verdict=verdict, question_field=question_field, answer_field=answer_field, max_items=max_items,
     )
     if as_json:

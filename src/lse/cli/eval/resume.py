@@ -10,13 +10,17 @@ import typer
 from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
 from lse.errors import PartialResult
+from lse.evals.liveness import MIN_STALE_AFTER_S, STALE_AFTER_S
 from lse.settings import load_settings
 
 
 @app.command("resume")
 def resume(
     run_id: Optional[int] = typer.Argument(None, help="One run to resume (default: every stale one)."),
-    stale_after: float = typer.Option(60.0, "--stale-after", min=0, help="Seconds without a heartbeat after which a processing run counts as abandoned."),
+    stale_after: float = typer.Option(
+        STALE_AFTER_S, "--stale-after", min=MIN_STALE_AFTER_S,
+        help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcomes as JSON on stdout."),
 ) -> None:
     """Resume fast runs left processing by a dead worker; finished items are never called again."""

@@ -1,10 +1,14 @@
-"""`lse eval run`: start an evaluation run; fast runs execute here with a progress bar."""
+"""`lse eval run`: create a fast run and execute it here, with a progress bar.
+
+`--mode batch` is accepted by the parser so the service can refuse it with its own
+"run mode batch is not available" error while no batch engine exists.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from lse.cli.console import BarProgress, err
+from lse.cli.console import BarProgress
 from lse.cli.eval import app
 from lse.cli.eval.show import FORMATS, render
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
@@ -20,12 +24,12 @@ def run(
     config: str = typer.Option(..., "--config", help="Config id (UUID)."),
     version: int = typer.Option(..., "--version", min=1, help="Config version."),
     name: str = typer.Option(..., "--name", help="Run (experiment) name, unique in the project."),
-    mode: str = typer.Option("batch", "--mode", help="fast (run here, now) or batch."),
+    mode: str = typer.Option("fast", "--mode", help="fast (run here, now); batch has no engine yet."),
     org: str = OrgOption,
     project: str = ProjectOption,
     fmt: str = typer.Option("table", "--format", help="How to print the result: table, json or csv."),
 ) -> None:
-    """Create a run; fast mode executes it in this process and prints the results."""
+    """Create a run, execute it in this process and print the results."""
     from lse.worker import dispatch  # the engines pull in the OpenAI SDK: load on use only
 
     if mode not in {m.value for m in RunMode}:
@@ -42,18 +46,11 @@ def run(
         raise UsageError(f"invalid run: {exc}") from exc
     created = runs.create_run(settings, tenant, body, available_modes=dispatch.available_modes(settings))
     try:
-        if mode == "fast":
-            with BarProgress(enabled=None if fmt == "table" else False) as progress:
-                dispatch.run_inline(settings, created.id, progress)
-        else:
-            dispatch.submit_run(settings, created.id)
+        with BarProgress(enabled=None if fmt == "table" else False) as progress:
+            dispatch.run_inline(settings, created.id, progress)
     except (Exception, KeyboardInterrupt) as exc:
         runs.mark_failed(settings, created.id, f"could not run: {exc}")
         raise
-    if mode == "batch":
-        err.print(f"run {created.id} ({created.run_name}) submitted; follow it with `lse eval show {created.id}`")
-        typer.echo(str(created.id))
-        return
     detail = runs.get_run(settings, tenant, created.id, include_results=True)
     render(detail, fmt)
     if detail.status == "failed":

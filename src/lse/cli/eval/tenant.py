@@ -1,11 +1,16 @@
-"""The CLI's tenant: named by --org/--project (default "default"/"default"), created if missing."""
+"""The CLI's tenant, named by --org/--project (default "default"/"default").
+
+Only commands that create something (dataset upload/from-archive, config create/version)
+create a missing tenant; every other command refuses an unknown one, so a typo in --org
+is an error instead of a silently created, empty organization.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from lse.settings import Settings
-from lse.tenancy import Tenant, ensure_tenant
+from lse.tenancy import Tenant, ensure_tenant, resolve_tenant
 
 DEFAULT = "default"
 
@@ -13,8 +18,9 @@ OrgOption = typer.Option(DEFAULT, "--org", help="Organization name.")
 ProjectOption = typer.Option(DEFAULT, "--project", help="Project name.")
 
 
-def tenant_for(settings: Settings, org: str, project: str) -> Tenant:
-    return ensure_tenant(settings, org, project)
+def tenant_for(settings: Settings, org: str, project: str, *, create: bool = False) -> Tenant:
+    """The named tenant; created if missing only when `create` (the command creates objects)."""
+    return ensure_tenant(settings, org, project) if create else resolve_tenant(settings, org, project)
 
 
 def dump(model) -> str:  # noqa: ANN001

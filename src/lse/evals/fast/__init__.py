@@ -4,6 +4,6 @@
 where it runs (in-process pool, CLI inline, Celery). See docs/fast-evaluation.md.
 """
 
-from lse.evals.fast.orchestrator import STALE_AFTER_S, FastRunOutcome, execute_run
+from lse.evals.fast.orchestrator import FastRunOutcome, execute_run
 
-__all__ = ["STALE_AFTER_S", "FastRunOutcome", "execute_run"]
+__all__ = ["FastRunOutcome", "execute_run"]

@@ -95,27 +95,26 @@ class Caller:
             attempts += 1
             with self._count_lock:
                 self.attempts_made += 1
+            # the slot is released in `finally`, whatever happens while judging the failure:
+            # a slot that leaks shrinks the run's window for good and can hang it
+            released: dict = {}
             try:
                 value = fn()
             except ProviderCallError as exc:
+                released["headers"] = exc.headers
                 decision = classify(exc)
                 last[0] = decision
-                self.adapter.release(
-                    start,
-                    rate_limited=decision.kind == RATE_LIMIT,
-                    wait_s=decision.wait_s,
-                    headers=exc.headers,
-                )
+                released.update(rate_limited=decision.kind == RATE_LIMIT, wait_s=decision.wait_s)
                 if exc.usage:
                     failed_usage.add(Usage.from_api(exc.usage))
                 if decision.stops_run:
                     self.stop.stop(decision, str(exc))
                 raise
-            except BaseException:
-                self.adapter.release(start)
-                raise
-            self.adapter.release(start, headers=headers_of(value) if headers_of else None)
-            return value
+            else:
+                released["headers"] = headers_of(value) if headers_of else None
+                return value
+            finally:
+                self.adapter.release(start, **released)
 
         policy = retrying(
             max_attempts=self.max_attempts,

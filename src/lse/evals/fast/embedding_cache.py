@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 
 import numpy as np
 
 from lse.objects.base import ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 def text_key(text: str) -> str:
@@ -49,7 +52,8 @@ class EmbeddingCache:
                     keys = data["keys"]
                     mat = data["vectors"]
                 cache.vectors = {str(k): mat[i] for i, k in enumerate(keys)}
-            except Exception:  # noqa: BLE001 - a damaged cache is only a cache: start afresh
+            except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: start afresh
+                log.warning("embedding cache %s is unreadable and will be rebuilt: %s: %s", key, type(exc).__name__, exc)
                 cache.vectors = {}
         return cache
 

@@ -4,8 +4,11 @@ Texts are de-duplicated by content hash, looked up in the caches first, and the 
 sent in requests of at most 2,048 inputs and a token budget (`plan_batches`) — not one
 request per pair. Batches run concurrently through the same rate adapter as stage 1;
 each finished batch is written to its cache at once, so a crash repeats only unfinished
-batches. A batch the provider rejects as a whole (400: one unusable input) is split in
-halves until the bad input is alone; only its items end `not_scored`, with the reason.
+batches. A batch the provider rejects as a whole with a 400 (one unusable input) is split
+in halves until the bad input is alone; only its items end `not_scored`, with the reason.
+Any other permanent refusal (404 model_not_found, 403) is about the model or the key, not
+an input: splitting would only multiply failing calls, so the batches not yet sent are not
+sent and every item left unembedded ends `not_scored` with that reason.
 """
 
 from __future__ import annotations
@@ -95,8 +98,15 @@ def run_embeddings(
     errors: dict[str, str] = {}
     requests = 0
 
+    halted: list[str] = []  # the reason of a permanent non-400 refusal: no batch is sent after it
+
     def work(batch_keys: list[str]):  # noqa: ANN202
+        if halted:
+            return batch_keys, None
         outcome = caller.call(lambda: embed([texts[k] for k in batch_keys]), headers_of=lambda r: r.headers)
+        d = outcome.decision
+        if outcome.error is not None and d is not None and d.kind == PERMANENT and d.status != 400:
+            halted.append(f"embedding failed: {outcome.error}")
         return batch_keys, outcome
 
     if batches:
@@ -107,17 +117,20 @@ def run_embeddings(
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     batch_keys, outcome = fut.result()
+                    if outcome is None:  # not sent: an earlier batch was refused for good
+                        errors.update((k, halted[0]) for k in batch_keys)
+                        continue
                     requests += outcome.attempts
                     usage.add(outcome.failed_usage)
                     if outcome.error is not None:
                         d = outcome.decision
-                        if d is not None and d.kind == PERMANENT and len(batch_keys) > 1 and not caller.stop.is_set():
+                        if (d is not None and d.kind == PERMANENT and d.status == 400 and len(batch_keys) > 1
+                                and not caller.stop.is_set()):
                             # one unusable input rejects its whole batch: bisect to isolate it
                             half = len(batch_keys) // 2
                             pending |= {pool.submit(work, batch_keys[:half]), pool.submit(work, batch_keys[half:])}
                             continue
-                        for k in batch_keys:
-                            errors[k] = f"embedding failed: {outcome.error}"
+                        errors.update((k, f"embedding failed: {outcome.error}") for k in batch_keys)
                         continue
                     call: EmbeddingCall = outcome.value
                     usage.add(call.usage)

@@ -36,6 +36,7 @@ from lse.evals.fast.units import (
     embeddings_unit_key,
     responses_unit_key,
 )
+from lse.evals.liveness import HEARTBEAT_S, STALE_AFTER_S
 from lse.evals.rate_adapter import RateAdapter
 from lse.objects import object_store
 from lse.progress import NullProgress, Progress
@@ -47,9 +48,6 @@ from lse.settings import Settings
 from lse.store.engine import get_engine
 
 log = logging.getLogger(__name__)
-
-HEARTBEAT_S = 5.0
-STALE_AFTER_S = 60.0  # a processing run whose heartbeat is older than this has no live worker
 
 
 @dataclass

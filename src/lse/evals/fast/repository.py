@@ -15,10 +15,11 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lse.errors import NotFoundError
+from lse.evals.datasets import dataset_items
+from lse.evals.liveness import check_stale_after
 from lse.store.engine import unit_of_work
 from lse.store.models.evaluation import (
     ConfigVersion,
-    EvaluationDatasetItem,
     EvaluationItemResult,
     EvaluationJob,
     EvaluationRun,
@@ -81,6 +82,7 @@ class FastRunRepository:
     # --- claiming & liveness -------------------------------------------------------------
     def claim(self, run_id: int, *, stale_after_s: float) -> bool:
         """Take the run if it is pending, or processing with a heartbeat older than `stale_after_s`."""
+        check_stale_after(stale_after_s)
         now = utcnow()
         stale_before = now - timedelta(seconds=stale_after_s)
         with unit_of_work(self.engine) as s:
@@ -116,12 +118,9 @@ class FastRunRepository:
                 .execution_options(synchronize_session=False)
             )
 
-    def status(self, run_id: int) -> str | None:
-        with unit_of_work(self.engine) as s:
-            return s.scalar(select(EvaluationRun.status).where(EvaluationRun.id == run_id))
-
     def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
         """Fast runs left `processing` by a dead worker (and, optionally, long-pending ones)."""
+        check_stale_after(stale_after_s)
         now = utcnow()
         cond = and_(
             EvaluationRun.status == "processing",
@@ -130,12 +129,12 @@ class FastRunRepository:
                 EvaluationRun.heartbeat_at < now - timedelta(seconds=stale_after_s),
             ),
         )
-        if include_pending_older_than_s is not None:
+        if include_pending_older_than_s is not None:  # pending: created, or last re-queued, that long ago
             cond = or_(
                 cond,
                 and_(
                     EvaluationRun.status == "pending",
-                    EvaluationRun.created_at < now - timedelta(seconds=include_pending_older_than_s),
+                    EvaluationRun.updated_at < now - timedelta(seconds=include_pending_older_than_s),
                 ),
             )
         with unit_of_work(self.engine) as s:
@@ -143,6 +142,18 @@ class FastRunRepository:
                 s.scalars(
                     select(EvaluationRun.id).where(EvaluationRun.run_mode == "fast", cond).order_by(EvaluationRun.id)
                 )
+            )
+
+    def mark_requeued(self, run_ids: list[int]) -> None:
+        """Restart the pending clock of runs just queued again, so the next sweep leaves them be."""
+        if not run_ids:
+            return
+        with unit_of_work(self.engine) as s:
+            s.execute(
+                update(EvaluationRun)
+                .where(EvaluationRun.id.in_(run_ids), EvaluationRun.status == "pending")
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
 
     # --- plan ----------------------------------------------------------------------------
@@ -163,12 +174,7 @@ class FastRunRepository:
                 )
             blob = version.config_blob or {}
             completion = blob.get("completion") if isinstance(blob.get("completion"), dict) else blob
-            rows = s.scalars(
-                select(EvaluationDatasetItem)
-                .where(EvaluationDatasetItem.dataset_id == run.dataset_id)
-                .order_by(EvaluationDatasetItem.position)
-            ).all()
-            items = [PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in rows]
+            items = [PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in dataset_items(s, run.dataset_id)]
             return RunPlan(run_id, run.dataset_id, run.run_mode, dict(completion), items)
 
     # --- item results --------------------------------------------------------------------
@@ -279,14 +285,6 @@ class FastRunRepository:
                 raise
 
     # --- the run's end -------------------------------------------------------------------
-    def update_counts(self, run_id: int, succeeded: int, failed: int) -> None:
-        with unit_of_work(self.engine) as s:
-            run = s.get(EvaluationRun, run_id)
-            if run is not None:
-                run.items_succeeded = succeeded
-                run.items_failed = failed
-                run.heartbeat_at = utcnow()
-
     def finish(
         self,
         run_id: int,

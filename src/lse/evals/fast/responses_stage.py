@@ -3,6 +3,9 @@
 Items that already have a stored result (from a run that died half-way) are not called
 again. Each finished item is written to `evaluation_item_results` by the orchestrating
 thread the moment its call ends, so a kill loses at most the calls in flight.
+A response that is not a whole answer (failed, incomplete at a token cap or content
+filter, an output the SDK cannot read) is a failed item with its reason; an incomplete
+one keeps its partial text so it can be read, but it is never scored.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ def _record(item: PlanItem, outcome, started: float) -> ItemRecord:  # noqa: ANN
     if outcome.error is None:
         call: ResponseCall = outcome.value
         usage.add(call.usage)
-        failed = call.status == "failed" or (call.error is not None and not call.output_text)
+        # an incomplete answer (token cap, content filter) keeps its partial text for reading,
+        # but is a failed item: scoring it would pass a cut-off answer off as a whole one
         return ItemRecord(
             item_id=item.item_id,
-            status="failed" if failed else "succeeded",
+            status="failed" if call.error_code else "succeeded",
             output=call.output_text,
-            error=call.error if failed else None,
-            error_code=("response_" + (call.status or "failed")) if failed else None,
+            error=call.error,
+            error_code=call.error_code,
             input_tokens=usage.input_tokens,
             cached_tokens=usage.cached_tokens,
             output_tokens=usage.output_tokens,

@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lse.errors import ConflictError, NotFoundError
-from lse.evals.integrity import violates
+from lse.evals.integrity import flush_unique
 from lse.evals.schemas import (
     MAX_ID,
     ConfigCreate,
@@ -108,14 +107,10 @@ def create_config(settings: Settings, tenant: Tenant, body: ConfigCreate) -> Con
             description=body.description,
         )
         session.add(config)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            if violates(exc, _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name")):
-                raise ConflictError(
-                    f"a config named {body.name!r} already exists in this project", code="config_name_exists"
-                ) from exc
-            raise
+        flush_unique(
+            session, _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"),
+            ConflictError(f"a config named {body.name!r} already exists in this project", code="config_name_exists"),
+        )
         version = ConfigVersion(
             config_id=config.id,
             version=1,
@@ -142,14 +137,10 @@ def add_version(settings: Settings, tenant: Tenant, config_id: str, body: Config
         )
         session.add(version)
         config.updated_at = utcnow()
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            if violates(exc, _VERSION_CONSTRAINT, "config_versions", ("config_id", "version")):
-                raise ConflictError(
-                    "another version was added to this config at the same time; retry", code="config_version_conflict"
-                ) from exc
-            raise
+        flush_unique(
+            session, _VERSION_CONSTRAINT, "config_versions", ("config_id", "version"),
+            ConflictError("another version was added to this config at the same time; retry", code="config_version_conflict"),
+        )
         return _version_public(version)
 
 

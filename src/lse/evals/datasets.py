@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lse.datasets.csv_upload import ParsedCsv, parse_csv
 from lse.errors import ConflictError, NotFoundError, UsageError
-from lse.evals.integrity import violates
+from lse.evals.integrity import flush_unique
 from lse.evals.schemas import MAX_ID, DatasetPublic, has_nul
 from lse.objects import object_store
 from lse.settings import Settings
@@ -129,12 +129,9 @@ def upload_dataset(settings: Settings, tenant: Tenant, upload: DatasetUpload) ->
                 original_items=0,
             )
             session.add(dataset)
-            try:
-                session.flush()
-            except IntegrityError as exc:
-                if violates(exc, _NAME_CONSTRAINT, "evaluation_datasets", ("organization_id", "project_id", "name")):
-                    raise _duplicate(name) from exc
-                raise
+            flush_unique(
+                session, _NAME_CONSTRAINT, "evaluation_datasets", ("organization_id", "project_id", "name"), _duplicate(name)
+            )
             session.add_all(
                 EvaluationDatasetItem(
                     dataset_id=dataset.id,

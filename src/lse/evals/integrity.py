@@ -7,6 +7,9 @@ constraint stays an error, not a "name already exists".
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lse.errors import ConflictError
 
 
 def violates(exc: IntegrityError, constraint: str, table: str, columns: tuple[str, ...]) -> bool:
@@ -21,3 +24,16 @@ def violates(exc: IntegrityError, constraint: str, table: str, columns: tuple[st
     failed = text.split("UNIQUE constraint failed:", 1)[1]
     named = {part.strip() for part in failed.split(",")}
     return named == {f"{table}.{c}" for c in columns}
+
+
+def flush_unique(
+    session: Session, constraint: str, table: str, columns: tuple[str, ...], conflict: ConflictError
+) -> None:
+    """Flush; a breach of this unique constraint (e.g. two simultaneous requests) becomes
+    `conflict`, any other integrity error propagates undisguised."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if violates(exc, constraint, table, columns):
+            raise conflict from exc
+        raise

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lse.errors import ConflictError, NotFoundError, ValidationFailed
 from lse.evals.configs import find_config, find_version
 from lse.evals.datasets import find_dataset, unique_questions
-from lse.evals.integrity import violates
+from lse.evals.integrity import flush_unique
 from lse.evals.schemas import MAX_ID, ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
 from lse.settings import Settings
 from lse.store.engine import get_engine, unit_of_work
@@ -122,16 +121,14 @@ def create_run(
             total_items=dataset.total_items,
         )
         session.add(run)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            if violates(exc, RUN_NAME_CONSTRAINT, "evaluation_runs", ("organization_id", "project_id", "run_name")):
-                raise ConflictError(
-                    f"an evaluation run named {body.experiment_name!r} already exists in this project; "
-                    "choose another experiment_name",
-                    code="run_name_already_exists",
-                ) from exc
-            raise
+        flush_unique(
+            session, RUN_NAME_CONSTRAINT, "evaluation_runs", ("organization_id", "project_id", "run_name"),
+            ConflictError(
+                f"an evaluation run named {body.experiment_name!r} already exists in this project; "
+                "choose another experiment_name",
+                code="run_name_already_exists",
+            ),
+        )
         return run_public(run)
 
 

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="First backoff wait; doubles per retry (plus jitter)."
     )
 
+    # --- database ----------------------------------------------------------------------
+    load_writers: int = Field(
+        default=2, ge=1, le=16,
+        description="Connections a PostgreSQL load writes on at once (SQLite always uses one).",
+    )
+
     # --- OpenAI ------------------------------------------------------------------------
     openai_base_url: str | None = Field(
         default=None,

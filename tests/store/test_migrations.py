@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select
+import pytest
+from sqlalchemy import inspect, select, text
 
 from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
 from lse.store.engine import get_engine, make_engine
@@ -49,6 +50,7 @@ def test_upgrade_is_a_no_op_at_head(db_url):
     engine.dispose()
 
 
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_models_match_the_migrations(engine):
     """The archive models and 0001_archive describe the same schema (no drift)."""
     from alembic.autogenerate import compare_metadata
@@ -72,3 +74,23 @@ def test_models_match_the_migrations(engine):
         return engine.dialect.name != "postgresql" and diff[0] == "add_index" and diff[1].name.endswith("_gin")
 
     assert [d for d in diffs if table_of(d) in ours and not (isinstance(d, tuple) and postgres_only(d))] == []
+
+
+def test_runs_data_is_compressed_with_lz4_on_postgresql(db_settings, engine):
+    """Run documents are above the TOAST threshold; where the server has LZ4, they are
+    stored with it (migration 0004), the old rows' pglz still reading back the same."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("column compression is PostgreSQL's")
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(
+            text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar()
+    if not has_lz4:
+        pytest.skip("this PostgreSQL has no LZ4")
+    run = make_run(feedback=[], inputs={"question": "why? " * 2000})  # ~10 KB: compressed
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    with engine.connect() as conn:
+        method = conn.execute(text("SELECT pg_column_compression(data) FROM runs")).scalar_one()
+        stored = conn.execute(select(RunRow.data)).scalar_one()
+    assert method == "lz4" and stored == run

@@ -61,8 +61,8 @@ def test_verdict_summary_of_a_project_day(db_settings, engine):
 def test_the_gin_indexes_serve_containment_on_postgresql(db_settings, engine):
     """jsonb_path_ops GIN indexes serve `@>` only: the verdict query must filter with
     containment, and the planner must be able to answer containment on feedback.value
-    and on runs.data from them. (With a time window the planner may rather start from
-    the (project, created_at) index; what matters is that the GIN one can serve.)"""
+    and on the run's attributes from them. (With a time window the planner may rather
+    start from the (project, created_at) index; what matters is that the GIN one can.)"""
     if engine.dialect.name != "postgresql":
         pytest.skip("GIN indexes exist on PostgreSQL only")
     runs = [_run("FAIL", ("criteria_a",), NOW - timedelta(days=1)) for _ in range(3)]
@@ -80,8 +80,9 @@ def test_the_gin_indexes_serve_containment_on_postgresql(db_settings, engine):
             return "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql), {"doc": json.dumps(doc)}))
 
         value_plan = plan("SELECT feedback_id FROM feedback WHERE value @> CAST(:doc AS jsonb)", value)
-        data_plan = plan(
-            "SELECT run_id FROM runs WHERE data @> CAST(:doc AS jsonb)", {"feedback_records": [{"value": value}]}
+        attributes_plan = plan(
+            "SELECT run_id FROM runs WHERE lse_run_attributes(data) @> CAST(:doc AS jsonb)",
+            {"extra": {"metadata": {"env": "test"}}},
         )
         opclasses = dict(
             conn.execute(
@@ -92,5 +93,28 @@ def test_the_gin_indexes_serve_containment_on_postgresql(db_settings, engine):
             ).all()
         )
     assert "ix_feedback_value_gin" in value_plan, value_plan
-    assert "ix_runs_data_gin" in data_plan, data_plan
-    assert opclasses == {"ix_runs_data_gin": "jsonb_path_ops", "ix_feedback_value_gin": "jsonb_path_ops"}
+    assert "ix_runs_attributes_gin" in attributes_plan, attributes_plan
+    assert opclasses == {"ix_runs_attributes_gin": "jsonb_path_ops", "ix_feedback_value_gin": "jsonb_path_ops"}
+
+
+def test_run_attributes_are_the_document_without_payloads_on_postgresql(db_settings, engine):
+    """`lse_run_attributes(data) @> doc` answers like `data @> doc` for the attributes it
+    keeps, and leaves out payloads, ids, timestamps, measurements and feedback."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("lse_run_attributes exists on PostgreSQL only")
+    run = _run("PASS", ("criteria_b",), NOW - timedelta(days=1))
+    run["tags"] = ["production", "variant:a"]
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    with engine.connect() as conn:
+        attrs = conn.execute(
+            text("SELECT lse_run_attributes(data) FROM runs WHERE run_id = :r"), {"r": run["id"]}
+        ).scalar_one()
+        found = conn.execute(
+            text("SELECT count(*) FROM runs WHERE lse_run_attributes(data) @> CAST(:doc AS jsonb)"),
+            {"doc": json.dumps({"tags": ["variant:a"], "name": run["name"]})},
+        ).scalar_one()
+    assert found == 1
+    assert attrs["tags"] == ["production", "variant:a"] and attrs["name"] == run["name"]
+    for left_out in ("inputs", "outputs", "id", "trace_id", "start_time", "feedback_records", "feedback_stats"):
+        assert left_out not in attrs

@@ -17,7 +17,7 @@ from lse.errors import LseError
 from lse.records import merge_run
 from lse.store.rows import FeedbackColumns, canonical_run_text, feedback_columns, feedback_stamp, run_columns, run_id_of
 from lse.store.stored_form import parse_line
-from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, encode_feedback, encode_run
+from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, encode_feedback, encode_run, shard_of
 
 # What one row can fail with: the database refusing it, or a value Python cannot encode.
 ROW_ERRORS = (LseError, ValueError, TypeError, RecursionError)
@@ -109,7 +109,7 @@ def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, da
 def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
     """Merge against the stored rows and upsert, in one transaction."""
     out = BatchOutcome()
-    with writer.transaction(project) as tx:
+    with writer.transaction(project, (shard_of(p.run_id) for p in batch)) as tx:
         stored = tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []
         feedback: dict[str, EncodedFeedback] = {}

@@ -3,10 +3,11 @@
 Why it is shaped this way:
 
 - **Streaming.** runs.jsonl is read in batches of `batch_size` runs; nothing holds a
-  whole day, so memory is flat however big the day is. Two stages overlap: while one
-  thread writes batch k (mostly waiting on the database), the caller's thread parses
-  and encodes batch k+1 (`batch_merge.prepare`). Batch k+1 is written only after
-  batch k committed, so its merge sees what k wrote.
+  whole day, so memory is flat however big the day is. The stages overlap: while the
+  caller's thread parses and encodes the next batch (`batch_merge.prepare`), the
+  lanes (`lse.store.lanes`) write earlier ones, on `LSE_LOAD_WRITERS` connections on
+  PostgreSQL. All lines of one run go to one lane, in file order, so a run's later
+  line always merges with what its earlier one wrote.
 - **The merge is the record merge rule** (`lse.records.merge_run`), applied between
   what the database holds and what the file says, in Python, for the whole batch
   after one SELECT. A run whose feedback is unknown never erases stored records; a
@@ -20,8 +21,8 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
+import bisect
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field, computed_field
@@ -36,7 +37,8 @@ from lse.settings import Settings
 from lse.store import fetch_records
 from lse.archive.reader import iter_lines
 from lse.store.archive_lines import batched
-from lse.store.batch_merge import BatchOutcome, prepare, write_isolating
+from lse.store.batch_merge import BatchOutcome, prepare
+from lse.store.lanes import Lanes
 from lse.store.engine import get_engine
 from lse.store.upsert import writer_for
 
@@ -103,24 +105,19 @@ def load_day(
     engine = engine or get_engine(settings)
     started_at, t0 = datetime.now(UTC), time.monotonic()
     report = LoadReport(project=project, day=day)
-    writer = writer_for(engine)
+    writer = writer_for(engine, settings.load_writers)
     manifest = read_manifest(settings, project, day)
     lines = iter_lines(settings, project, day)
     progress.start(manifest.counts.runs if manifest else None, f"{project} {day}")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lse-load") as pool:
-        pending: Future[BatchOutcome] | None = None
+    with Lanes(writer, project, day, batch_size, lambda outcome: _apply(report, outcome)) as lanes:
         for batch in batched(lines, batch_size):
             prepared, bad = prepare(batch, project, day)
             report.runs_read += len(batch)
             for p in prepared:
                 report.feedback[p.status] += 1
             _apply(report, BatchOutcome(bad=bad))
-            if pending is not None:
-                _apply(report, pending.result())
-            pending = pool.submit(write_isolating, writer, prepared, project, day)
+            lanes.add(prepared)
             progress.update(len(batch))
-        if pending is not None:
-            _apply(report, pending.result())
     progress.complete()
     report.duration_s = round(time.monotonic() - t0, 3)
     fetch_records.record(engine, _load_record(report, started_at))
@@ -164,10 +161,17 @@ def _apply(report: LoadReport, out: BatchOutcome) -> None:
 
 
 def _bad(report: LoadReport, position: int, run_id: str | None, exc: BaseException) -> None:
+    """Count every bad row; keep the first MAX_BAD_ROWS_KEPT by position (lanes finish
+    their batches in any order)."""
     report.bad_rows_count += 1
-    if len(report.bad_rows) < MAX_BAD_ROWS_KEPT:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        report.bad_rows.append(BadRow(position=position, run_id=run_id, error=f"{type(exc).__name__}: {message}"))
+    if len(report.bad_rows) >= MAX_BAD_ROWS_KEPT and position > report.bad_rows[-1].position:
+        return
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    bisect.insort(
+        report.bad_rows, BadRow(position=position, run_id=run_id, error=f"{type(exc).__name__}: {message}"),
+        key=lambda b: b.position,
+    )
+    del report.bad_rows[MAX_BAD_ROWS_KEPT:]
 
 
 def _load_record(report: LoadReport, started_at: datetime) -> fetch_records.FetchRecord:

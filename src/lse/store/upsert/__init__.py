@@ -10,7 +10,8 @@ rows. Driver errors become StorageError here, where they enter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -57,14 +58,31 @@ class BatchTx(Protocol):
 
 
 class BatchWriter(Protocol):
-    def transaction(self, project: str) -> AbstractContextManager[BatchTx]: ...
+    # How many batches may be written at once, on as many connections. Batches written
+    # together hold runs of disjoint shards (`shard_of`), so no two of them ever merge
+    # the same run.
+    writers: int
+
+    def transaction(self, project: str, shards: Iterable[int]) -> AbstractContextManager[BatchTx]:
+        """One batch's unit of work, holding the load lock of each shard it writes."""
+        ...
 
 
-def writer_for(engine: Engine) -> BatchWriter:
+# The load lock space: a run's shard depends only on its id, never on how many writers a
+# loader uses, so loaders of any width exclude each other from the same run.
+SHARDS = 16
+
+
+def shard_of(run_id: str) -> int:
+    return zlib.crc32(run_id.encode("utf-8")) % SHARDS
+
+
+def writer_for(engine: Engine, writers: int = 1) -> BatchWriter:
+    """The backend's writer; `writers` connections at once where the backend can use them."""
     if engine.dialect.name == "postgresql":
         from lse.store.upsert.postgres import PostgresWriter
 
-        return PostgresWriter(engine)
+        return PostgresWriter(engine, writers)
     from lse.store.upsert.sqlite import SqliteWriter
 
     return SqliteWriter(engine)

@@ -8,12 +8,13 @@ in Python is never made against a row another loader is about to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
 from lse.errors import StorageError
@@ -29,10 +30,12 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_runs (
     start_time timestamptz, feedback_status text, data jsonb, data_encoding text
 ) ON COMMIT DELETE ROWS
 """
+# Binary COPY (no text escaping on either side), so each column's type is given.
 _RUN_COLS = (
     "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
     "feedback_status", "data", "data_encoding",
 )
+_RUN_TYPES = ("text", "text", "text", "text", "date", "timestamptz", "text", "jsonb", "text")
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}, loaded_at, updated_at) "
     f"SELECT {', '.join(_RUN_COLS)}, now(), now() FROM lse_stage_runs "
@@ -51,6 +54,10 @@ _FB_COLS = (
     "feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
     "comment", "correction", "source", "created_at", "modified_at", "encoding",
 )
+_FB_TYPES = (
+    "text", "text", "text", "text", "date", "text", "float8", "jsonb",
+    "text", "jsonb", "jsonb", "timestamptz", "timestamptz", "text",
+)
 _UPSERT_FEEDBACK = (
     f"INSERT INTO feedback ({', '.join(_FB_COLS)}) "
     f"SELECT {', '.join(_FB_COLS)} FROM lse_stage_feedback "
@@ -61,17 +68,27 @@ _UPSERT_FEEDBACK = (
 )
 
 
+def load_lock_name(project: str, shard: int) -> str:
+    """The advisory lock (hashed by `hashtextextended(name, 0)`) a loader holds while it
+    merges and writes runs of this shard of this project."""
+    return f"lse.load:{project}:{shard}"
+
+
 class PostgresWriter:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, writers: int = 1):
         self.engine = engine
+        self.writers = writers
 
     @contextmanager
-    def transaction(self, project: str) -> Iterator[_PostgresTx]:
+    def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_PostgresTx]:
         raw = self.engine.raw_connection()
         conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"lse.load:{project}",))
+                # The load lock of each shard in the batch, always in ascending order so
+                # that writers taking several never wait on each other in a cycle.
+                for shard in sorted(set(shards)):
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(project, shard),))
                 # Batches need not wait for their own WAL flush: the load's closing fetch
                 # record commits synchronously, which flushes every batch before it, and a
                 # crash mid-load is repaired by loading again (idempotent).
@@ -126,12 +143,13 @@ class _PostgresTx:
             target, cols, now = "lse_stage_runs", _RUN_COLS, ()
         else:
             target, cols, now = "runs", (*_RUN_COLS, "loaded_at", "updated_at"), (_now(self.cur),) * 2
-        with self.cur.copy(f"COPY {target} ({', '.join(cols)}) FROM STDIN") as copy:
+        with self.cur.copy(f"COPY {target} ({', '.join(cols)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([*_RUN_TYPES, *("timestamptz",) * len(now)])
             for r in rows:
                 c = r.cols
                 copy.write_row(
                     (c.run_id, c.trace_id, c.parent_run_id, c.project, c.run_date,
-                     c.start_time, c.feedback_status, r.data, r.encoding, *now)
+                     c.start_time, c.feedback_status, _json(r.data), r.encoding, *now)
                 )
         if target != "runs":
             self.cur.execute(_UPSERT_RUNS)
@@ -150,14 +168,24 @@ class _PostgresTx:
         self.cur.execute(_UPSERT_FEEDBACK)
 
     def _copy_feedback(self, target: str, rows: list[EncodedFeedback]) -> None:
-        with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN") as copy:
+        with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_FB_TYPES)
             for f in rows:
                 c = f.cols
                 copy.write_row(
                     (c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, f.key,
-                     c.score, f.value, f.comment, f.correction, f.source, c.created_at,
-                     c.modified_at, f.encoding)
+                     c.score, _json(f.value), f.comment, _json(f.correction), _json(f.source),
+                     c.created_at, c.modified_at, f.encoding)
                 )
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _json(text: str | None) -> Jsonb | None:
+    """JSON text we already hold, sent as jsonb without being serialised again."""
+    return None if text is None else Jsonb(text, _as_is)
 
 
 def _now(cur: psycopg.Cursor) -> datetime:

@@ -8,7 +8,7 @@ time anyway; taking the lock up front avoids a deadlock-prone read-to-write upgr
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -53,11 +53,13 @@ def _day(value: date) -> str:
 
 
 class SqliteWriter:
+    writers = 1  # SQLite has one writer at a time
+
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @contextmanager
-    def transaction(self, project: str) -> Iterator[_SqliteTx]:
+    def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_SqliteTx]:
         raw = self.engine.raw_connection()
         conn: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
         try:

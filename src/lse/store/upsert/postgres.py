@@ -1,9 +1,10 @@
 """PostgreSQL batch writer: COPY into temp staging tables, then one INSERT … ON CONFLICT each.
 
-No per-row round trips: a batch is one SELECT of the stored rows, two COPY streams
-and two INSERT … SELECT statements, in one transaction. A transaction-scoped advisory
-lock per project serialises concurrent loaders of the same project, so the merge done
-in Python is never made against a row another loader is about to change.
+No per-row round trips: a batch is one SELECT of the stored rows, two binary COPY
+streams and two INSERT … SELECT statements, in one transaction. Transaction-scoped
+advisory locks, one per shard of the project's runs (`lse.store.upsert.shard_of`),
+serialise the loaders and lanes that write the same runs, so the merge done in Python
+is never made against a row another writer is about to change.
 """
 
 from __future__ import annotations

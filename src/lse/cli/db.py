@@ -1,4 +1,8 @@
-"""`lse db ...` commands: bring the database to the schema of this version, show where it is."""
+"""`lse db ...` commands: bring the database to the schema of this version, show where it is.
+
+They open the database without `get_engine`'s first-use check: they are how a database
+behind head (or at a revision this lse does not know) is inspected and migrated.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +61,17 @@ def current(json_out: bool = typer.Option(False, "--json", help="Print the resul
     _render(status)
 
 
+_STATES = {
+    "up_to_date": "up to date",
+    "empty": "empty: `lse db upgrade` or its first use creates the schema",
+    "behind": "needs `lse db upgrade`",
+    "unknown_revision": "a revision this lse does not know (a newer lse's?): upgrade lse",
+    "unversioned": "lse tables without a revision: not made by lse's migrations",
+}
+
+
 def _render(status: DbStatus) -> None:
-    state = "up to date" if status.up_to_date else "needs `lse db upgrade`"
-    console.out.print(f"{status.url} ({status.backend}): at {status.current or '(empty)'}, head {status.head} — {state}")
+    console.out.print(
+        f"{status.url} ({status.backend}): at {status.current or '(no revision)'}, head {status.head} — {_STATES[status.state]}",
+        highlight=False, markup=False,
+    )

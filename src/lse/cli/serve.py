@@ -17,5 +17,5 @@ def serve(
     from lse.store.engine import get_engine
 
     settings = load_settings()
-    get_engine(settings)  # migrate before accepting requests, and fail fast on a bad URL
+    get_engine(settings)  # before accepting requests: a bad URL or a database needing `lse db upgrade` fails here
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -24,10 +24,12 @@ def worker(
 ) -> None:
     """Run a Celery worker for evaluation jobs; it re-queues runs left behind by dead workers
     on start and then every --stale-after seconds."""
+    from lse.store.engine import get_engine
     from lse.worker.celery_app import create_celery_app, queue_name
     from lse.worker.recovery import requeue_left_behind, watch_left_behind
 
     settings = load_settings()
+    get_engine(settings)  # a bad URL or a database needing `lse db upgrade` stops here, not in every task
     app = create_celery_app(settings)
     q = queue or queue_name(settings)
     if recover:

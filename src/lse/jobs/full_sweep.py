@@ -1,4 +1,9 @@
-"""Full sweep: fetch each day from LangSmith, then load it into the database."""
+"""Full sweep: fetch each day from LangSmith, then load it into the database.
+
+The database is opened (and its schema checked) before the first request: a sweep
+whose database is unreachable or needs `lse db upgrade` fails at once, having fetched
+nothing, instead of after a whole day's requests.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from lse.jobs.fetch import DayReport, fetch_days
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.settings import Settings
+from lse.store.engine import get_engine
 from lse.store.loader import LoadReport, load_day
 
 
@@ -29,12 +35,13 @@ class SweepReport(BaseModel):
 
 def full_sweep(settings: Settings, project: str, days: list[date], progress: Progress | None = None) -> SweepReport:
     progress = progress or NullProgress()
+    engine = get_engine(settings)  # fail fast: before any request, not after a day's fetch
     api = LangSmithApi(settings)
     out: list[SweepDay] = []
     try:
         for day in days:
             fetched = fetch_days(settings, project, [day], progress, api=api, raise_on_partial=False).days[0]
-            loaded = load_day(settings, project, day, progress)
+            loaded = load_day(settings, project, day, progress, engine=engine)
             out.append(SweepDay(fetch=fetched, load=loaded))
     finally:
         api.close()

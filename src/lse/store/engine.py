@@ -1,21 +1,29 @@
-"""Engines and units of work, built from settings; schema brought to head on first use.
+"""Engines and units of work, built from settings; an empty database gets the schema on first use.
 
 SQLite gets WAL, foreign keys and a busy timeout so the API, CLI and workers can share
-one file. Every SQLAlchemy error that escapes a unit of work becomes a `StorageError`
-with a message that says what to check.
+one file. A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file
+whose folder cannot exist) is a `ConfigError` here, before anything connects. Every
+SQLAlchemy error that escapes a unit of work becomes a `StorageError` with a message
+that says what to check.
+
+First use (`get_engine`) migrates only an EMPTY database: a database behind head is
+refused until `lse db upgrade` migrates it, so no command (a verify, an API request)
+starts an unannounced, possibly long migration (an index build over every run).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from lse.errors import ConfigError, StorageError
 from lse.settings import Settings
@@ -23,7 +31,12 @@ from lse.records.jsonl import dumps_line
 from lse.store.stored_form import loads_exact
 
 _engines: dict[str, Engine] = {}
+_schema_checked: set[str] = set()  # URLs whose schema get_engine has found (or made) at head
 _engines_lock = threading.Lock()  # API/worker threads may race to the first engine
+
+URL_FORMS = "sqlite:///path/to/lse.db or postgresql+psycopg://user@host/db"
+_POSTGRES_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg"}  # psycopg 3: the loader COPYs through it
+_SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -35,47 +48,107 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """A new engine for `url` (SQLite file or PostgreSQL via psycopg 3)."""
+def _sqlite_locked_ddl(dbapi_conn, record) -> None:  # noqa: ANN001
+    """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too."""
+    dbapi_conn.isolation_level = None
+    _sqlite_pragmas(dbapi_conn, record)
+
+
+def _begin_immediate(conn) -> None:  # noqa: ANN001
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def database_url(url: str) -> URL:
+    """The parsed URL lse will connect to, or a ConfigError saying what is wrong and what to write."""
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise ConfigError(f"LSE_DATABASE_URL is not a valid database URL: {url!r}") from exc
-    if parsed.drivername == "postgresql" or parsed.drivername == "postgres":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # Exact JSON both ways: numbers a float cannot hold come back as Decimal, and go out as written.
-        engine = create_engine(
-            parsed, connect_args={"timeout": 30}, json_deserializer=loads_exact, json_serializer=dumps_line
+        raise ConfigError(f"LSE_DATABASE_URL is not a valid database URL: {_redact(url)!r}; write {URL_FORMS}") from exc
+    shown = _redact(url)  # as the user wrote it (rendering would escape ':memory:')
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if parsed.drivername not in _POSTGRES_DRIVERS:
+            raise ConfigError(
+                f"LSE_DATABASE_URL {shown!r} asks for the driver {driver!r}; lse talks to PostgreSQL "
+                "through psycopg 3: write postgresql+psycopg://… or postgresql://…"
+            )
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise ConfigError(f"unsupported database {backend!r} in LSE_DATABASE_URL: write {URL_FORMS}")
+    if parsed.drivername not in _SQLITE_DRIVERS:
+        raise ConfigError(f"LSE_DATABASE_URL {shown!r} asks for the driver {driver!r}; write sqlite:///path/to/lse.db")
+    if parsed.host or parsed.username or parsed.port:
+        rest = url.split("://", 1)[1]
+        raise ConfigError(
+            f"LSE_DATABASE_URL {shown!r} names a host, not a file: write sqlite:///{rest} "
+            "(three slashes: a path relative to the working directory; four for an absolute path)"
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if parsed.get_backend_name() != "postgresql":
-        raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
-    return create_engine(
-        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
-        json_deserializer=loads_exact, json_serializer=dumps_line,
-    )
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory" or database.startswith("file::memory:"):
+        raise ConfigError(
+            f"LSE_DATABASE_URL {shown!r} is an in-memory SQLite database, which every connection would see "
+            "empty: lse needs a file — write sqlite:///path/to/lse.db, or leave LSE_DATABASE_URL unset "
+            "for $LSE_DATA_DIR/lse.db"
+        )
+    return parsed
+
+
+def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
+    """A new engine for `url` (SQLite file or PostgreSQL via psycopg 3); nothing connects yet.
+
+    `locked_ddl` is for migrations on SQLite: one connection at a time, each transaction a
+    BEGIN IMMEDIATE that covers DDL too, so two processes creating the schema take turns
+    and a failed migration leaves nothing half done (PostgreSQL does this by itself).
+    """
+    parsed = database_url(url)
+    shown = _redact(url)
+    json_codec = {"json_deserializer": loads_exact, "json_serializer": dumps_line}  # exact numbers both ways
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if not _truthy(parsed.query.get("uri")):
+                _sqlite_folder(Path(parsed.database or ""))
+            pool = {"poolclass": NullPool} if locked_ddl else {}
+            engine = create_engine(parsed, connect_args={"timeout": 30}, **pool, **json_codec)
+            event.listen(engine, "connect", _sqlite_locked_ddl if locked_ddl else _sqlite_pragmas)
+            if locked_ddl:
+                event.listen(engine, "begin", _begin_immediate)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
+    except (ArgumentError, ImportError, TypeError, ValueError) as exc:  # missing driver, bad query options
+        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {_first_line(exc)}; write {URL_FORMS}") from exc
+
+
+def _sqlite_folder(path: Path) -> None:
+    """The SQLite file's folder, created if missing; a path that cannot hold a file is a ConfigError."""
+    hint = "check LSE_DATABASE_URL (or LSE_DATA_DIR, which holds the default lse.db)"
+    if path.is_dir():
+        raise ConfigError(f"the SQLite database {str(path)!r} is a folder, not a file: {hint}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise ConfigError(f"cannot create the SQLite database {str(path)!r}: {exc.filename} is a file, not a folder; {hint}") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot create the folder of the SQLite database {str(path)!r}: {exc.strerror} ({exc.filename}); {hint}") from exc
 
 
 def get_engine(settings: Settings, *, upgrade: bool = True) -> Engine:
-    """The process-wide engine for these settings, migrated to head on first use."""
+    """The process-wide engine for these settings.
+
+    With `upgrade` (the default) the schema is checked on first use: an empty database is
+    brought to head, one behind head or at an unknown revision raises a StorageError that
+    says what to run (`lse db upgrade`, or a newer lse). `upgrade=False` skips the check,
+    for callers that manage the schema themselves (as `lse db ...` does with make_engine).
+    """
     url = settings.effective_database_url
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = make_engine(url)
-            if upgrade:
-                from lse.store.migrate import upgrade_to_head
+            engine = _engines[url] = make_engine(url)
+        if upgrade and url not in _schema_checked:
+            from lse.store.migrate import prepare_schema
 
-                try:
-                    upgrade_to_head(engine)
-                except BaseException:
-                    engine.dispose()
-                    raise
-            _engines[url] = engine
+            prepare_schema(engine)  # on failure nothing is marked: the next call checks again
+            _schema_checked.add(url)
     return engine
 
 
@@ -84,6 +157,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _schema_checked.clear()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -115,3 +189,12 @@ def storage_error(exc: BaseException, doing: str) -> StorageError:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _redact(url: str) -> str:
+    """`url` with any password between `user:` and `@` masked, for a URL too broken to parse."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() in {"1", "true", "yes", "on"}

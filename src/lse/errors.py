@@ -12,6 +12,7 @@
     │   ├── RateLimited                          429 after retries
     │   └── UpstreamRejected                     a 4xx the provider will not change its mind on
     ├── StorageError              exit 1 / 500   database or object store failed
+    │   └── RowRefused                           the database refused one row's values
     ├── PartialResult             exit 3         the job finished but something is incomplete
     └── VerificationFailed        exit 3         files and database (or source) disagree
 
@@ -90,6 +91,14 @@ class UpstreamRejected(UpstreamError):
 
 class StorageError(LseError):
     code = "storage_error"
+
+
+class RowRefused(StorageError):
+    """The database refused the values of a row (a data, constraint or size error), as
+    opposed to the database being unusable (down, schema missing, disk full): a load
+    isolates such a row and goes on with the others."""
+
+    code = "row_refused"
 
 
 class PartialResult(LseError):

@@ -4,6 +4,7 @@ well, 3 when a row could not be loaded or files and database disagree."""
 from __future__ import annotations
 
 import json
+import shlex
 
 from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
 from helpers.cli import lse_env, run_lse
@@ -45,6 +46,13 @@ def test_to_db_then_verify_ok_then_tampered_exit_3(tmp_path, db_url):
     assert bad.returncode == 3, bad.stdout + bad.stderr
     assert "feedback_row_missing" in bad.stdout
     assert bad.stderr.strip().startswith("error: files and database disagree")
+
+    # The command the error advises, as printed, repairs it.
+    advised = bad.stderr.split("`")[1]
+    assert advised.startswith("lse archive to-db ") and f"--date {DAY}" in advised
+    repair = run_lse(*shlex.split(advised)[1:], env=env)
+    assert repair.returncode == 0, repair.stderr
+    assert run_lse("archive", "verify", "--project", PROJECT, "--date", str(DAY), env=env).returncode == 0
 
 
 def test_a_bad_row_is_isolated_and_exits_3(tmp_path, db_url):

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback, merge_run
+from lse.records.timestamps import parse_utc
 
 
 def rec(fid: str, modified: str, value: object = None) -> dict:
@@ -43,6 +44,22 @@ def test_newer_modified_at_wins_and_older_does_not():
     assert older["feedback_records"][0]["value"] == {"v": 1}
 
 
+def test_one_instant_in_two_spellings_is_a_tie_and_keeps_the_stored_record():
+    """As in the database, which compares parsed instants: the document and the feedback
+    table must pick the same version."""
+    stored = run([rec("a", "2026-11-20T00:00:00", {"v": "stored"})], "fetched")
+    merged = merge_run(stored, run([rec("a", "2026-11-20T00:00:00Z", {"v": "incoming"})], "fetched"))
+    assert merged["feedback_records"][0]["value"] == {"v": "stored"}
+
+
+def test_an_unreadable_modified_at_falls_back_to_created_at():
+    stored = run([dict(rec("a", "garbage", {"v": 1}), created_at="2026-11-20T05:00:00")], "fetched")
+    older = run([rec("a", "2026-11-20T04:00:00", {"v": 0})], "fetched")
+    newer = run([rec("a", "2026-11-20T06:00:00", {"v": 2})], "fetched")
+    assert merge_run(stored, older)["feedback_records"][0]["value"] == {"v": 1}
+    assert merge_run(stored, newer)["feedback_records"][0]["value"] == {"v": 2}
+
+
 def test_unknown_old_format_is_not_empty():
     old = {"id": "run-1", "feedback_stats": {"k": {"n": 1}}}
     assert feedback_status_of(old) is FeedbackStatus.UNKNOWN
@@ -63,7 +80,7 @@ records_st = st.lists(
     st.builds(
         rec,
         fid=st.sampled_from(["a", "b", "c", "d"]),
-        modified=st.sampled_from(["1", "2", "3"]),
+        modified=st.sampled_from(["2026-11-20T01:00:00", "2026-11-20T02:00:00Z", "2026-11-20T03:00:00+00:00"]),
         value=st.integers(0, 3),
     ),
     max_size=5,
@@ -94,4 +111,4 @@ def test_merging_any_sequence_never_loses_a_record_id(sequence):
 def test_feedback_merge_keeps_the_newest_version_of_each_id(a, b):
     merged = {r["id"]: r for r in merge_feedback(a, b)}
     for r in a + b:
-        assert merged[r["id"]]["modified_at"] >= r["modified_at"]
+        assert parse_utc(merged[r["id"]]["modified_at"]) >= parse_utc(r["modified_at"])

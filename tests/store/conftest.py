@@ -17,19 +17,20 @@ def engine(db_settings: Settings) -> Engine:
 
 
 @pytest.fixture
-def refuse_run() -> Callable[[Engine, str], None]:
+def refuse_run() -> Callable[..., None]:
     return _refuse_run
 
 
-def _refuse_run(engine: Engine, run_id: str) -> None:
-    """Install a trigger that makes the database reject writes of one run id, standing in
-    for any value a backend refuses."""
+def _refuse_run(engine: Engine, *run_ids: str) -> None:
+    """Install a trigger that makes the database reject writes of these run ids, standing
+    in for any value a backend refuses."""
+    listed = ", ".join(f"'{r}'" for r in run_ids)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text(
                     "CREATE FUNCTION refuse_run() RETURNS trigger AS $$ BEGIN "
-                    f"IF NEW.run_id = '{run_id}' THEN RAISE EXCEPTION 'refused row %', NEW.run_id; END IF; "
+                    f"IF NEW.run_id IN ({listed}) THEN RAISE EXCEPTION 'refused row %', NEW.run_id; END IF; "
                     "RETURN NEW; END $$ LANGUAGE plpgsql"
                 )
             )
@@ -39,7 +40,7 @@ def _refuse_run(engine: Engine, run_id: str) -> None:
         else:
             conn.execute(
                 text(
-                    f"CREATE TRIGGER refuse_run BEFORE INSERT ON runs WHEN NEW.run_id = '{run_id}' "
+                    f"CREATE TRIGGER refuse_run BEFORE INSERT ON runs WHEN NEW.run_id IN ({listed}) "
                     "BEGIN SELECT RAISE(ABORT, 'refused row'); END"
                 )
             )

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, with_feedback, write_day
-from lse.errors import NotFoundError
+from lse.errors import NotFoundError, RowRefused, StorageError
 from lse.store import fetch_records
 from lse.store.loader import load_day, load_range
+from lse.store.verify import verify_day
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.stored_form import ENCODING, decode_stored
 
@@ -70,11 +71,12 @@ def test_load_stores_runs_columns_and_feedback_rows(db_settings, engine):
 def test_loading_twice_changes_nothing(db_settings, engine):
     runs = [run_with_feedback(2), make_run(status=None, feedback=None), make_run(feedback=None)]
     write_day(db_settings, PROJECT, DAY, runs)
-    load_day(db_settings, PROJECT, DAY)
+    assert load_day(db_settings, PROJECT, DAY).feedback_rows == 2
     before_runs, before_fb = stored_runs(engine), feedback_rows(engine)
 
     again = load_day(db_settings, PROJECT, DAY)
 
+    assert again.feedback_rows == 0  # the rows are sent again (to fill gaps), none is written
     assert (again.runs_inserted, again.runs_updated, again.runs_unchanged) == (0, 0, 3)
     assert stored_runs(engine) == before_runs  # updated_at included: no write happened
     assert feedback_rows(engine) == before_fb
@@ -239,3 +241,111 @@ def test_feedback_table_refills_rows_it_lost(db_settings, engine):
         conn.execute(text("DELETE FROM feedback"))
     load_day(db_settings, PROJECT, DAY)
     assert len(feedback_rows(engine)) == 2
+
+
+def test_a_reload_rewrites_index_columns_that_drifted(db_settings, engine):
+    """The document is not the only thing a reload checks: columns changed behind lse's
+    back are rewritten from the document."""
+    run = run_with_feedback(1)
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE runs SET trace_id = 'wrong', feedback_status = 'unknown', start_time = NULL WHERE run_id = :r"),
+            {"r": run["id"]},
+        )
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert (report.runs_updated, report.runs_unchanged) == (1, 0)
+    row = stored_runs(engine)[run["id"]]
+    assert (row.trace_id, row.feedback_status) == (run["trace_id"], "fetched")
+    assert row.start_time is not None
+    assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 1
+
+
+def test_timestamps_outside_the_datetime_range_are_null_columns_not_errors(db_settings, engine):
+    run = make_run(feedback=[])
+    run["feedback_records"] = [make_feedback(run)]
+    run["start_time"] = "9999-12-31T23:00:00-05:00"  # after 9999 in UTC
+    run["feedback_records"][0].update(created_at="0001-01-01T00:00:00+05:00", modified_at="0001-01-01T00:00:00+05:00")
+    write_day(db_settings, PROJECT, DAY, [run])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert (report.runs_inserted, report.bad_rows_count) == (1, 0)
+    assert stored_runs(engine)[run["id"]].start_time is None
+    assert stored_data(engine, run["id"]) == run  # the raw values stay in the document
+    fb = feedback_rows(engine)[run["feedback_records"][0]["id"]]
+    assert fb.created_at is None and fb.modified_at is None
+
+
+def test_ids_no_column_can_hold_make_bad_rows_on_every_backend(db_settings, engine):
+    good = run_with_feedback(1)
+    nul_run = make_run(feedback=[], run_id="run\x00id")
+    nul_feedback = run_with_feedback(1)
+    nul_feedback["feedback_records"][0]["id"] = "fb\x00id"
+    surrogate_trace = make_run(feedback=[], trace_id="trace \ud800")
+    write_day(db_settings, PROJECT, DAY, [good, nul_run, nul_feedback, surrogate_trace])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert report.status == "partial" and [b.position for b in report.bad_rows] == [2, 3, 4]
+    assert all("U+0000 or a lone surrogate" in b.error for b in report.bad_rows)
+    assert set(stored_runs(engine)) == {good["id"]}
+
+
+@pytest.mark.parametrize("writers", [1, 2])
+def test_a_batch_of_only_bad_rows_is_isolated_not_fatal(db_settings, engine, refuse_run, writers):
+    """Even a batch whose every row the database refuses (the last, short one here) is a
+    partial load: the refused rows are reported, everything else lands."""
+    runs = [run_with_feedback(1) for _ in range(6)]
+    runs[4]["id"], runs[5]["id"] = "refuse-me", "refuse-me-too"
+    refuse_run(engine, "refuse-me", "refuse-me-too")
+    write_day(db_settings, PROJECT, DAY, runs)
+    settings = db_settings.model_copy(update={"load_writers": writers})
+
+    report = load_day(settings, PROJECT, DAY, batch_size=4)
+
+    assert report.status == "partial" and {b.run_id for b in report.bad_rows} == {"refuse-me", "refuse-me-too"}
+    assert set(stored_runs(engine)) == {r["id"] for r in runs[:4]}
+
+
+def test_an_error_that_is_not_about_a_row_stops_the_load(db_settings, engine):
+    """A missing table is not 'every row is bad': the load fails with the database's
+    error instead of reporting the whole day as bad rows."""
+    write_day(db_settings, PROJECT, DAY, [run_with_feedback(1) for _ in range(3)])
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE feedback"))
+
+    with pytest.raises(StorageError, match="feedback") as caught:
+        load_day(db_settings, PROJECT, DAY)
+    assert not isinstance(caught.value, RowRefused)
+
+
+def test_a_non_finite_score_is_a_null_column_on_both_backends(db_settings, engine):
+    run = run_with_feedback(1)
+    run["feedback_records"][0]["score"] = math.nan
+    write_day(db_settings, PROJECT, DAY, [run])
+
+    load_day(db_settings, PROJECT, DAY)
+
+    assert feedback_rows(engine)[run["feedback_records"][0]["id"]].score is None
+    assert math.isnan(stored_data(engine, run["id"])["feedback_records"][0]["score"])
+
+
+def test_nesting_as_deep_as_the_json_parser_goes_loads_and_deeper_is_a_bad_row(db_settings, engine):
+    """900 levels with a NUL at the bottom (it must be escaped) store and come back
+    exactly; a line nested past what Python's JSON parser reads (~1,000 levels) is a bad
+    row, reported and left in the archive file — not a failed load."""
+    deep = make_run(feedback=[], outputs={"deep": _deep(900)})
+    too_deep = '{"id": "too-deep", "outputs": ' + "[" * 1200 + '"x"' + "]" * 1200 + "}"
+    write_day(db_settings, PROJECT, DAY, [deep], raw_lines=[too_deep])
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert report.runs_inserted == 1 and [b.position for b in report.bad_rows] == [2]
+    assert _same(stored_data(engine, deep["id"]), deep)
+    assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 1
+    verified = verify_day(db_settings, PROJECT, DAY)
+    assert [d.kind for d in verified.differences] == ["run_unreadable_in_file"]

@@ -77,3 +77,29 @@ def test_catches_missing_extra_and_changed_rows(db_settings, engine):
     assert by_kind["run_extra_in_db"].run_id == extra["id"]
     assert "trace_id" in by_kind["column_mismatch"].detail
     assert "score" in by_kind["feedback_row_mismatch"].detail
+
+
+def test_a_run_listed_again_far_down_the_file_is_compared_merged(db_settings, engine):
+    """The loader merges a run's lines across batches through the database; verify
+    merges them over the whole file too, so a correct load is not reported."""
+    runs = _day(db_settings)
+    filler = [make_run(feedback=[]) for _ in range(12)]
+    again = dict(runs[0], feedback_records=runs[0]["feedback_records"][:1] + [make_feedback(runs[0], key="helpfulness")])
+    write_day(db_settings, PROJECT, DAY, runs + filler + [again] + filler[:2])
+    load_day(db_settings, PROJECT, DAY, batch_size=4)
+
+    report = verify_day(db_settings, PROJECT, DAY, batch_size=4)
+
+    assert report.ok, report.differences
+    assert report.feedback_in_files == 7 and report.runs_in_files == 19
+
+
+def test_lines_the_loader_isolates_are_reported_not_fatal(db_settings, engine):
+    good = make_run(feedback=[])
+    write_day(db_settings, PROJECT, DAY, [good, make_run(feedback=[], run_id="nul\x00id")], raw_lines=["{not json"])
+    load_day(db_settings, PROJECT, DAY)
+
+    report = verify_day(db_settings, PROJECT, DAY)
+
+    assert [d.kind for d in report.differences] == ["run_unreadable_in_file"] * 2
+    assert "line 2" in report.differences[0].detail and "U+0000" in report.differences[0].detail

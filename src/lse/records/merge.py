@@ -18,10 +18,15 @@ from lse.records.timestamps import parse_utc
 from lse.records.feedback_status import FeedbackStatus, feedback_status_of, is_known
 
 
-def _stamp(record: dict[str, Any]) -> tuple[datetime, str]:
-    """Comparable time of a record's last change; ISO spellings (Z, +00:00, naive UTC) agree."""
-    raw = str(record.get("modified_at") or record.get("created_at") or "")
-    return parse_utc(raw) or datetime.min.replace(tzinfo=timezone.utc), raw
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _stamp(record: dict[str, Any]) -> datetime:
+    """The instant of a record's last change: `modified_at`, else `created_at`, each as
+    read by `parse_utc`, so ISO spellings of one instant (Z, +00:00, naive UTC) are a
+    tie, and an unreadable `modified_at` falls back to `created_at` — exactly what the
+    database's feedback upsert compares (`coalesce(modified_at, created_at)`)."""
+    return parse_utc(record.get("modified_at")) or parse_utc(record.get("created_at")) or _NEVER
 
 
 def merge_feedback(

@@ -11,7 +11,8 @@ from typing import Any
 
 
 def parse_utc(raw: Any) -> datetime | None:
-    """An aware UTC datetime, or None when absent or unreadable."""
+    """An aware UTC datetime, or None when absent or unreadable (also when the instant
+    falls outside the years 1-9999 in UTC, e.g. "9999-12-31T23:00:00-05:00")."""
     if raw is None:
         return None
     if isinstance(raw, datetime):
@@ -23,4 +24,9 @@ def parse_utc(raw: Any) -> datetime | None:
             return None
     else:
         return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except OverflowError:
+        return None

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lse.errors import LseError
+from lse.errors import RowRefused
 from lse.records import merge_run
 from lse.store.rows import FeedbackColumns, canonical_run_text, feedback_columns, feedback_stamp, run_columns, run_id_of
 from lse.store.stored_form import parse_line
-from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, encode_feedback, encode_run, shard_of
+from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, StoredRun, encode_feedback, encode_run, shard_of
 
-# What one row can fail with: the database refusing it, or a value Python cannot encode.
-ROW_ERRORS = (LseError, ValueError, TypeError, RecursionError)
+# What one row can fail with: the database refusing its values, or a value Python
+# cannot encode. Any other StorageError (database down, schema missing, disk full)
+# is not about a row and stops the load.
+VALUE_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
+ROW_ERRORS = (RowRefused, *VALUE_ERRORS)
 
 
 @dataclass(slots=True)
@@ -74,7 +77,7 @@ def prepare(
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
             fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day)]
-        except (ValueError, TypeError, RecursionError) as exc:
+        except VALUE_ERRORS as exc:
             bad.append((position, run_id, exc))
             continue
         good.append(Prepared(position, run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
@@ -82,11 +85,8 @@ def prepare(
 
 
 def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
-    """Write the batch; if it fails, row by row, reporting the rows that still fail.
-
-    When every row fails on its own too, the trouble is not a row (database down,
-    schema missing): the first error is raised.
-    """
+    """Write the batch; if a row's values fail it, write row by row and report the rows
+    that still fail. An error that is not about a row is raised as it is."""
     if not batch:
         return BatchOutcome()
     try:
@@ -94,15 +94,12 @@ def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, da
     except ROW_ERRORS as exc:
         if len(batch) == 1:
             return BatchOutcome(bad=[(batch[0].position, batch[0].run_id, exc)])
-        first_error = exc
     out = BatchOutcome()
     for p in batch:
         try:
             out.add(write(writer, [p], project, day))
         except ROW_ERRORS as exc:
             out.bad.append((p.position, p.run_id, exc))
-    if len(out.bad) == len(batch):
-        raise first_error
     return out
 
 
@@ -114,7 +111,7 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
         rows: list[EncodedRun] = []
         feedback: dict[str, EncodedFeedback] = {}
         for rid, (merged, prepared, prev) in _merged(batch, stored).items():
-            if prev is not None and canonical_run_text(merged) == canonical_run_text(prev):
+            if prev is not None and _same(merged, prev, project, day):
                 out.unchanged += 1
                 fbs = [encode_feedback(fb) for fb in feedback_columns(merged, project, day)]
             elif prepared is not None:  # new, and stored exactly as prepared
@@ -134,20 +131,19 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
                     feedback[fb.cols.feedback_id] = fb
         out.escaped = sum(r.encoding is not None for r in rows)
         tx.upsert_runs(rows)
-        tx.upsert_feedback(list(feedback.values()))
-        out.feedback = len(feedback)
+        out.feedback = tx.upsert_feedback(list(feedback.values()))
     return out
 
 
 def _merged(
-    batch: list[Prepared], stored: dict[str, dict[str, Any]]
-) -> dict[str, tuple[dict[str, Any] | None, Prepared | None, dict[str, Any] | None]]:
+    batch: list[Prepared], stored: dict[str, StoredRun]
+) -> dict[str, tuple[dict[str, Any] | None, Prepared | None, StoredRun | None]]:
     """Per run id: the merged run (None: the prepared run as it is), its Prepared when
     that is still valid, and what was stored.
 
     In file order, so a run listed twice merges with itself as it would across loads.
     """
-    out: dict[str, tuple[dict[str, Any] | None, Prepared | None, dict[str, Any] | None]] = {}
+    out: dict[str, tuple[dict[str, Any] | None, Prepared | None, StoredRun | None]] = {}
     for p in batch:
         if p.run_id in out:
             merged, first, prev = out[p.run_id]
@@ -155,10 +151,16 @@ def _merged(
             out[p.run_id] = (merge_run(base, p.run), None, prev)
         elif p.run_id in stored:
             prev = stored[p.run_id]
-            out[p.run_id] = (merge_run(prev, p.run), None, prev)
+            out[p.run_id] = (merge_run(prev.data, p.run), None, prev)
         else:
             out[p.run_id] = (None, p, None)
     return out
+
+
+def _same(merged: dict[str, Any], prev: StoredRun, project: str, day: date) -> bool:
+    """Whether writing `merged` would change nothing: the document means the same and
+    the index columns already say what it says."""
+    return canonical_run_text(merged) == canonical_run_text(prev.data) and run_columns(merged, project, day) == prev.cols
 
 
 def _newer(a: FeedbackColumns, b: FeedbackColumns) -> bool:

@@ -13,10 +13,11 @@ Why it is shaped this way:
   after one SELECT. A run whose feedback is unknown never erases stored records; a
   shorter list keeps them; a newer `modified_at` replaces. A run whose merge changes
   nothing is not written, so loading twice changes nothing.
-- **One bad row never costs the day.** A batch that fails is retried row by row; the
+- **One bad row never costs the day.** A batch that fails on a row's values (the
+  database refusing them, or a value Python cannot encode) is retried row by row; the
   rows that still fail are reported (the load is then partial, exit 3) and the rest
-  land. A batch in which *every* row fails is not a row problem (database down, schema
-  missing) and is raised as it is.
+  land. An error that is not about a row (database down, schema missing, disk full)
+  stops the load as it is (`batch_merge.ROW_ERRORS`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class LoadReport(BaseModel):
     runs_updated: int = 0
     runs_unchanged: int = 0
     runs_escaped: int = Field(0, description="stored with U+0000/surrogates/NaN escaped")
-    feedback_rows: int = Field(0, description="feedback records upserted (new or newer)")
+    feedback_rows: int = Field(0, description="feedback rows written: new, or newer than the stored row")
     feedback: dict[str, int] = Field(
         default_factory=lambda: {s.value: 0 for s in FeedbackStatus},
         description="runs in the file by feedback status; 'unknown' = archived before capture",

@@ -7,12 +7,14 @@ objects here; the stored form (escaping) is applied by the writer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from lse.records import FeedbackStatus, feedback_status_of
-from lse.store.stored_form import comparable_json
+from lse.records.timestamps import parse_utc
+from lse.store.stored_form import comparable_json, holds_unstorable
 
 
 class BadRun(ValueError):
@@ -56,18 +58,18 @@ def run_id_of(run: Any) -> str:
         raise BadRun("run has no id")
     if not isinstance(rid, (str, int)):
         raise BadRun(f"run id is a {type(rid).__name__}, not a string")
-    return str(rid)
+    return _id(rid, "run id")
 
 
 def run_columns(run: dict[str, Any], project: str, day: date) -> RunColumns:
     """Index columns of a run: run_date is the archive folder's day (its trace root's UTC day)."""
     return RunColumns(
         run_id=run_id_of(run),
-        trace_id=_opt_str(run.get("trace_id")),
-        parent_run_id=_opt_str(run.get("parent_run_id")),
+        trace_id=_opt_id(run.get("trace_id"), "trace_id"),
+        parent_run_id=_opt_id(run.get("parent_run_id"), "parent_run_id"),
         project=project,
         run_date=day,
-        start_time=parse_timestamp(run.get("start_time")),
+        start_time=parse_utc(run.get("start_time")),
         feedback_status=feedback_status_of(run).value,
     )
 
@@ -78,16 +80,16 @@ def feedback_columns(run: dict[str, Any], project: str, day: date) -> list[Feedb
     if not isinstance(records, list):
         return []
     run_id = run_id_of(run)
-    run_trace = _opt_str(run.get("trace_id"))
+    run_trace = _opt_id(run.get("trace_id"), "trace_id")
     out: list[FeedbackColumns] = []
     for rec in records:
         if not isinstance(rec, dict) or rec.get("id") is None:
             continue
         out.append(
             FeedbackColumns(
-                feedback_id=str(rec["id"]),
-                run_id=_opt_str(rec.get("run_id")) or run_id,
-                trace_id=_opt_str(rec.get("trace_id")) or run_trace,
+                feedback_id=_id(rec["id"], "feedback id"),
+                run_id=_opt_id(rec.get("run_id"), "feedback run_id") or run_id,
+                trace_id=_opt_id(rec.get("trace_id"), "feedback trace_id") or run_trace,
                 project=project,
                 run_date=day,
                 key=_opt_str(rec.get("key")),
@@ -96,8 +98,8 @@ def feedback_columns(run: dict[str, Any], project: str, day: date) -> list[Feedb
                 comment=_opt_str(rec.get("comment")),
                 correction=rec.get("correction"),
                 source=rec.get("feedback_source", rec.get("source")),
-                created_at=parse_timestamp(rec.get("created_at")),
-                modified_at=parse_timestamp(rec.get("modified_at")),
+                created_at=parse_utc(rec.get("created_at")),
+                modified_at=parse_utc(rec.get("modified_at")),
             )
         )
     return out
@@ -128,26 +130,18 @@ def feedback_stamp(row: FeedbackColumns) -> datetime | None:
     return row.modified_at or row.created_at
 
 
-def parse_timestamp(raw: Any) -> datetime | None:
-    """An ISO-8601 string (or datetime) as an aware UTC datetime; None when absent or unreadable.
+def _id(value: Any, what: str) -> str:
+    """An id for an id column. One holding U+0000 or a lone surrogate makes the run a
+    BadRun on every backend alike: no text column stores it as is, and an escaped id
+    would no longer join with the ids that refer to it."""
+    text = str(value)
+    if holds_unstorable(text):
+        raise BadRun(f"{what} holds U+0000 or a lone surrogate")
+    return text
 
-    Unreadable timestamps are not an error: the raw value stays in runs.data, the column
-    is only an index.
-    """
-    if raw is None:
-        return None
-    if isinstance(raw, datetime):
-        dt = raw
-    elif isinstance(raw, str):
-        try:
-            dt = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
-        except ValueError:
-            return None
-    else:
-        return None
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+
+def _opt_id(value: Any, what: str) -> str | None:
+    return None if value is None else _id(value, what)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -155,11 +149,15 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _score(value: Any) -> float | None:
+    """The score as a finite float for the column; anything else (NaN, infinities, an
+    int beyond float range, a Decimal, text) is NULL there and kept only in runs.data,
+    the same on both backends (SQLite would store NaN as NULL anyway)."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
         try:
-            return float(value)
-        except OverflowError:  # an int beyond float range: keep it only in runs.data
+            score = float(value)
+        except OverflowError:
             return None
+        return score if math.isfinite(score) else None
     return None

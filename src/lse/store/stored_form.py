@@ -154,6 +154,11 @@ def encode_value(value: Any) -> tuple[Any, bool]:
     return (json.loads(text) if escaped else value), escaped
 
 
+def holds_unstorable(value: str) -> bool:
+    """Whether `value` holds U+0000 or a lone surrogate, which no text column stores as is."""
+    return _NEEDS_ESCAPE.search(value) is not None
+
+
 def encode_text(value: str | None) -> tuple[str | None, bool]:
     """One string for a text column (PostgreSQL text refuses U+0000 too)."""
     if value is None or not (_NEEDS_ESCAPE.search(value) or value.startswith(MARK)):
@@ -177,13 +182,23 @@ def _comparable(value: Any) -> Any:
 
 
 def decode_stored(value: Any) -> Any:
-    """The exact original of a value stored by `encode_for_storage` (or stored plain)."""
+    """The exact original of a value stored by `encode_for_storage` (or stored plain).
+
+    Loops rather than comprehensions here and in `_encode`: one stack frame per level
+    of nesting, so both go as deep as the JSON parser and serialiser do (~950 levels).
+    """
     if isinstance(value, str):
         return _decode_str(value)
     if isinstance(value, dict):
-        return {_decode_str(k): decode_stored(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            out[_decode_str(k)] = decode_stored(v)
+        return out
     if isinstance(value, list):
-        return [decode_stored(v) for v in value]
+        items = []
+        for v in value:
+            items.append(decode_stored(v))
+        return items
     return value
 
 
@@ -212,9 +227,15 @@ def _encode(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return _FLOAT + ("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
-        return {(_encode(k) if isinstance(k, str) else k): _encode(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            out[_encode(k) if isinstance(k, str) else k] = _encode(v)
+        return out
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        items = []
+        for v in value:
+            items.append(_encode(v))
+        return items
     return value
 
 

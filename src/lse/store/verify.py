@@ -4,7 +4,9 @@ Compares, run by run, what the loader would have stored from the files with what
 database holds: run ids (both directions), trace membership and the index columns,
 the run document, feedback record ids and content in the document, and the
 `feedback` rows. Streams the file in batches with one query per batch, holding only
-the day's run and feedback ids. The CLI turns a report with differences into
+the day's run and feedback ids (and the rare run listed more than once, which a first
+pass over the file finds: it is merged over all its lines, as the loader merges it,
+and compared once at the end). The CLI turns a report with differences into
 VerificationFailed (exit 3).
 
 Checking against LangSmith itself (`--against-source`) is a separate function so
@@ -14,6 +16,7 @@ this one stays offline and cheap.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -27,6 +30,8 @@ from lse.records import merge_run
 from lse.settings import Settings
 from lse.archive.reader import iter_lines
 from lse.store.archive_lines import batched
+from lse.store.batch_merge import VALUE_ERRORS
+from lse.store.upsert import chunks
 from lse.store.engine import get_engine, storage_error
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.rows import (
@@ -89,13 +94,20 @@ def verify_day(
     run_ids: set[str] = set()
     feedback_ids: set[str] = set()
     progress.start(None, f"verify {project} {day}")
+    repeated = _repeated_run_ids(iter_lines(settings, project, day))
+    # A run listed more than once merges across the whole file (as the loader merges it
+    # through the database), so it is compared once, after its last line.
+    merged_repeats: dict[str, dict[str, Any]] = {}
     try:
         with engine.connect() as conn:
             for batch in batched(iter_lines(settings, project, day), batch_size):
-                expected = _expected_runs(batch, report)
+                expected = _expected_runs(batch, project, day, report, repeated, merged_repeats)
                 run_ids.update(expected)
                 _compare_batch(conn, expected, project, day, report, feedback_ids)
                 progress.update(len(batch))
+            run_ids.update(merged_repeats)
+            for part in chunks(list(merged_repeats.items()), batch_size):
+                _compare_batch(conn, dict(part), project, day, report, feedback_ids)
             _extras(conn, project, day, run_ids, feedback_ids, report)
     except SQLAlchemyError as exc:
         raise storage_error(exc, f"verifying {project} {day}") from exc
@@ -123,18 +135,45 @@ def verify_range(
     ]
 
 
-def _expected_runs(batch: list[tuple[int, bytes]], report: VerifyReport) -> dict[str, dict[str, Any]]:
-    """What the loader stores for this batch: a run listed twice is merged, as on load."""
+def _repeated_run_ids(lines: Iterable[tuple[int, bytes]]) -> set[str]:
+    """Ids of the runs listed more than once in the file (normally none)."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for _, raw in lines:
+        try:
+            rid = run_id_of(parse_line(raw)[0])
+        except VALUE_ERRORS:
+            continue
+        (repeated if rid in seen else seen).add(rid)
+    return repeated
+
+
+def _expected_runs(
+    batch: list[tuple[int, bytes]],
+    project: str,
+    day: date,
+    report: VerifyReport,
+    repeated: set[str],
+    merged_repeats: dict[str, dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """What the loader stores for the batch's runs listed once; a run listed more than
+    once is merged into `merged_repeats`, in file order, as the loader merges it. A line
+    the loader would isolate as a bad row is reported here, as not in the database."""
     expected: dict[str, dict[str, Any]] = {}
     for position, raw in batch:
         report.runs_in_files += 1
         try:
             run, _ = parse_line(raw)
             rid = run_id_of(run)
-        except ValueError as exc:
+            run_columns(run, project, day)  # raise BadRun where the loader does
+            feedback_columns(run, project, day)
+        except VALUE_ERRORS as exc:
             report.add(Difference(kind="run_unreadable_in_file", detail=f"line {position}: {exc}"))
             continue
-        expected[rid] = merge_run(expected.get(rid), run)
+        if rid in repeated:
+            merged_repeats[rid] = merge_run(merged_repeats.get(rid), run)
+        else:
+            expected[rid] = run
     return expected
 
 

@@ -3,6 +3,7 @@ sample of archived runs with LangSmith itself (`--against-source`, lse.jobs.veri
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 import typer
@@ -54,7 +55,7 @@ def verify(
         if not check.agrees:
             raise VerificationFailed(
                 f"archive and LangSmith disagree on {len(check.differences)} point(s); "
-                f"`lse archive refetch --project {project!r}` brings the archive up to date"
+                f"`lse archive refetch --project {shlex.quote(project)}` brings the archive up to date"
             )
         return
 
@@ -75,9 +76,14 @@ def verify(
     if failed:
         total = sum(r.differences_count for r in failed)
         listed = ", ".join(str(r.day) for r in failed)
+        when = (
+            f"--date {failed[0].day}" if len(failed) == 1
+            else f"--start-date {failed[0].day} --end-date {failed[-1].day}"
+        )
         raise VerificationFailed(
             f"files and database disagree: {total} difference(s) on {listed}; "
-            f"`lse archive to-db --project {project!r}` reloads the files"
+            f"`lse archive to-db --project {shlex.quote(project)} {when}` rewrites the database from the files "
+            "(it never deletes: what only the database holds stays)"
         )
 
 

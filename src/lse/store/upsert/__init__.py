@@ -45,15 +45,29 @@ class EncodedFeedback:
     encoding: str | None
 
 
+@dataclass(slots=True)
+class StoredRun:
+    """A run as the database holds it: the decoded document and the index columns (so a
+    reload also rewrites columns that drifted from what the document says)."""
+
+    data: dict[str, Any]
+    cols: RunColumns
+
+
+# The run columns as both backends SELECT them, in RunColumns' order.
+STORED_RUN_COLUMNS = "run_id, trace_id, parent_run_id, project, run_date, start_time, feedback_status"
+
+
 class BatchTx(Protocol):
-    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The stored (decoded) data of those runs that exist."""
+    def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
+        """Those of the runs that exist, as stored."""
         ...
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None: ...
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
-        """Insert new ids; replace a stored row only when the incoming one is strictly newer."""
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
+        """Insert new ids; replace a stored row only when the incoming one is strictly
+        newer. Returns how many rows were inserted or replaced."""
         ...
 
 

@@ -18,9 +18,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
-from lse.errors import StorageError
+from lse.errors import RowRefused, StorageError
+from lse.store.rows import RunColumns
 from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.upsert import EncodedFeedback, EncodedRun
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
 GIN_MERGE_WORK_MEM = "64MB"
@@ -104,7 +105,8 @@ class PostgresWriter:
             conn.commit()
         except psycopg.Error as exc:
             _rollback(conn)
-            raise StorageError(f"database error while loading runs: {_first_line(exc)}") from exc
+            kind = RowRefused if _refuses_values(exc) else StorageError
+            raise kind(f"database error while loading runs: {_first_line(exc)}") from exc
         except BaseException:
             _rollback(conn)
             raise
@@ -125,14 +127,15 @@ class _PostgresTx:
         self.cur = cur
         self.existing_runs: set[str] = set()
 
-    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
         self.cur.execute(
-            "SELECT run_id, data::text, data_encoding FROM runs WHERE run_id = ANY(%s)", (run_ids,)
+            f"SELECT data::text, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id = ANY(%s)", (run_ids,)
         )
         found = {}
-        for run_id, text, encoding in self.cur.fetchall():
+        for text, encoding, *columns in self.cur.fetchall():
             doc = loads_exact(text)  # psycopg's own JSONB loader would read numbers as floats
-            found[run_id] = decode_stored(doc) if encoding else doc
+            cols = RunColumns(*columns)
+            found[cols.run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
         self.existing_runs = set(found)
         return found
 
@@ -155,18 +158,19 @@ class _PostgresTx:
         if target != "runs":
             self.cur.execute(_UPSERT_RUNS)
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
         if not rows:
-            return
+            return 0
         self.cur.execute(
             "SELECT 1 FROM feedback WHERE feedback_id = ANY(%s) LIMIT 1", ([f.cols.feedback_id for f in rows],)
         )
         if self.cur.fetchone() is None:
             self._copy_feedback("feedback", rows)
-            return
+            return len(rows)
         self.cur.execute(_STAGE_FEEDBACK)
         self._copy_feedback("lse_stage_feedback", rows)
         self.cur.execute(_UPSERT_FEEDBACK)
+        return max(self.cur.rowcount, 0)  # rows inserted or replaced; a row not newer is no change
 
     def _copy_feedback(self, target: str, rows: list[EncodedFeedback]) -> None:
         with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -193,6 +197,19 @@ def _now(cur: psycopg.Cursor) -> datetime:
     """The transaction's timestamp, as `now()` in the staging INSERT would give."""
     cur.execute("SELECT now()")
     return cur.fetchone()[0]  # type: ignore[index]
+
+
+# SQLSTATE classes that are about the values written, not the database: data
+# exceptions (22: NUL in text, bad encoding, out-of-range values), integrity
+# violations (23), program limits (54: an index row too large, too deep a document),
+# an exception raised by a trigger (P0), and a deadlock or serialization failure (40),
+# which a retry row by row gets past. Anything else (connection, missing schema,
+# disk full, read-only) stops the load.
+_ROW_SQLSTATE_CLASSES = {"22", "23", "54", "P0", "40"}
+
+
+def _refuses_values(exc: psycopg.Error) -> bool:
+    return (exc.sqlstate or "")[:2] in _ROW_SQLSTATE_CLASSES
 
 
 def _first_line(exc: BaseException) -> str:

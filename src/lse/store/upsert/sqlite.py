@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lse.errors import StorageError
+from lse.errors import RowRefused, StorageError
+from lse.records.timestamps import parse_utc
 from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.upsert import EncodedFeedback, EncodedRun, chunks
+from lse.store.rows import RunColumns
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks
 
 _RUN_COLS = (
     "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
@@ -52,6 +54,13 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
+def _parse_day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None  # not what a load writes: differs from any run's columns, so it is rewritten
+
+
 class SqliteWriter:
     writers = 1  # SQLite has one writer at a time
 
@@ -68,7 +77,10 @@ class SqliteWriter:
             conn.commit()
         except sqlite3.Error as exc:
             _rollback(conn)
-            raise StorageError(f"database error while loading runs: {exc}") from exc
+            # Constraint and data errors (a trigger's RAISE(ABORT) included) are about the
+            # row; OperationalError (locked, no such table, disk I/O, read-only) is not.
+            kind = RowRefused if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)) else StorageError
+            raise kind(f"database error while loading runs: {exc}") from exc
         except BaseException:
             _rollback(conn)
             raise
@@ -81,13 +93,17 @@ class _SqliteTx:
         self.conn = conn
         self.now = sqlite_ts(datetime.now(UTC))
 
-    def stored_runs(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
+    def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
+        found: dict[str, StoredRun] = {}
         for part in chunks(run_ids, 500):
-            sql = f"SELECT run_id, data, data_encoding FROM runs WHERE run_id IN ({', '.join('?' * len(part))})"
-            for run_id, data, encoding in self.conn.execute(sql, part):
+            sql = (
+                f"SELECT data, data_encoding, {STORED_RUN_COLUMNS} FROM runs "
+                f"WHERE run_id IN ({', '.join('?' * len(part))})"
+            )
+            for data, encoding, run_id, trace_id, parent, project, run_date, start, status in self.conn.execute(sql, part):
                 doc = loads_exact(data)
-                found[run_id] = decode_stored(doc) if encoding else doc
+                cols = RunColumns(run_id, trace_id, parent, project, _parse_day(run_date), parse_utc(start), status)
+                found[run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
         return found
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None:
@@ -103,8 +119,8 @@ class _SqliteTx:
             ],
         )
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> None:
-        self.conn.executemany(
+    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
+        cur = self.conn.executemany(
             _UPSERT_FEEDBACK,
             [
                 (
@@ -116,6 +132,7 @@ class _SqliteTx:
                 for f in rows
             ],
         )
+        return max(cur.rowcount, 0)  # rows inserted or replaced; a row not newer is no change
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -17,11 +17,14 @@ def parse_utc(raw: Any) -> datetime | None:
         return None
     if isinstance(raw, datetime):
         dt = raw
-    elif isinstance(raw, str) and raw.strip():
-        try:
-            dt = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    elif isinstance(raw, str):
+        try:  # Python 3.11+ reads "Z" and the other ISO 8601 spellings itself
+            dt = datetime.fromisoformat(raw)
         except ValueError:
-            return None
+            try:
+                dt = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                return None
     else:
         return None
     if dt.tzinfo is None:

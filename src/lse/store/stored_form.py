@@ -156,6 +156,8 @@ def encode_value(value: Any) -> tuple[Any, bool]:
 
 def holds_unstorable(value: str) -> bool:
     """Whether `value` holds U+0000 or a lone surrogate, which no text column stores as is."""
+    if value.isascii():  # known without a scan: ids are nearly always ASCII
+        return "\x00" in value
     return _NEEDS_ESCAPE.search(value) is not None
 
 

@@ -113,3 +113,76 @@ def test_a_load_waits_while_another_holds_the_lock_of_its_runs(db_settings, engi
         holder.close()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM runs")).scalar_one() == 20
+
+
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_a_stricter_default_isolation_turns_no_good_run_into_a_bad_row(db_settings, engine, db_url, isolation):
+    """Load transactions run read committed whatever the database's default: under
+    repeatable read or serializable their snapshot would predate the shard locks, and
+    two loaders would collide on rows the other has just committed."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("isolation levels are PostgreSQL's here")
+    from lse.store.engine import dispose_engines
+
+    name = db_url.rsplit("/", 1)[1]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = '{isolation}'"))
+    dispose_engines()  # new connections take the new default
+    runs = []
+    for _ in range(300):
+        run = make_run(feedback=[])
+        run["feedback_records"] = [make_feedback(run)]
+        runs.append(run)
+    write_day(db_settings, PROJECT, DAY, runs)
+    settings = db_settings.model_copy(update={"load_writers": 3})
+    reports = []
+
+    def load() -> None:
+        reports.append(load_day(settings, PROJECT, DAY, batch_size=10))
+
+    loaders = [threading.Thread(target=load) for _ in range(2)]
+    for t in loaders:
+        t.start()
+    for t in loaders:
+        t.join(timeout=60)
+
+    assert len(reports) == 2 and [r.bad_rows for r in reports] == [[], []]
+    assert sum(r.runs_inserted for r in reports) == 300
+    runs_stored, feedback_stored = _stored(engine)
+    assert len(runs_stored) == 300 and len(feedback_stored) == 300
+
+
+def test_a_connection_lost_mid_load_is_one_line_and_exit_1(db_settings, engine, db_url):
+    """The server ending a load's connection (restart, failover, an administrator) is an
+    error about the database, not a bad row: the load stops with one line, and the dead
+    connection is discarded rather than reset (which would print a pool traceback)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("terminating a backend is PostgreSQL's")
+    from helpers.cli import lse_env, start_lse
+    from lse.store.upsert.postgres import load_lock_name
+
+    write_day(db_settings, PROJECT, DAY, [make_run(feedback=[]) for _ in range(50)])
+    conninfo = db_url.replace("postgresql+psycopg://", "postgresql://")
+    holder = psycopg.connect(conninfo, autocommit=True)
+    try:
+        for shard in range(SHARDS):  # the load will wait on these, mid-transaction
+            holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (load_lock_name(PROJECT, shard),))
+        proc = start_lse("archive", "to-db", "--project", PROJECT, "--date", str(DAY),
+                         env=lse_env(LSE_DATA_DIR=str(db_settings.data_dir), LSE_DATABASE_URL=db_url))
+        waiting: list = []
+        for _ in range(200):
+            waiting = holder.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchall()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "the load never reached its locks"
+        holder.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        holder.execute("SELECT pg_advisory_unlock_all()")
+        _, err = proc.communicate(timeout=60)
+    finally:
+        holder.close()
+    assert proc.returncode == 1, err
+    assert err.strip().splitlines() == [err.strip()] and err.startswith("error: database error while loading runs")

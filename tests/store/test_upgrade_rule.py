@@ -154,10 +154,20 @@ def test_another_applications_tables_do_not_make_a_database_non_empty(db_setting
     other.dispose()
 
 
-def test_processes_first_using_one_empty_database_at_once_all_succeed(db_settings, db_url):
+@pytest.mark.parametrize("isolation", [None, "repeatable read"])
+def test_processes_first_using_one_empty_database_at_once_all_succeed(db_settings, db_url, isolation):
     """Each one sees it empty and migrates; the lock (advisory on PostgreSQL, BEGIN
     IMMEDIATE on SQLite) makes the later ones find it at head instead of failing on
-    "table already exists"."""
+    "table already exists" — also where the database's default isolation is stricter
+    than read committed (the migration reads the revision after the lock, not from an
+    older snapshot)."""
+    if isolation:
+        if not db_url.startswith("postgresql"):
+            pytest.skip("isolation levels are PostgreSQL's here")
+        admin = make_engine(db_url)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"ALTER DATABASE \"{db_url.rsplit('/', 1)[1]}\" SET default_transaction_isolation = '{isolation}'"))
+        admin.dispose()
     env = lse_env(LSE_DATA_DIR=str(db_settings.data_dir), LSE_DATABASE_URL=db_url)
     commands = [("archive", "status")] * 6 + [("db", "upgrade")] * 2
     procs = [start_lse(*args, env=env) for args in commands]

@@ -87,6 +87,11 @@ class PostgresWriter:
         conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
         try:
             with conn.cursor() as cur:
+                # Read committed whatever the database's default: under repeatable read or
+                # serializable the snapshot would be taken before the locks below are
+                # granted, and the batch would merge against rows another writer has
+                # since committed.
+                cur.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 # The load lock of each shard in the batch, always in ascending order so
                 # that writers taking several never wait on each other in a cycle.
                 for shard in sorted(set(shards)):
@@ -104,13 +109,13 @@ class PostgresWriter:
                 yield _PostgresTx(cur)
             conn.commit()
         except psycopg.Error as exc:
-            _rollback(conn)
+            _end(raw, conn)
             kind = RowRefused if _refuses_values(exc) else StorageError
             raise kind(f"database error while loading runs: {_first_line(exc)}") from exc
         except BaseException:
-            _rollback(conn)
+            _end(raw, conn)
             raise
-        finally:
+        else:
             raw.close()
 
 
@@ -217,10 +222,17 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _rollback(conn: psycopg.Connection) -> None:
-    """Roll back after a failure; if the connection itself is gone, the original error
-    is the one worth raising (the pool discards the dead connection on close)."""
+def _end(raw: Any, conn: psycopg.Connection) -> None:
+    """After a failure: roll back and give the connection back to the pool; a connection
+    that is gone (the server closed it, the network dropped) is discarded instead, so the
+    pool neither tries to reset it nor hands it out again, and the original error is the
+    one raised."""
     try:
-        conn.rollback()
+        if not conn.broken:
+            conn.rollback()
     except psycopg.Error:
         pass
+    if conn.broken or conn.closed:
+        raw.invalidate()
+    else:
+        raw.close()

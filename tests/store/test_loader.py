@@ -16,7 +16,7 @@ from lse.store import fetch_records
 from lse.store.loader import load_day, load_range
 from lse.store.verify import verify_day
 from lse.store.models.archive import FeedbackRow, RunRow
-from lse.store.stored_form import ENCODING, decode_stored
+from lse.store.stored_form import ENCODING, MAX_NESTING, decode_stored
 
 
 def stored_runs(engine: Engine) -> dict[str, dict]:
@@ -334,18 +334,41 @@ def test_a_non_finite_score_is_a_null_column_on_both_backends(db_settings, engin
     assert math.isnan(stored_data(engine, run["id"])["feedback_records"][0]["score"])
 
 
-def test_nesting_as_deep_as_the_json_parser_goes_loads_and_deeper_is_a_bad_row(db_settings, engine):
-    """900 levels with a NUL at the bottom (it must be escaped) store and come back
-    exactly; a line nested past what Python's JSON parser reads (~1,000 levels) is a bad
-    row, reported and left in the archive file — not a failed load."""
-    deep = make_run(feedback=[], outputs={"deep": _deep(900)})
+def test_nesting_up_to_the_limit_loads_and_deeper_is_a_bad_row(db_settings, engine):
+    """800 levels (the run object, `outputs`, then 798 with a NUL at the bottom, which
+    must be escaped) store and come back exactly; one level more, or a line nested past
+    what Python's JSON parser reads at all, is a bad row — reported, left in the archive
+    file, and reported by verify the same way."""
+    assert MAX_NESTING == 800
+    deep = make_run(feedback=[], outputs={"deep": _deep(798)})
+    one_more = make_run(feedback=[], outputs={"deep": _deep(799)})
     too_deep = '{"id": "too-deep", "outputs": ' + "[" * 1200 + '"x"' + "]" * 1200 + "}"
-    write_day(db_settings, PROJECT, DAY, [deep], raw_lines=[too_deep])
+    write_day(db_settings, PROJECT, DAY, [deep, one_more], raw_lines=[too_deep])
 
     report = load_day(db_settings, PROJECT, DAY)
 
-    assert report.runs_inserted == 1 and [b.position for b in report.bad_rows] == [2]
+    assert report.runs_inserted == 1 and [b.position for b in report.bad_rows] == [2, 3]
+    assert all("nested deeper than 800 levels" in b.error for b in report.bad_rows)
     assert _same(stored_data(engine, deep["id"]), deep)
     assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 1
     verified = verify_day(db_settings, PROJECT, DAY)
-    assert [d.kind for d in verified.differences] == ["run_unreadable_in_file"]
+    assert [d.kind for d in verified.differences] == ["run_unreadable_in_file"] * 2
+
+
+def test_timestamps_before_the_year_1000_sort_and_read_back(db_settings, engine):
+    """Go's zero time (0001-01-01) is a real value in traces; on SQLite the stored text
+    must keep four year digits, or it sorts after 2025 and does not read back."""
+    run = run_with_feedback(1)
+    rec = run["feedback_records"][0]
+    run["start_time"] = "0001-01-01T00:00:00Z"
+    old = dict(rec, value={"verdict": "OLD", "rationale": {}}, modified_at="0500-01-01T00:00:00Z")
+    write_day(db_settings, PROJECT, DAY, [with_feedback(run, [old])])
+    load_day(db_settings, PROJECT, DAY)
+    new = dict(rec, value={"verdict": "NEW", "rationale": {}}, modified_at="2025-01-03T00:00:00Z")
+    write_day(db_settings, PROJECT, DAY, [with_feedback(run, [new])])
+
+    assert load_day(db_settings, PROJECT, DAY).feedback_rows == 1
+    assert feedback_rows(engine)[rec["id"]].value == {"verdict": "NEW", "rationale": {}}
+    assert stored_runs(engine)[run["id"]].start_time.year == 1
+    assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 1
+    assert verify_day(db_settings, PROJECT, DAY).ok

@@ -83,15 +83,22 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
     Infinity token (the parse notices them), no U+0000, no surrogate escape (lone
     ones are refused; an emoji's pair only costs the slow path) and no MARK. That is
     decided with one or two substring scans in C, far cheaper than serialising the
-    run again. ValueError when the line is not UTF-8 JSON.
+    run again. ValueError when the line is not UTF-8 JSON, or nested deeper than
+    MAX_NESTING levels.
     """
     text = raw.decode("utf-8")
     value = _fast_parse(raw, text)
     if value is _UNPARSED:
         try:
-            value = _STRICT_DECODER.decode(text)
-        except _NonFinite:
-            return json.loads(text, parse_float=_float_or_decimal), None
+            try:
+                value = _STRICT_DECODER.decode(text)
+            except _NonFinite:
+                value = json.loads(text, parse_float=_float_or_decimal)
+                _check_nesting(raw, value)
+                return value, None
+        except RecursionError:
+            raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
+    _check_nesting(raw, value)
     if ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
         not text.isascii() and "\ue000" in text
     ):
@@ -101,6 +108,29 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
 
 class _NonFinite(Exception):
     pass
+
+
+# Deepest nesting stored (the run object counts as one level). Every path that reads a
+# stored run back — the loader's merge, verify, the API and datasets through
+# SQLAlchemy's JSON deserialiser — recurses once per level under Python's recursion
+# limit (1,000 frames, less what is already on the stack), so the limit is set where
+# all of them still have room. Real traces are nowhere near it.
+MAX_NESTING = 800
+
+
+def _check_nesting(raw: bytes, value: Any) -> None:
+    """ValueError when `value` is nested deeper than MAX_NESTING. Counting brackets in
+    the raw line (in C) bounds the depth from above, so the walk runs only for the rare
+    line with that many of them."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:
+        return
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 _UNPARSED = object()

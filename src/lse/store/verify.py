@@ -60,7 +60,7 @@ class Difference(BaseModel):
 class VerifyReport(BaseModel):
     project: str
     day: date
-    runs_in_files: int = 0
+    runs_in_files: int = Field(0, description="distinct runs in the file (a run listed twice counts once)")
     runs_in_db: int = 0
     feedback_in_files: int = 0
     feedback_rows_in_db: int = 0
@@ -106,6 +106,7 @@ def verify_day(
                 _compare_batch(conn, expected, project, day, report, feedback_ids)
                 progress.update(len(batch))
             run_ids.update(merged_repeats)
+            report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
             for part in chunks(list(merged_repeats.items()), batch_size):
                 _compare_batch(conn, dict(part), project, day, report, feedback_ids)
             _extras(conn, project, day, run_ids, feedback_ids, report)
@@ -161,7 +162,6 @@ def _expected_runs(
     the loader would isolate as a bad row is reported here, as not in the database."""
     expected: dict[str, dict[str, Any]] = {}
     for position, raw in batch:
-        report.runs_in_files += 1
         try:
             run, _ = parse_line(raw)
             rid = run_id_of(run)

@@ -47,7 +47,9 @@ def sqlite_ts(value: datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite DateTime reads back (UTC, fixed width, so it sorts)."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # isoformat, not strftime("%Y"): the year keeps its four digits below 1000 too
+    # (Go's zero time is 0001-01-01), so the text still sorts and reads back.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _day(value: date) -> str:

@@ -41,10 +41,13 @@ def test_to_db_then_verify_ok_then_tampered_exit_3(tmp_path, db_url):
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM feedback WHERE feedback_id = :f"), {"f": runs[0]["feedback_records"][0]["id"]})
+        conn.execute(text("UPDATE feedback SET score = 0.5 WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][0]["id"]})
+        conn.execute(text("UPDATE runs SET trace_id = 'moved' WHERE run_id = :r"), {"r": runs[2]["id"]})
     engine.dispose()
     bad = run_lse("archive", "verify", "--project", PROJECT, "--date", str(DAY), env=env)
     assert bad.returncode == 3, bad.stdout + bad.stderr
-    assert "feedback_row_missing" in bad.stdout
+    assert "feedback_row_missing" in bad.stdout and "feedback_row_mismatch" in bad.stdout
+    assert "column_mismatch" in bad.stdout
     assert bad.stderr.strip().startswith("error: files and database disagree")
 
     # The command the error advises, as printed, repairs it.

@@ -44,12 +44,15 @@ def test_newer_modified_at_wins_and_older_does_not():
     assert older["feedback_records"][0]["value"] == {"v": 1}
 
 
-def test_one_instant_in_two_spellings_is_a_tie_and_keeps_the_stored_record():
-    """As in the database, which compares parsed instants: the document and the feedback
-    table must pick the same version."""
+def test_one_instant_in_two_spellings_is_a_tie_and_takes_the_incoming_record():
+    """Instants compare, not spellings; a tie takes the incoming record, as the
+    database's feedback rows do, so the document and the table pick the same version
+    (and reloading the files repairs a record changed in the database)."""
     stored = run([rec("a", "2026-11-20T00:00:00", {"v": "stored"})], "fetched")
     merged = merge_run(stored, run([rec("a", "2026-11-20T00:00:00Z", {"v": "incoming"})], "fetched"))
-    assert merged["feedback_records"][0]["value"] == {"v": "stored"}
+    assert merged["feedback_records"][0]["value"] == {"v": "incoming"}
+    older = merge_run(stored, run([rec("a", "2026-11-19T23:59:59Z", {"v": "older"})], "fetched"))
+    assert older["feedback_records"][0]["value"] == {"v": "stored"}
 
 
 def test_an_unreadable_modified_at_falls_back_to_created_at():

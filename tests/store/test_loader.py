@@ -14,6 +14,7 @@ from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, with
 from lse.errors import NotFoundError, RowRefused, StorageError
 from lse.store import fetch_records
 from lse.store.loader import load_day, load_range
+from lse.store.rows import canonical_run_text
 from lse.store.verify import verify_day
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.stored_form import ENCODING, MAX_NESTING, decode_stored
@@ -371,4 +372,49 @@ def test_timestamps_before_the_year_1000_sort_and_read_back(db_settings, engine)
     assert feedback_rows(engine)[rec["id"]].value == {"verdict": "NEW", "rationale": {}}
     assert stored_runs(engine)[run["id"]].start_time.year == 1
     assert load_day(db_settings, PROJECT, DAY).runs_unchanged == 1
+    assert verify_day(db_settings, PROJECT, DAY).ok
+
+
+def test_a_reload_repairs_feedback_changed_behind_lses_back(db_settings, engine):
+    """The files are the record: a feedback row or an in-document record changed in the
+    database (without a newer modified_at) is rewritten from the files on reload."""
+    run = run_with_feedback(2)
+    first, second = run["feedback_records"]
+    write_day(db_settings, PROJECT, DAY, [run])
+    load_day(db_settings, PROJECT, DAY)
+    tampered = dict(run, feedback_records=[dict(first, value={"verdict": "TAMPERED", "rationale": {}}), second])
+    param, cast = json.dumps(tampered), "CAST(:d AS JSONB)" if engine.dialect.name == "postgresql" else ":d"
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE runs SET data = {cast} WHERE run_id = :r"), {"d": param, "r": run["id"]})
+        conn.execute(
+            text("UPDATE feedback SET score = 0.25, comment = 'edited', trace_id = 'x' WHERE feedback_id = :f"),
+            {"f": second["id"]},
+        )
+    assert not verify_day(db_settings, PROJECT, DAY).ok
+
+    report = load_day(db_settings, PROJECT, DAY)
+
+    assert (report.runs_updated, report.feedback_rows) == (1, 1)  # the document, and the one row changed
+    assert canonical_run_text(stored_data(engine, run["id"])) == canonical_run_text(run)
+    row = feedback_rows(engine)[second["id"]]
+    assert (row.score, row.comment, row.trace_id) == (second["score"], second["comment"], run["trace_id"])
+    assert feedback_rows(engine)[first["id"]].value == first["value"]
+    assert verify_day(db_settings, PROJECT, DAY).ok
+    assert load_day(db_settings, PROJECT, DAY).feedback_rows == 0
+
+
+def test_a_record_listed_twice_in_one_run_is_one_row_and_verifies(db_settings, engine):
+    """The fetcher never writes one, but a hand-made file may: the merge keeps one of
+    them (the later of a tie), in the document and in the table alike."""
+    run = run_with_feedback(1)
+    rec = run["feedback_records"][0]
+    run["feedback_records"] = [rec, dict(rec, comment="the later copy")]
+    write_day(db_settings, PROJECT, DAY, [run])
+
+    load_day(db_settings, PROJECT, DAY)
+
+    assert feedback_rows(engine)[rec["id"]].comment == "the later copy"
+    assert verify_day(db_settings, PROJECT, DAY).ok
+    again = load_day(db_settings, PROJECT, DAY)
+    assert (again.runs_unchanged, again.feedback_rows) == (1, 0)
     assert verify_day(db_settings, PROJECT, DAY).ok

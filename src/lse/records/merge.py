@@ -2,7 +2,9 @@
 
 - Runs are upserted by id; the newer fetch supplies the run's own fields.
 - Feedback records are unioned by id; for one id the record with the newer
-  `modified_at` (else `created_at`) wins, ties keep the stored one.
+  `modified_at` (else `created_at`) wins; a tie takes the incoming one (the later
+  fetch; for the database, the archive file it is loaded from), so reloading the
+  files repairs a record changed behind lse's back.
 - A fetch whose feedback is unknown (`not_fetched`/`unknown`) never erases stored
   records; a known list that lacks a stored record keeps the stored record too
   (LangSmith deleting feedback is indistinguishable from a partial page, and the
@@ -32,7 +34,7 @@ def _stamp(record: dict[str, Any]) -> datetime:
 def merge_feedback(
     stored: list[dict[str, Any]] | None, incoming: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]] | None:
-    """Union by id, newer `modified_at` wins; None means unknown and never erases."""
+    """Union by id, newer `modified_at` wins (a tie: incoming); None means unknown and never erases."""
     if incoming is None:
         return None if stored is None else _dedupe(stored, [])
     return _dedupe(stored or [], incoming)
@@ -47,7 +49,7 @@ def _dedupe(stored: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> lis
         if old is None:
             order.append(rid)
             by_id[rid] = rec
-        elif _stamp(rec) > _stamp(old):
+        elif _stamp(rec) >= _stamp(old):  # ties: the later one
             by_id[rid] = rec
     merged = [by_id[i] for i in order]
     merged.sort(key=lambda r: (str(r.get("created_at") or ""), str(r.get("id"))))

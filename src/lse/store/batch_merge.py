@@ -15,9 +15,26 @@ from typing import Any
 
 from lse.errors import RowRefused
 from lse.records import merge_run
-from lse.store.rows import FeedbackColumns, canonical_run_text, feedback_columns, feedback_stamp, run_columns, run_id_of
+from lse.store.rows import (
+    FeedbackColumns,
+    canonical_run_text,
+    feedback_columns,
+    feedback_differences,
+    is_older,
+    run_columns,
+    run_id_of,
+)
 from lse.store.stored_form import parse_line
-from lse.store.upsert import BatchWriter, EncodedFeedback, EncodedRun, StoredRun, encode_feedback, encode_run, shard_of
+from lse.store.upsert import (
+    BatchWriter,
+    EncodedFeedback,
+    EncodedRun,
+    StoredRun,
+    decode_encoded,
+    encode_feedback,
+    encode_run,
+    shard_of,
+)
 
 # What one row can fail with: the database refusing its values, or a value Python
 # cannot encode. Any other StorageError (database down, schema missing, disk full)
@@ -125,13 +142,15 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
                     out.updated += 1
                 else:
                     out.inserted += 1
-            for fb in fbs:  # unchanged runs too: fills in rows missing from the table
+            for fb in fbs:  # unchanged runs too: fills in or repairs rows of the table
                 old = feedback.get(fb.cols.feedback_id)
-                if old is None or _newer(fb.cols, old.cols):
+                if old is None or not is_older(fb.cols, old.cols):
                     feedback[fb.cols.feedback_id] = fb
         out.escaped = sum(r.encoding is not None for r in rows)
         tx.upsert_runs(rows)
-        out.feedback = tx.upsert_feedback(list(feedback.values()))
+        stored_fb = tx.stored_feedback(list(feedback))
+        changed = [fb for fid, fb in feedback.items() if _feedback_changes(fb, stored_fb.get(fid))]
+        out.feedback = tx.upsert_feedback(changed, all_new=not stored_fb)
     return out
 
 
@@ -163,6 +182,12 @@ def _same(merged: dict[str, Any], prev: StoredRun, project: str, day: date) -> b
     return canonical_run_text(merged) == canonical_run_text(prev.data) and run_columns(merged, project, day) == prev.cols
 
 
-def _newer(a: FeedbackColumns, b: FeedbackColumns) -> bool:
-    sa, sb = feedback_stamp(a), feedback_stamp(b)
-    return sa is not None and (sb is None or sa > sb)
+def _feedback_changes(incoming: EncodedFeedback, stored: FeedbackColumns | None) -> bool:
+    """Whether writing this row changes the table: it is missing, or the record is not
+    older than the stored row and differs from it (a tie takes the incoming, as in the
+    merge rule, so rows changed behind lse's back are repaired)."""
+    if stored is None:
+        return True
+    if is_older(incoming.cols, stored):
+        return False
+    return bool(feedback_differences(decode_encoded(incoming), stored))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from lse.records import FeedbackStatus, feedback_status_of
+from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
 from lse.records.timestamps import parse_utc
 from lse.store.stored_form import comparable_json, holds_unstorable
 
@@ -79,6 +79,7 @@ def feedback_columns(run: dict[str, Any], project: str, day: date) -> list[Feedb
     records = run.get("feedback_records")
     if not isinstance(records, list):
         return []
+    records = unique_records(records)
     run_id = run_id_of(run)
     run_trace = _opt_id(run.get("trace_id"), "trace_id")
     out: list[FeedbackColumns] = []
@@ -106,12 +107,13 @@ def feedback_columns(run: dict[str, Any], project: str, day: date) -> list[Feedb
 
 
 def canonical_run_text(run: dict[str, Any]) -> str:
-    """What a stored run *means*, as sorted JSON text: feedback record order, an absent
-    vs null list and a derivable status are not differences (and NaN equals NaN)."""
+    """What a stored run *means*, as sorted JSON text: feedback record order, a record
+    listed twice (the merge keeps one), an absent vs null list and a derivable status
+    are not differences (and NaN equals NaN)."""
     out = dict(run)
     records = out.get("feedback_records")
     if isinstance(records, list):
-        out["feedback_records"] = sorted(records, key=_record_sort_key)
+        out["feedback_records"] = sorted(unique_records(records), key=_record_sort_key)
     else:
         out["feedback_records"] = None
     status = feedback_status_of(run)
@@ -121,6 +123,16 @@ def canonical_run_text(run: dict[str, Any]) -> str:
     return comparable_json(out)
 
 
+def unique_records(records: list[Any]) -> list[Any]:
+    """One record per id, the one the merge rule keeps (the newer; of a tie, the later
+    listed): what a merge makes of the list, and so what the database ends up with.
+    Entries that are not records with an id are left as they are."""
+    keyed = [r for r in records if isinstance(r, dict) and r.get("id") is not None]
+    if len(keyed) == len({str(r["id"]) for r in keyed}):
+        return records
+    return merge_feedback([], keyed) + [r for r in records if not (isinstance(r, dict) and r.get("id") is not None)]
+
+
 def _record_sort_key(record: Any) -> str:
     return str(record.get("id")) if isinstance(record, dict) else ""
 
@@ -128,6 +140,34 @@ def _record_sort_key(record: Any) -> str:
 def feedback_stamp(row: FeedbackColumns) -> datetime | None:
     """What "newer" compares for one feedback row, as the merge rule does."""
     return row.modified_at or row.created_at
+
+
+def is_older(a: FeedbackColumns, b: FeedbackColumns) -> bool:
+    """Whether row `a` is strictly older than `b` (an unknown time is the oldest), so
+    that `b` is kept; a tie is not older: the incoming row wins it, as in the merge."""
+    sa, sb = feedback_stamp(a), feedback_stamp(b)
+    return sb is not None and (sa is None or sa < sb)
+
+
+# What a feedback row says, column by column, as loader and verify compare it.
+FEEDBACK_COMPARED = (
+    "run_id", "trace_id", "project", "run_date", "key", "score", "value", "comment",
+    "correction", "source", "created_at", "modified_at",
+)
+
+
+def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[str]:
+    """The columns in which two decoded feedback rows differ (by value: JSON key order,
+    a timestamp's zone and NaN vs NaN are not differences)."""
+    return [
+        name
+        for name in FEEDBACK_COMPARED
+        if comparable_json(_instant(getattr(want, name))) != comparable_json(_instant(getattr(got, name)))
+    ]
+
+
+def _instant(value: Any) -> Any:
+    return parse_utc(value) if isinstance(value, datetime) else value
 
 
 def _id(value: Any, what: str) -> str:

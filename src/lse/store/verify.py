@@ -38,6 +38,7 @@ from lse.store.rows import (
     FeedbackColumns,
     canonical_run_text,
     feedback_columns,
+    feedback_differences,
     run_columns,
     run_id_of,
 )
@@ -244,23 +245,16 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
     if row is None:
         report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
         return
-    decoded = {
-        "run_id": row.run_id,
-        "trace_id": row.trace_id,
-        "key": decode_stored(row.key) if row.encoding else row.key,
-        "score": row.score,
-        "value": decode_stored(row.value) if row.encoding else row.value,
-        "comment": decode_stored(row.comment) if row.encoding else row.comment,
-        "correction": decode_stored(row.correction) if row.encoding else row.correction,
-        "source": decode_stored(row.source) if row.encoding else row.source,
-        "created_at": _utc(row.created_at),
-        "modified_at": _utc(row.modified_at),
-    }
-    bad = [
-        name
-        for name, got in decoded.items()
-        if _text(_utc(want_v) if isinstance(want_v := getattr(want, name), datetime) else want_v) != _text(got)
-    ]
+
+    def plain(value: Any) -> Any:
+        return decode_stored(value) if row.encoding else value
+
+    got = FeedbackColumns(
+        row.feedback_id, row.run_id, row.trace_id, row.project, row.run_date, plain(row.key), row.score,
+        plain(row.value), plain(row.comment), plain(row.correction), plain(row.source),
+        _utc(row.created_at), _utc(row.modified_at),
+    )
+    bad = feedback_differences(want, got)
     if bad:
         report.add(
             Difference(

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import ENCODING, encode_for_storage, encode_text
+from lse.store.stored_form import ENCODING, decode_stored, encode_for_storage, encode_text, loads_exact
 
 
 @dataclass(slots=True)
@@ -65,9 +65,14 @@ class BatchTx(Protocol):
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None: ...
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
-        """Insert new ids; replace a stored row only when the incoming one is strictly
-        newer. Returns how many rows were inserted or replaced."""
+    def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
+        """Those of the feedback rows that exist, decoded (`decoded_feedback`)."""
+        ...
+
+    def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
+        """Insert or replace these rows, never replacing a stored row strictly newer than
+        the incoming one; `all_new`: none of their ids is stored (a plain insert will do).
+        Returns how many rows were inserted or replaced."""
         ...
 
 
@@ -144,6 +149,34 @@ def _scalars_only(c: FeedbackColumns) -> FeedbackColumns:
     return FeedbackColumns(
         c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, c.key, c.score, None,
         c.comment, None, None, c.created_at, c.modified_at,
+    )
+
+
+def decoded_feedback(
+    feedback_id: str, run_id: str, trace_id: str | None, project: str, run_date: Any, key: str | None,
+    score: float | None, value: str | None, comment: str | None, correction: str | None,
+    source: str | None, created_at: Any, modified_at: Any, encoding: str | None,
+) -> FeedbackColumns:
+    """A feedback row from its columns as written (JSON texts, the stored form): the
+    same decoding for a row read back and for one about to be written, so the two
+    compare by what they mean."""
+    def doc(text: str | None) -> Any:
+        return None if text is None else loads_exact(text)
+
+    def plain(value: Any) -> Any:
+        return decode_stored(value) if encoding else value
+
+    return FeedbackColumns(
+        feedback_id, run_id, trace_id, project, run_date, plain(key), score, plain(doc(value)),
+        plain(comment), plain(doc(correction)), plain(doc(source)), created_at, modified_at,
+    )
+
+
+def decode_encoded(f: EncodedFeedback) -> FeedbackColumns:
+    c = f.cols
+    return decoded_feedback(
+        c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, f.key, c.score, f.value,
+        f.comment, f.correction, f.source, c.created_at, c.modified_at, f.encoding,
     )
 
 

@@ -19,9 +19,9 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
 from lse.errors import RowRefused, StorageError
-from lse.store.rows import RunColumns
+from lse.store.rows import FeedbackColumns, RunColumns
 from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, decoded_feedback
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
 GIN_MERGE_WORK_MEM = "64MB"
@@ -66,7 +66,7 @@ _UPSERT_FEEDBACK = (
     "ON CONFLICT (feedback_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FB_COLS[1:])
     + " WHERE coalesce(EXCLUDED.modified_at, EXCLUDED.created_at, '-infinity')"
-    " > coalesce(feedback.modified_at, feedback.created_at, '-infinity')"
+    " >= coalesce(feedback.modified_at, feedback.created_at, '-infinity')"
 )
 
 
@@ -163,19 +163,27 @@ class _PostgresTx:
         if target != "runs":
             self.cur.execute(_UPSERT_RUNS)
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
+    def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
+        if not feedback_ids:
+            return {}
+        self.cur.execute(
+            "SELECT feedback_id, run_id, trace_id, project, run_date, key, score, value::text, comment,"
+            " correction::text, source::text, created_at, modified_at, encoding"
+            " FROM feedback WHERE feedback_id = ANY(%s)",
+            (feedback_ids,),
+        )
+        return {row[0]: decoded_feedback(*row) for row in self.cur.fetchall()}
+
+    def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
         if not rows:
             return 0
-        self.cur.execute(
-            "SELECT 1 FROM feedback WHERE feedback_id = ANY(%s) LIMIT 1", ([f.cols.feedback_id for f in rows],)
-        )
-        if self.cur.fetchone() is None:
+        if all_new:
             self._copy_feedback("feedback", rows)
             return len(rows)
         self.cur.execute(_STAGE_FEEDBACK)
         self._copy_feedback("lse_stage_feedback", rows)
         self.cur.execute(_UPSERT_FEEDBACK)
-        return max(self.cur.rowcount, 0)  # rows inserted or replaced; a row not newer is no change
+        return max(self.cur.rowcount, 0)
 
     def _copy_feedback(self, target: str, rows: list[EncodedFeedback]) -> None:
         with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN (FORMAT BINARY)") as copy:

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from lse.errors import RowRefused, StorageError
 from lse.records.timestamps import parse_utc
 from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.rows import RunColumns
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks
+from lse.store.rows import FeedbackColumns, RunColumns
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks, decoded_feedback
 
 _RUN_COLS = (
     "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
@@ -39,7 +39,7 @@ _UPSERT_FEEDBACK = (
     "ON CONFLICT (feedback_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _FB_COLS if c != "feedback_id")
     + " WHERE coalesce(excluded.modified_at, excluded.created_at, '')"
-    " > coalesce(feedback.modified_at, feedback.created_at, '')"
+    " >= coalesce(feedback.modified_at, feedback.created_at, '')"
 )
 
 
@@ -121,7 +121,23 @@ class _SqliteTx:
             ],
         )
 
-    def upsert_feedback(self, rows: list[EncodedFeedback]) -> int:
+    def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
+        found: dict[str, FeedbackColumns] = {}
+        for part in chunks(feedback_ids, 500):
+            sql = (
+                "SELECT feedback_id, run_id, trace_id, project, run_date, key, score, value, comment,"
+                " correction, source, created_at, modified_at, encoding FROM feedback"
+                f" WHERE feedback_id IN ({', '.join('?' * len(part))})"
+            )
+            for fid, run_id, trace, project, day, key, score, *rest in self.conn.execute(sql, part):
+                value, comment, correction, source, created, modified, encoding = rest
+                found[fid] = decoded_feedback(
+                    fid, run_id, trace, project, _parse_day(day), key, score, value, comment,
+                    correction, source, parse_utc(created), parse_utc(modified), encoding,
+                )
+        return found
+
+    def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
         cur = self.conn.executemany(
             _UPSERT_FEEDBACK,
             [

@@ -93,7 +93,7 @@ def prepare(
             run_id = run_id_of(run)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
-            fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day)]
+            fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day, cols)]
         except VALUE_ERRORS as exc:
             bad.append((position, run_id, exc))
             continue

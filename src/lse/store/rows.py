@@ -74,14 +74,17 @@ def run_columns(run: dict[str, Any], project: str, day: date) -> RunColumns:
     )
 
 
-def feedback_columns(run: dict[str, Any], project: str, day: date) -> list[FeedbackColumns]:
-    """One row per feedback record of `run` that has an id (others stay in runs.data only)."""
+def feedback_columns(
+    run: dict[str, Any], project: str, day: date, cols: RunColumns | None = None
+) -> list[FeedbackColumns]:
+    """One row per feedback record of `run` that has an id (others stay in runs.data only).
+    `cols`: the run's own columns, when the caller has them already."""
     records = run.get("feedback_records")
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not records:
         return []
     records = unique_records(records)
-    run_id = run_id_of(run)
-    run_trace = _opt_id(run.get("trace_id"), "trace_id")
+    cols = cols or run_columns(run, project, day)
+    run_id, run_trace = cols.run_id, cols.trace_id
     out: list[FeedbackColumns] = []
     for rec in records:
         if not isinstance(rec, dict) or rec.get("id") is None:
@@ -127,6 +130,8 @@ def unique_records(records: list[Any]) -> list[Any]:
     """One record per id, the one the merge rule keeps (the newer; of a tie, the later
     listed): what a merge makes of the list, and so what the database ends up with.
     Entries that are not records with an id are left as they are."""
+    if len(records) < 2:
+        return records
     keyed = [r for r in records if isinstance(r, dict) and r.get("id") is not None]
     if len(keyed) == len({str(r["id"]) for r in keyed}):
         return records

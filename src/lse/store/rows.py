@@ -14,7 +14,7 @@ from typing import Any
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
 from lse.records.timestamps import parse_utc
-from lse.store.stored_form import comparable_json, holds_unstorable
+from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable
 
 
 class BadRun(ValueError):
@@ -169,6 +169,23 @@ def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[st
         for name in FEEDBACK_COMPARED
         if comparable_json(_instant(getattr(want, name))) != comparable_json(_instant(getattr(got, name)))
     ]
+
+
+def stored_feedback_columns(
+    feedback_id: str, run_id: str, trace_id: str | None, project: str, run_date: Any, key: str | None,
+    score: float | None, value: Any, comment: str | None, correction: Any, source: Any,
+    created_at: Any, modified_at: Any, encoding: str | None,
+) -> FeedbackColumns:
+    """A feedback row as the database holds it (documents parsed, values in the stored
+    form) turned back into what the record said: the one decoding for rows read back by
+    the loader and verify, and for rows about to be written."""
+    def plain(v: Any) -> Any:
+        return decode_stored(v) if encoding else v
+
+    return FeedbackColumns(
+        feedback_id, run_id, trace_id, project, run_date, plain(key), score, plain(value),
+        plain(comment), plain(correction), plain(source), created_at, modified_at,
+    )
 
 
 def _instant(value: Any) -> Any:

@@ -88,18 +88,17 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
     """
     text = raw.decode("utf-8")
     value = _fast_parse(raw, text)
+    finite = True
     if value is _UNPARSED:
         try:
             try:
                 value = _STRICT_DECODER.decode(text)
             except _NonFinite:
-                value = json.loads(text, parse_float=_float_or_decimal)
-                _check_nesting(raw, value)
-                return value, None
+                value, finite = json.loads(text, parse_float=_float_or_decimal), False
         except RecursionError:
             raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
     _check_nesting(raw, value)
-    if ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
+    if not finite or ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
         not text.isascii() and "\ue000" in text
     ):
         return value, None
@@ -217,7 +216,7 @@ def decode_stored(value: Any) -> Any:
     """The exact original of a value stored by `encode_for_storage` (or stored plain).
 
     Loops rather than comprehensions here and in `_encode`: one stack frame per level
-    of nesting, so both go as deep as the JSON parser and serialiser do (~950 levels).
+    of nesting, so both have room for MAX_NESTING levels under the recursion limit.
     """
     if isinstance(value, str):
         return _decode_str(value)

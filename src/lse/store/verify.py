@@ -41,6 +41,7 @@ from lse.store.rows import (
     feedback_differences,
     run_columns,
     run_id_of,
+    stored_feedback_columns,
 )
 from lse.store.stored_form import comparable_json, decode_stored, parse_line
 
@@ -246,13 +247,9 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
         report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
         return
 
-    def plain(value: Any) -> Any:
-        return decode_stored(value) if row.encoding else value
-
-    got = FeedbackColumns(
-        row.feedback_id, row.run_id, row.trace_id, row.project, row.run_date, plain(row.key), row.score,
-        plain(row.value), plain(row.comment), plain(row.correction), plain(row.source),
-        _utc(row.created_at), _utc(row.modified_at),
+    got = stored_feedback_columns(
+        row.feedback_id, row.run_id, row.trace_id, row.project, row.run_date, row.key, row.score, row.value,
+        row.comment, row.correction, row.source, row.created_at, row.modified_at, row.encoding,
     )
     bad = feedback_differences(want, got)
     if bad:

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import ENCODING, decode_stored, encode_for_storage, encode_text, loads_exact
+from lse.store.rows import FeedbackColumns, RunColumns, stored_feedback_columns
+from lse.store.stored_form import ENCODING, encode_for_storage, encode_text, loads_exact
 
 
 @dataclass(slots=True)
@@ -157,18 +157,13 @@ def decoded_feedback(
     score: float | None, value: str | None, comment: str | None, correction: str | None,
     source: str | None, created_at: Any, modified_at: Any, encoding: str | None,
 ) -> FeedbackColumns:
-    """A feedback row from its columns as written (JSON texts, the stored form): the
-    same decoding for a row read back and for one about to be written, so the two
-    compare by what they mean."""
+    """`stored_feedback_columns` from the columns as written, JSON documents as text."""
     def doc(text: str | None) -> Any:
         return None if text is None else loads_exact(text)
 
-    def plain(value: Any) -> Any:
-        return decode_stored(value) if encoding else value
-
-    return FeedbackColumns(
-        feedback_id, run_id, trace_id, project, run_date, plain(key), score, plain(doc(value)),
-        plain(comment), plain(doc(correction)), plain(doc(source)), created_at, modified_at,
+    return stored_feedback_columns(
+        feedback_id, run_id, trace_id, project, run_date, key, score, doc(value), comment,
+        doc(correction), doc(source), created_at, modified_at, encoding,
     )
 
 

@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 $(BIN)/lse: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,11 @@ install: $(BIN)/lse
 demo: install
 	$(BIN)/lse demo
 
-test: install
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: lint
 	$(BIN)/pytest -q
 
 clean:

@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers.fast_eval import fast_settings, job_rows, make_fast_run, run_row  # noqa: E402
-from lse.evals.fast import execute_run  # noqa: E402
-from lse.providers.client import openai_client  # noqa: E402
-from lse.providers.embeddings import create_embeddings  # noqa: E402
-from lse.sandbox.openai import OpenAISandbox  # noqa: E402
-from lse.settings import Settings  # noqa: E402
+from helpers.fast_eval import fast_settings, job_rows, make_fast_run, run_row
+from lse.evals.fast import execute_run
+from lse.providers.client import openai_client
+from lse.providers.embeddings import create_embeddings
+from lse.sandbox.openai import OpenAISandbox
+from lse.settings import Settings
 
 
 def _settings(sandbox: OpenAISandbox, **kw: object) -> Settings:
@@ -63,7 +63,14 @@ def scenario_a() -> dict:
         client = openai_client(s)
         t1 = time.monotonic()
         with ThreadPoolExecutor(conc) as pool:
-            list(pool.map(lambda i: create_embeddings(client, model=s.eval_embedding_model, texts=[f"output {i}", f"answer {i}"]), range(n)))
+            list(
+                pool.map(
+                    lambda i: create_embeddings(
+                        client, model=s.eval_embedding_model, texts=[f"output {i}", f"answer {i}"]
+                    ),
+                    range(n),
+                )
+            )
         per_pair_embed = time.monotonic() - t1
     floor = math.ceil(n / conc) * resp_s + emb_s
     per_pair_formula = math.ceil(n / conc) * resp_s + math.ceil(n / conc) * emb_s

@@ -32,8 +32,13 @@ def main() -> int:
     parser.add_argument("--delay-ms", type=int, default=2)
     args = parser.parse_args()
     spec = SandboxSpec(
-        project="bench-project", days=[DAY], traces_per_day=args.traces, children_per_trace=(0, 18),
-        feedback_trace_share=0.3, seed=3, hard_cases=False,
+        project="bench-project",
+        days=[DAY],
+        traces_per_day=args.traces,
+        children_per_trace=(0, 18),
+        feedback_trace_share=0.3,
+        seed=3,
+        hard_cases=False,
     )
     t0 = time.perf_counter()
     with LangSmithSandbox([spec], api_key="bench-key") as sb:
@@ -41,7 +46,9 @@ def main() -> int:
         upstream = sb.world.runs_for_day("bench-project", DAY)
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
-                data_dir=Path(tmp), langsmith_endpoint=sb.url, langsmith_api_key="bench-key",
+                data_dir=Path(tmp),
+                langsmith_endpoint=sb.url,
+                langsmith_api_key="bench-key",
                 request_delay_ms=args.delay_ms,
             )
             t1 = time.perf_counter()
@@ -55,8 +62,10 @@ def main() -> int:
     minimum = 1 + scanned_pages + closure + fb_pages
     naive = d.runs + math.ceil(d.runs / 100) + 1
     print(f"sandbox world: {len(upstream)} runs in {d.traces} traces (built in {built:.1f}s)")
-    print(f"runs archived R={d.runs}, traces={d.traces}, runs with feedback_stats={d.runs_with_feedback_stats}, "
-          f"feedback records F={d.feedback_records}, traces crossing midnight={d.crossing_traces}")
+    print(
+        f"runs archived R={d.runs}, traces={d.traces}, runs with feedback_stats={d.runs_with_feedback_stats}, "
+        f"feedback records F={d.feedback_records}, traces crossing midnight={d.crossing_traces}"
+    )
     print(f"requests made:            {total_requests}  (by kind: {dict(sb.counters.by_kind)})")
     print(f"minimum the API allows:   {minimum}  (1 + {scanned_pages} pages + {closure} closure + {fb_pages} feedback)")
     print(f"ratio made/minimum:       {total_requests / minimum:.3f}  (goal <= 1.10)")

@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -64,10 +64,19 @@ def generate(data_dir: Path, runs: int, seed: int = 7) -> Path:
     """
     settings = Settings(data_dir=data_dir)
     traces = runs // 3 + 1  # 4 runs per trace on average: enough traces, cut at `runs`
-    world = World.from_specs([
-        SandboxSpec(project=PROJECT, days=[DAY], traces_per_day=traces, children_per_trace=(0, 6),
-                    feedback_trace_share=1.0, seed=seed, hard_cases=False)
-    ])
+    world = World.from_specs(
+        [
+            SandboxSpec(
+                project=PROJECT,
+                days=[DAY],
+                traces_per_day=traces,
+                children_per_trace=(0, 6),
+                feedback_trace_share=1.0,
+                seed=seed,
+                hard_cases=False,
+            )
+        ]
+    )
     path = runs_path(settings, PROJECT, DAY)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -82,7 +91,7 @@ def generate(data_dir: Path, runs: int, seed: int = 7) -> Path:
     tenth = runs_path(settings, PROJECT, TENTH_DAY)
     tenth.parent.mkdir(parents=True, exist_ok=True)
     with path.open("rb") as src, tenth.open("wb") as dst:
-        for _, line in zip(range(max(1, runs // 10)), src):
+        for _, line in zip(range(max(1, runs // 10)), src, strict=False):
             dst.write(line)
     return path
 
@@ -93,7 +102,7 @@ def generate(data_dir: Path, runs: int, seed: int = 7) -> Path:
 class PeakRss:
     """Samples this process's RSS in a thread; `.peak_mb` above the RSS at start."""
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> Self:
         self.base = self.peak = _rss()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -133,8 +142,11 @@ def load_once(data_dir: Path, database_url: str, day: date) -> dict[str, Any]:
     if report.bad_rows_count or report.runs_inserted != report.runs_read:
         raise SystemExit(f"the load did not insert every run: {report.model_dump_json()}")
     return {
-        "runs": report.runs_read, "feedback_rows": report.feedback_rows, "seconds": elapsed,
-        "peak_rss_mb": mem.peak_mb, "writers": settings.load_writers,
+        "runs": report.runs_read,
+        "feedback_rows": report.feedback_rows,
+        "seconds": elapsed,
+        "peak_rss_mb": mem.peak_mb,
+        "writers": settings.load_writers,
     }
 
 
@@ -203,7 +215,10 @@ def wal_position(conninfo: str) -> str:
 def wal_since(conninfo: str, lsn: str) -> float:
     """MB of WAL written since `lsn` (server-wide: run nothing else meanwhile)."""
     with psycopg.connect(conninfo) as conn:
-        return float(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (lsn,)).fetchone()[0]) / 2**20
+        return (
+            float(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (lsn,)).fetchone()[0])
+            / 2**20
+        )
 
 
 def sizes(conninfo: str, tables: tuple[str, ...]) -> str:
@@ -219,7 +234,7 @@ def sizes(conninfo: str, tables: tuple[str, ...]) -> str:
         ).fetchall()
     parts = []
     for table, size, names, index_sizes in rows:
-        idx = ", ".join(f"{n} {b / 2**20:.0f}" for n, b in zip(names, index_sizes)) or "no index"
+        idx = ", ".join(f"{n} {b / 2**20:.0f}" for n, b in zip(names, index_sizes, strict=False)) or "no index"
         parts.append(f"{table} {size / 2**20:.0f} MB [{idx}]")
     return "; ".join(parts)
 
@@ -258,9 +273,14 @@ def bench_postgresql(data_dir: Path, path: Path, runs: int, repeats: int) -> dic
     with fresh_database() as conninfo:
         tenth = in_child(load_once, data_dir, _sqlalchemy_url(conninfo), TENTH_DAY)
     return {
-        "load_s": [r["seconds"] for r in loads], "bare_copy_s": copies, "bare_copy_lz4_s": copies_lz4,
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in loads), "tenth_peak_rss_mb": tenth["peak_rss_mb"],
-        "tenth_runs": tenth["runs"], "feedback_rows": loads[0]["feedback_rows"], "writers": loads[0]["writers"],
+        "load_s": [r["seconds"] for r in loads],
+        "bare_copy_s": copies,
+        "bare_copy_lz4_s": copies_lz4,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in loads),
+        "tenth_peak_rss_mb": tenth["peak_rss_mb"],
+        "tenth_runs": tenth["runs"],
+        "feedback_rows": loads[0]["feedback_rows"],
+        "writers": loads[0]["writers"],
         "gin_build_s": gin,
     }
 
@@ -269,8 +289,10 @@ def bench_sqlite(tmp: Path, data_dir: Path, repeats: int) -> dict[str, Any]:
     loads = [in_child(load_once, data_dir, f"sqlite:///{tmp / f'bench-{i}.db'}", DAY) for i in range(repeats)]
     tenth = in_child(load_once, data_dir, f"sqlite:///{tmp / 'bench-tenth.db'}", TENTH_DAY)
     return {
-        "load_s": [r["seconds"] for r in loads], "peak_rss_mb": max(r["peak_rss_mb"] for r in loads),
-        "tenth_peak_rss_mb": tenth["peak_rss_mb"], "tenth_runs": tenth["runs"],
+        "load_s": [r["seconds"] for r in loads],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in loads),
+        "tenth_peak_rss_mb": tenth["peak_rss_mb"],
+        "tenth_runs": tenth["runs"],
     }
 
 
@@ -290,35 +312,39 @@ def main() -> None:
         # In a child process, like every load: the sandbox world is large.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             path = pool.submit(generate, data_dir, runs).result()
-        print(f"generated {runs:,} sandbox runs, {path.stat().st_size / 2**20:.0f} MB of runs.jsonl, "
-              f"in {time.perf_counter() - t:.0f} s; {os.cpu_count()} CPUs shared by the loader and the server")
+        print(
+            f"generated {runs:,} sandbox runs, {path.stat().st_size / 2**20:.0f} MB of runs.jsonl, "
+            f"in {time.perf_counter() - t:.0f} s; {os.cpu_count()} CPUs shared by the loader and the server"
+        )
 
         print("PostgreSQL")
         pg = bench_postgresql(data_dir, path, runs, args.repeats)
-        _row(f"load_day ({pg['writers']} writers)", runs, pg["load_s"],
-             f"  + {pg['feedback_rows']:,} feedback rows")
+        _row(f"load_day ({pg['writers']} writers)", runs, pg["load_s"], f"  + {pg['feedback_rows']:,} feedback rows")
         _row("bare COPY (default compression)", runs, pg["bare_copy_s"])
         _row("bare COPY (LZ4, like runs.data)", runs, pg["bare_copy_lz4_s"])
         copy_s = _median(pg["bare_copy_s"])
         for label, built in pg["gin_build_s"].items():
             print(f"  a GIN on {label}, built once after the COPY: {built:.2f} s = {built / copy_s:.2f}x the bare COPY")
-        print(f"  peak memory: +{pg['tenth_peak_rss_mb']:.0f} MB for {pg['tenth_runs']:,} runs, "
-              f"+{pg['peak_rss_mb']:.0f} MB for {runs:,}")
+        print(
+            f"  peak memory: +{pg['tenth_peak_rss_mb']:.0f} MB for {pg['tenth_runs']:,} runs, "
+            f"+{pg['peak_rss_mb']:.0f} MB for {runs:,}"
+        )
         results: dict[str, Any] = {"runs": runs, "postgresql": pg}
 
         if not args.skip_sqlite:
             print("SQLite")
             lite = bench_sqlite(tmp, data_dir, args.repeats)
             _row("load_day", runs, lite["load_s"])
-            print(f"  peak memory: +{lite['tenth_peak_rss_mb']:.0f} MB for {lite['tenth_runs']:,} runs, "
-                  f"+{lite['peak_rss_mb']:.0f} MB for {runs:,}")
+            print(
+                f"  peak memory: +{lite['tenth_peak_rss_mb']:.0f} MB for {lite['tenth_runs']:,} runs, "
+                f"+{lite['peak_rss_mb']:.0f} MB for {runs:,}"
+            )
             results["sqlite"] = lite
 
         ratio = copy_s / _median(pg["load_s"])
         ratio_lz4 = _median(pg["bare_copy_lz4_s"]) / _median(pg["load_s"])
         results.update(pg_ratio_to_bare_copy=ratio, pg_ratio_to_bare_copy_lz4=ratio_lz4)
-        print(f"PostgreSQL load / bare COPY = {ratio:.2f} (goal >= 0.5); "
-              f"/ bare COPY with LZ4 = {ratio_lz4:.2f}")
+        print(f"PostgreSQL load / bare COPY = {ratio:.2f} (goal >= 0.5); / bare COPY with LZ4 = {ratio_lz4:.2f}")
         print(
             "  The reference stores each line once as jsonb with no index. The load also parses,\n"
             "  merges and encodes every run in Python, writes the index columns, one feedback row\n"

@@ -37,7 +37,7 @@ def _pg_unavailable_reason() -> str | None:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3, autocommit=True) as conn:
             conn.execute("select 1")
         return None
-    except Exception as exc:  # any failure to connect is "unavailable"
+    except Exception as exc:  # noqa: BLE001 -- any failure to connect means "unavailable"  # any failure to connect is "unavailable"
         return f"PostgreSQL at {PG_ADMIN_URL} unreachable: {exc}"
 
 

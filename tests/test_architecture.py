@@ -25,12 +25,29 @@ ALLOWED: dict[str, set[str]] = {
     "datasets": {"store", "archive", "objects", "records", "tenancy"},
     "evals": {"store", "providers", "objects", "datasets", "tenancy"},
     "worker": {"evals", "store", "providers", "objects", "datasets", "tenancy"},
-    "api": {"store", "tenancy", "datasets", "evals", "objects", "worker", "monitoring", "jobs", "records", "archive", "providers"},
+    "api": {
+        "store",
+        "tenancy",
+        "datasets",
+        "evals",
+        "objects",
+        "worker",
+        "monitoring",
+        "jobs",
+        "records",
+        "archive",
+        "providers",
+    },
     "cli": {"*"},
     "sandbox": set(),
 }
 SKIN_LIBS = {"typer", "rich", "fastapi", "starlette", "celery", "uvicorn"}
-MAY_USE_SKIN_LIBS = {"cli": SKIN_LIBS, "api": {"fastapi", "starlette", "uvicorn"}, "worker": {"celery", "uvicorn"}, "sandbox": {"fastapi", "starlette", "uvicorn"}}
+MAY_USE_SKIN_LIBS = {
+    "cli": SKIN_LIBS,
+    "api": {"fastapi", "starlette", "uvicorn"},
+    "worker": {"celery", "uvicorn"},
+    "sandbox": {"fastapi", "starlette", "uvicorn"},
+}
 
 
 def _part(path: Path) -> str:
@@ -66,7 +83,9 @@ def test_parts_import_only_what_they_may():
                     continue
                 target = parts[1]
                 if part == "sandbox" and target != "sandbox":
-                    problems.append(f"{path.relative_to(SRC)} imports {name} (the sandbox speaks only public protocols)")
+                    problems.append(
+                        f"{path.relative_to(SRC)} imports {name} (the sandbox speaks only public protocols)"
+                    )
                     continue
                 if target == part or target in BASE or "*" in allowed:
                     continue

@@ -13,7 +13,7 @@ from lse.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _commands(cmd, prefix: str) -> list[tuple[str, object]]:  # noqa: ANN001
+def _commands(cmd, prefix: str) -> list[tuple[str, object]]:
     if getattr(cmd, "commands", None):
         out = []
         for name, sub in cmd.commands.items():

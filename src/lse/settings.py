@@ -20,9 +20,7 @@ def _alias(*names: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="LSE_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="LSE_", env_file=".env", extra="ignore", populate_by_name=True)
 
     # --- state -------------------------------------------------------------------------
     data_dir: Path = Field(
@@ -53,23 +51,19 @@ class Settings(BaseSettings):
         validation_alias=_alias("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
         description="LangSmith API key.",
     )
-    request_delay_ms: int = Field(
-        default=1000, ge=0, description="Minimum milliseconds between LangSmith requests."
-    )
+    request_delay_ms: int = Field(default=1000, ge=0, description="Minimum milliseconds between LangSmith requests.")
     request_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(
-        default=6, ge=0, description="Retries for 429/5xx/timeouts before giving up."
-    )
-    retry_max_wait_s: float = Field(
-        default=60.0, gt=0, description="Cap on one backoff or Retry-After wait."
-    )
+    max_retries: int = Field(default=6, ge=0, description="Retries for 429/5xx/timeouts before giving up.")
+    retry_max_wait_s: float = Field(default=60.0, gt=0, description="Cap on one backoff or Retry-After wait.")
     retry_base_wait_s: float = Field(
         default=1.0, ge=0, description="First backoff wait; doubles per retry (plus jitter)."
     )
 
     # --- database ----------------------------------------------------------------------
     load_writers: int = Field(
-        default=2, ge=1, le=16,
+        default=2,
+        ge=1,
+        le=16,
         description="Connections a PostgreSQL load writes on at once (SQLite always uses one).",
     )
 
@@ -91,9 +85,7 @@ class Settings(BaseSettings):
     celery_queue: str = Field(
         default="evaluations", min_length=1, description="Celery queue that evaluation jobs go to."
     )
-    eval_fast_api_concurrency: int = Field(
-        default=10, ge=1, description="Concurrent Responses calls in a fast run."
-    )
+    eval_fast_api_concurrency: int = Field(default=10, ge=1, description="Concurrent Responses calls in a fast run.")
     eval_fast_failure_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Share of failed items above which a run fails."
     )
@@ -103,12 +95,8 @@ class Settings(BaseSettings):
     eval_fast_call_timeout_s: float = Field(
         default=120.0, gt=0, description="Timeout of one provider call in a fast run."
     )
-    eval_fast_max_attempts: int = Field(
-        default=6, ge=1, description="Attempts per provider call for transient errors."
-    )
-    eval_embedding_model: str = Field(
-        default="text-embedding-3-small", description="Embedding model used for scoring."
-    )
+    eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
+    eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
 
     # --- derived -----------------------------------------------------------------------
     @property
@@ -139,5 +127,5 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        env = (field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}")
+        env = field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}"
         raise ConfigError(f"{env}: {first['msg']} (got {first.get('input')!r})") from exc

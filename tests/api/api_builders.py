@@ -49,8 +49,16 @@ class Api:
     def h(self, key: str | None = None) -> dict[str, str]:
         return {"X-API-KEY": key or self.key}
 
-    def upload(self, name: str, data: bytes | None = None, *, key: str | None = None, filename: str = "golden.csv",
-               content_type: str = "text/csv", **form):
+    def upload(
+        self,
+        name: str,
+        data: bytes | None = None,
+        *,
+        key: str | None = None,
+        filename: str = "golden.csv",
+        content_type: str = "text/csv",
+        **form,
+    ):
         form = {"dataset_name": name, **{k: str(v) for k, v in form.items()}}
         return self.client.post(
             "/api/v1/evaluations/datasets",
@@ -66,13 +74,22 @@ class Api:
 
     def config(self, name: str, blob: dict | None = None, key: str | None = None) -> dict:
         r = self.client.post(
-            "/api/v1/configs", headers=self.h(key), json={"name": name, "config_blob": blob or BLOB, "commit_message": "v1"}
+            "/api/v1/configs",
+            headers=self.h(key),
+            json={"name": name, "config_blob": blob or BLOB, "commit_message": "v1"},
         )
         assert r.status_code == 201, r.json()
         return r.json()["data"]
 
-    def start(self, name: str, dataset_id: int, config_id: str, version: int = 1, mode: str | None = "fast",
-              key: str | None = None):
+    def start(
+        self,
+        name: str,
+        dataset_id: int,
+        config_id: str,
+        version: int = 1,
+        mode: str | None = "fast",
+        key: str | None = None,
+    ):
         body = {"experiment_name": name, "dataset_id": dataset_id, "config_id": config_id, "config_version": version}
         if mode is not None:
             body["run_mode"] = mode
@@ -82,7 +99,9 @@ class Api:
         """Poll GET /evaluations/{id} until the run is completed or failed; return it with results."""
         deadline = time.monotonic() + timeout
         while True:
-            r = self.client.get(f"/api/v1/evaluations/{run_id}", headers=self.h(key), params={"include_results": "true"})
+            r = self.client.get(
+                f"/api/v1/evaluations/{run_id}", headers=self.h(key), params={"include_results": "true"}
+            )
             run = r.json()["data"]
             if run["status"] in ("completed", "failed"):
                 return run

@@ -22,7 +22,7 @@ from lse.tenancy import create_key
 
 
 @pytest.fixture
-def api_settings(db_settings: Settings, openai_sandbox) -> Settings:  # noqa: ANN001
+def api_settings(db_settings: Settings, openai_sandbox) -> Settings:
     """The parametrised database, with the OpenAI endpoint pointed at a fresh sandbox."""
     return fast_settings(db_settings, openai_sandbox)
 

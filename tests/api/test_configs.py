@@ -16,7 +16,9 @@ def test_create_version_list_and_get(api):
 
     blob2 = copy.deepcopy(BLOB)
     blob2["completion"]["params"]["temperature"] = 0.7
-    r = c.post(f"/api/v1/configs/{cid}/versions", headers=api.h(), json={"config_blob": blob2, "commit_message": "warmer"})
+    r = c.post(
+        f"/api/v1/configs/{cid}/versions", headers=api.h(), json={"config_blob": blob2, "commit_message": "warmer"}
+    )
     assert r.status_code == 201 and r.json()["data"]["version"] == 2
 
     one = c.get(f"/api/v1/configs/{cid}", headers=api.h()).json()["data"]
@@ -35,5 +37,7 @@ def test_create_version_list_and_get(api):
 
     assert c.get(f"/api/v1/configs/{cid}/versions/3", headers=api.h()).status_code == 404
     assert c.get("/api/v1/configs/not-a-config", headers=api.h()).status_code == 404
-    bad = c.post("/api/v1/configs", headers=api.h(), json={"name": "x", "config_blob": {"completion": {"provider": "openai"}}})
+    bad = c.post(
+        "/api/v1/configs", headers=api.h(), json={"name": "x", "config_blob": {"completion": {"provider": "openai"}}}
+    )
     assert bad.status_code == 422 and "params" in bad.json()["error"]

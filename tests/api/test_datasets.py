@@ -32,8 +32,12 @@ def test_upload_stores_items_duplicated_and_the_original_file(api):
         items = s.query(EvaluationDatasetItem).filter_by(dataset_id=d["dataset_id"]).order_by("position").all()
         rows = [(i.position, i.question_id, i.duplicate_index, i.question, i.answer, i.category) for i in items]
     assert rows == [
-        (0, 1, 0, "q1", "a1", "x"), (1, 1, 1, "q1", "a1", "x"), (2, 1, 2, "q1", "a1", "x"),
-        (3, 2, 0, "q4", "a4", None), (4, 2, 1, "q4", "a4", None), (5, 2, 2, "q4", "a4", None),
+        (0, 1, 0, "q1", "a1", "x"),
+        (1, 1, 1, "q1", "a1", "x"),
+        (2, 1, 2, "q1", "a1", "x"),
+        (3, 2, 0, "q4", "a4", None),
+        (4, 2, 1, "q4", "a4", None),
+        (5, 2, 2, "q4", "a4", None),
     ]
     key = f"datasets/1/1/{d['dataset_id']}/original.csv"
     assert object_store(api.settings).get_bytes(key) == data
@@ -61,7 +65,9 @@ def test_every_validation_rule(api):
     _err(up("a", csv_bytes(2), duplication_factor=6), 422, "validation_error")
     _err(up("", csv_bytes(2)), 422)
     # a CSV with a BOM and Windows content type is fine; the same name again is 409
-    assert up("a", "\ufeffquestion,answer\r\nq,a\r\n".encode(), content_type="application/vnd.ms-excel").status_code == 201
+    assert (
+        up("a", "\ufeffquestion,answer\r\nq,a\r\n".encode(), content_type="application/vnd.ms-excel").status_code == 201
+    )
     assert "already exists" in _err(up("a", csv_bytes(2)), 409, "dataset_name_exists")
     # nothing half-stored by the failures: one dataset, one object
     listed = api.client.get("/api/v1/evaluations/datasets", headers=api.h()).json()["data"]

@@ -27,7 +27,15 @@ def test_errors_of_every_kind_are_enveloped(api):
     _is_error(c.get("/api/v1/evaluations", headers={"X-API-KEY": "lse_wrong"}), 401, "unauthorized")
     body = _is_error(c.get("/api/v1/evaluations?limit=0", headers=api.h()), 422, "validation_error")
     assert "limit" in body["error"]
-    _is_error(c.post("/api/v1/configs", headers=api.h(), content=b"{not json", ), 422, "validation_error")
+    _is_error(
+        c.post(
+            "/api/v1/configs",
+            headers=api.h(),
+            content=b"{not json",
+        ),
+        422,
+        "validation_error",
+    )
     _is_error(c.get("/api/v1/evaluations/99999", headers=api.h()), 404, "run_not_found")
 
     ok = c.get("/api/v1/evaluations", headers=api.h())

@@ -66,10 +66,27 @@ def test_a_fast_run_executes_and_batch_the_default_is_refused(api):
     r = api.start("fast-1", d["dataset_id"], cfg["id"], mode="fast")
     assert r.status_code == 201, r.json()
     run = r.json()["data"]
-    assert {k: run[k] for k in ("run_name", "run_mode", "status", "dataset_id", "dataset_name", "config_id",
-                                 "config_version", "total_items")} == {
-        "run_name": "fast-1", "run_mode": "fast", "status": "pending", "dataset_id": d["dataset_id"],
-        "dataset_name": "small", "config_id": cfg["id"], "config_version": 1, "total_items": 15,
+    assert {
+        k: run[k]
+        for k in (
+            "run_name",
+            "run_mode",
+            "status",
+            "dataset_id",
+            "dataset_name",
+            "config_id",
+            "config_version",
+            "total_items",
+        )
+    } == {
+        "run_name": "fast-1",
+        "run_mode": "fast",
+        "status": "pending",
+        "dataset_id": d["dataset_id"],
+        "dataset_name": "small",
+        "config_id": cfg["id"],
+        "config_version": 1,
+        "total_items": 15,
     }
     done = api.wait_finished(run["id"])
     assert done["status"] == "completed" and done["progress"] == {"total": 15, "succeeded": 15, "failed": 0, "done": 15}
@@ -81,8 +98,10 @@ def test_a_fast_run_executes_and_batch_the_default_is_refused(api):
     assert "fast-1" in dup["error"]
     # the same name in another project is fine (uniqueness is per org+project)
     d2 = api.client.post(
-        "/api/v1/evaluations/datasets", headers=api.h(api.other_key),
-        files={"file": ("g.csv", b"question,answer\nq,a\n", "text/csv")}, data={"dataset_name": "x"},
+        "/api/v1/evaluations/datasets",
+        headers=api.h(api.other_key),
+        files={"file": ("g.csv", b"question,answer\nq,a\n", "text/csv")},
+        data={"dataset_name": "x"},
     ).json()["data"]
     c2 = api.config("c", key=api.other_key)
     other = api.start("fast-1", d2["dataset_id"], c2["id"], key=api.other_key)
@@ -98,9 +117,17 @@ def test_a_run_whose_broker_is_down_is_marked_failed(api):
     broken = api.settings.model_copy(update={"celery_broker_url": f"redis://127.0.0.1:{port}/0"})
     d, cfg = api.dataset("d"), api.config("c")
     with TestClient(create_app(broken)) as client:
-        r = client.post("/api/v1/evaluations", headers=api.h(), json={
-            "experiment_name": "r", "dataset_id": d["dataset_id"], "config_id": cfg["id"], "config_version": 1,
-            "run_mode": "fast"})
+        r = client.post(
+            "/api/v1/evaluations",
+            headers=api.h(),
+            json={
+                "experiment_name": "r",
+                "dataset_id": d["dataset_id"],
+                "config_id": cfg["id"],
+                "config_version": 1,
+                "run_mode": "fast",
+            },
+        )
     body = _err(r, 502, "broker_unavailable")
     assert f"127.0.0.1:{port}" in body["error"] and "LSE_CELERY_BROKER_URL" in body["error"]
     runs = api.client.get("/api/v1/evaluations", headers=api.h()).json()["data"]
@@ -109,8 +136,13 @@ def test_a_run_whose_broker_is_down_is_marked_failed(api):
 
 def test_concurrent_duplicate_names_give_one_run_and_409s(api, live_url):
     d, cfg = api.dataset("d"), api.config("c")
-    body = {"experiment_name": "race", "dataset_id": d["dataset_id"], "config_id": cfg["id"], "config_version": 1,
-            "run_mode": "fast"}
+    body = {
+        "experiment_name": "race",
+        "dataset_id": d["dataset_id"],
+        "config_id": cfg["id"],
+        "config_version": 1,
+        "run_mode": "fast",
+    }
     n = 8
     barrier = threading.Barrier(n)
     results: list[httpx.Response] = []

@@ -6,7 +6,8 @@ from __future__ import annotations
 import schemathesis
 from api_builders import wait_for_runs_to_end
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 
 from lse.api.app import create_app
 from lse.tenancy import create_key
@@ -18,10 +19,17 @@ def test_no_server_errors_for_generated_requests(api_settings):
     key = create_key(api_settings, "fuzz", "fuzz").api_key
     with TestClient(app) as client:  # seed one of everything so ids can hit real rows
         h = {"X-API-KEY": key}
-        client.post("/api/v1/evaluations/datasets", headers=h, data={"dataset_name": "d"},
-                    files={"file": ("d.csv", b"question,answer\nq,a\n", "text/csv")})
-        cfg = client.post("/api/v1/configs", headers=h, json={
-            "name": "c", "config_blob": {"completion": {"provider": "openai", "params": {"model": "m"}}}}).json()
+        client.post(
+            "/api/v1/evaluations/datasets",
+            headers=h,
+            data={"dataset_name": "d"},
+            files={"file": ("d.csv", b"question,answer\nq,a\n", "text/csv")},
+        )
+        cfg = client.post(
+            "/api/v1/configs",
+            headers=h,
+            json={"name": "c", "config_blob": {"completion": {"provider": "openai", "params": {"model": "m"}}}},
+        ).json()
         assert cfg["success"], cfg
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     seen: list[int] = []

@@ -21,13 +21,19 @@ def test_other_project_sees_nothing_and_cannot_touch_anything(api):
         assert r.status_code == 404, (path, r.json())
         assert "secret" not in r.text
 
-    for path in ("/api/v1/evaluations/datasets", "/api/v1/configs", "/api/v1/evaluations",
-                 f"/api/v1/evaluations?dataset_id={d['dataset_id']}"):
+    for path in (
+        "/api/v1/evaluations/datasets",
+        "/api/v1/configs",
+        "/api/v1/evaluations",
+        f"/api/v1/evaluations?dataset_id={d['dataset_id']}",
+    ):
         r = c.get(path, headers=other)
         assert r.status_code == 200 and r.json()["data"] == [], path
 
     assert c.delete(f"/api/v1/evaluations/datasets/{d['dataset_id']}", headers=other).status_code == 404
-    r = c.post(f"/api/v1/configs/{cfg['id']}/versions", headers=other, json={"config_blob": cfg["version"]["config_blob"]})
+    r = c.post(
+        f"/api/v1/configs/{cfg['id']}/versions", headers=other, json={"config_blob": cfg["version"]["config_blob"]}
+    )
     assert r.status_code == 404
     # using another project's dataset or config to start a run is a 404, not a run
     mine = api.config("mine", key=api.other_key)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from helpers.cli import lse_env, run_lse
 
+from helpers.cli import lse_env, run_lse
 from lse.api.app import create_app
 from lse.settings import Settings
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from helpers.cli import lse_env, run_lse
-
 from lse.store.migrate import head_revision
 
 
@@ -27,5 +26,5 @@ def test_unreachable_database_is_one_line_exit_1(tmp_path):
     env = lse_env(LSE_DATA_DIR=str(tmp_path), LSE_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     proc = run_lse("db", "current", env=env)
     assert proc.returncode == 1
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: database error") and "LSE_DATABASE_URL" in lines[0]

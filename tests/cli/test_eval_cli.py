@@ -8,13 +8,13 @@ import io
 import json
 
 from fastapi.testclient import TestClient
-from helpers.cli import lse_env, run_lse
 
+from helpers.cli import lse_env, run_lse
 from lse.api.app import create_app
 from lse.settings import Settings
-from lse.tenancy import create_key
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import Organization
+from lse.tenancy import create_key
 
 
 def _ok(proc) -> str:
@@ -35,8 +35,23 @@ def test_dataset_and_config_commands_share_the_api_database(tmp_path):
     golden.write_text("question,answer\nq1,a1\nq2,a2\n,skipped\n", encoding="utf-8")
     t = ("--org", "acme", "--project", "alpha")
 
-    made = json.loads(_ok(run_lse("eval", "dataset", "upload", str(golden), "--name", "golden",
-                                  "--duplication-factor", "2", *t, "--json", env=env)))
+    made = json.loads(
+        _ok(
+            run_lse(
+                "eval",
+                "dataset",
+                "upload",
+                str(golden),
+                "--name",
+                "golden",
+                "--duplication-factor",
+                "2",
+                *t,
+                "--json",
+                env=env,
+            )
+        )
+    )
     assert (made["total_items"], made["original_items"], made["skipped_rows"]) == (4, 2, 1)
     listed = json.loads(_ok(run_lse("eval", "dataset", "list", *t, "--eligible-for-fast", "--json", env=env)))
     assert [d["dataset_name"] for d in listed] == ["golden"]
@@ -44,10 +59,45 @@ def test_dataset_and_config_commands_share_the_api_database(tmp_path):
     dup = run_lse("eval", "dataset", "upload", str(golden), "--name", "golden", *t, env=env)
     assert "already exists" in _one_line_error(dup, 1)
 
-    cfg = json.loads(_ok(run_lse("eval", "config", "create", "--name", "qa", "--model", "gpt-4o-mini",
-                                 "--instructions", "Be brief.", "--temperature", "0", *t, "--json", env=env)))
-    v2 = json.loads(_ok(run_lse("eval", "config", "version", cfg["id"], "--model", "gpt-4o-mini",
-                                "--temperature", "0.5", "-m", "warmer", *t, "--json", env=env)))
+    cfg = json.loads(
+        _ok(
+            run_lse(
+                "eval",
+                "config",
+                "create",
+                "--name",
+                "qa",
+                "--model",
+                "gpt-4o-mini",
+                "--instructions",
+                "Be brief.",
+                "--temperature",
+                "0",
+                *t,
+                "--json",
+                env=env,
+            )
+        )
+    )
+    v2 = json.loads(
+        _ok(
+            run_lse(
+                "eval",
+                "config",
+                "version",
+                cfg["id"],
+                "--model",
+                "gpt-4o-mini",
+                "--temperature",
+                "0.5",
+                "-m",
+                "warmer",
+                *t,
+                "--json",
+                env=env,
+            )
+        )
+    )
     assert v2["version"] == 2
     configs = json.loads(_ok(run_lse("eval", "config", "list", *t, "--json", env=env)))
     assert [(c["name"], c["latest_version"]) for c in configs] == [("qa", 2)]
@@ -63,8 +113,12 @@ def test_dataset_and_config_commands_share_the_api_database(tmp_path):
         assert c.get("/api/v1/evaluations/datasets", headers={"X-API-KEY": other}).json()["data"] == []
 
     # another tenant's CLI cannot delete it; the owner can
-    assert _one_line_error(run_lse("eval", "dataset", "delete", str(made["dataset_id"]), "--yes",
-                                   "--org", "acme", "--project", "beta", env=env), 1)
+    assert _one_line_error(
+        run_lse(
+            "eval", "dataset", "delete", str(made["dataset_id"]), "--yes", "--org", "acme", "--project", "beta", env=env
+        ),
+        1,
+    )
     _ok(run_lse("eval", "dataset", "delete", str(made["dataset_id"]), "--yes", *t, env=env))
     with TestClient(create_app(settings)) as c:
         assert c.get("/api/v1/evaluations/datasets", headers={"X-API-KEY": key}).json()["data"] == []
@@ -78,22 +132,71 @@ def test_fast_run_in_process_then_show(tmp_path, openai_sandbox):
     )
     golden = tmp_path / "golden.csv"
     golden.write_text("question,answer,category\nWhat is 2+2?,4,math\nCapital of France?,Paris,geo\n", encoding="utf-8")
-    ds = json.loads(_ok(run_lse("eval", "dataset", "upload", str(golden), "--name", "g", "--duplication-factor", "2", "--json", env=env)))
-    cfg = json.loads(_ok(run_lse("eval", "config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json", env=env)))
+    ds = json.loads(
+        _ok(
+            run_lse(
+                "eval", "dataset", "upload", str(golden), "--name", "g", "--duplication-factor", "2", "--json", env=env
+            )
+        )
+    )
+    cfg = json.loads(
+        _ok(run_lse("eval", "config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json", env=env))
+    )
 
-    proc = run_lse("eval", "run", "--dataset", str(ds["dataset_id"]), "--config", cfg["id"], "--version", "1",
-                   "--name", "first", "--mode", "fast", "--format", "json", env=env)
+    proc = run_lse(
+        "eval",
+        "run",
+        "--dataset",
+        str(ds["dataset_id"]),
+        "--config",
+        cfg["id"],
+        "--version",
+        "1",
+        "--name",
+        "first",
+        "--mode",
+        "fast",
+        "--format",
+        "json",
+        env=env,
+    )
     run = json.loads(_ok(proc))
     assert run["status"] == "completed" and run["run_mode"] == "fast"
     assert run["progress"] == {"total": 4, "succeeded": 4, "failed": 0, "done": 4}
     assert len(run["results"]) == 4 and all(r["output"] for r in run["results"])
     assert "cosine_similarity" in json.dumps(run["score"])
 
-    again = run_lse("eval", "run", "--dataset", str(ds["dataset_id"]), "--config", cfg["id"], "--version", "1",
-                    "--name", "first", "--mode", "fast", env=env)
+    again = run_lse(
+        "eval",
+        "run",
+        "--dataset",
+        str(ds["dataset_id"]),
+        "--config",
+        cfg["id"],
+        "--version",
+        "1",
+        "--name",
+        "first",
+        "--mode",
+        "fast",
+        env=env,
+    )
     assert "already exists" in _one_line_error(again, 1)
-    batch = run_lse("eval", "run", "--dataset", str(ds["dataset_id"]), "--config", cfg["id"], "--version", "1",
-                    "--name", "b", "--mode", "batch", env=env)
+    batch = run_lse(
+        "eval",
+        "run",
+        "--dataset",
+        str(ds["dataset_id"]),
+        "--config",
+        cfg["id"],
+        "--version",
+        "1",
+        "--name",
+        "b",
+        "--mode",
+        "batch",
+        env=env,
+    )
     assert "run mode batch is not available" in _one_line_error(batch, 1)
 
     table = _ok(run_lse("eval", "show", str(run["id"]), "--results", env=env))
@@ -111,8 +214,13 @@ def test_a_typo_in_org_is_an_error_not_a_new_tenant(tmp_path):
     golden.write_text("question,answer\nq,a\n", encoding="utf-8")
     made = run_lse("eval", "dataset", "upload", str(golden), "--name", "g", "--org", "acme", "--project", "p", env=env)
     assert made.returncode == 0, made.stderr
-    for args in (("dataset", "list"), ("dataset", "show", "1"), ("dataset", "delete", "1", "--yes"), ("config", "list"),
-                 ("run", "--dataset", "1", "--config", "x", "--version", "1", "--name", "r")):
+    for args in (
+        ("dataset", "list"),
+        ("dataset", "show", "1"),
+        ("dataset", "delete", "1", "--yes"),
+        ("config", "list"),
+        ("run", "--dataset", "1", "--config", "x", "--version", "1", "--name", "r"),
+    ):
         proc = run_lse("eval", *args, "--org", "acmee", "--project", "p", env=env)
         assert proc.returncode == 1 and "no project 'p' in organization 'acmee'" in proc.stderr, (args, proc.stderr)
     with unit_of_work(get_engine(Settings(data_dir=tmp_path / "data"))) as s:

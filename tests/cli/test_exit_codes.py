@@ -30,13 +30,13 @@ def test_interrupt_exits_130_and_leaves_no_half_day(tmp_path, make_langsmith_san
     from datetime import date
 
     from helpers.cli import start_lse
-
     from lse.sandbox.langsmith import SandboxSpec
 
     sb = make_langsmith_sandbox([SandboxSpec(days=[date(2026, 11, 20)], traces_per_day=40)], api_key="k")
     sb.faults.latency_ms = 200
-    env = lse_env(LSE_DATA_DIR=str(tmp_path / "data"), LANGSMITH_ENDPOINT=sb.url, LANGSMITH_API_KEY="k",
-                  LSE_REQUEST_DELAY_MS="0")
+    env = lse_env(
+        LSE_DATA_DIR=str(tmp_path / "data"), LANGSMITH_ENDPOINT=sb.url, LANGSMITH_API_KEY="k", LSE_REQUEST_DELAY_MS="0"
+    )
     proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", "2026-11-20", "--quiet", env=env)
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)

@@ -8,7 +8,6 @@ import time
 from datetime import date
 
 from helpers.cli import lse_env, run_lse, start_lse
-
 from lse.archive.reader import iter_stored_runs
 from lse.sandbox.langsmith import SandboxSpec
 from lse.settings import Settings
@@ -29,7 +28,7 @@ def env_for(tmp_path, sb, **extra):
 
 
 def one_line_error(proc) -> str:
-    lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     return lines[0]
@@ -37,7 +36,9 @@ def one_line_error(proc) -> str:
 
 def test_fetch_json_report_and_exit_0(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=10)], api_key=KEY)
-    proc = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--json", env=env_for(tmp_path, sb))
+    proc = run_lse(
+        "archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--json", env=env_for(tmp_path, sb)
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["days"][0]["status"] == "complete"
@@ -56,24 +57,39 @@ def test_bad_input_gives_one_line_and_distinct_codes(tmp_path, make_langsmith_sa
     no_key.pop("LANGSMITH_API_KEY")
     missing = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), env=no_key)
     assert missing.returncode == 1 and "LANGSMITH_API_KEY" in one_line_error(missing)
-    wrong = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), env={**env, "LANGSMITH_API_KEY": "bad"})
+    wrong = run_lse(
+        "archive", "fetch", "--project", "demo-project", "--date", str(DAY), env={**env, "LANGSMITH_API_KEY": "bad"}
+    )
     assert wrong.returncode == 1 and "API key" in one_line_error(wrong)
 
 
 def test_partial_day_exits_3(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=10)], api_key=KEY)
     sb.faults.feedback_status = 500
-    proc = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env_for(tmp_path, sb, LSE_MAX_RETRIES="1"))
+    proc = run_lse(
+        "archive",
+        "fetch",
+        "--project",
+        "demo-project",
+        "--date",
+        str(DAY),
+        "--quiet",
+        env=env_for(tmp_path, sb, LSE_MAX_RETRIES="1"),
+    )
     assert proc.returncode == 3
     assert "incomplete" in one_line_error(proc)
 
 
 def test_traversal_project_name_stays_in_data_dir(tmp_path, make_langsmith_sandbox):
-    sb = make_langsmith_sandbox([SandboxSpec(project="../../escape", days=[DAY], traces_per_day=3, hard_cases=False)], api_key=KEY)
-    proc = run_lse("archive", "fetch", "--project", "../../escape", "--date", str(DAY), "--quiet", env=env_for(tmp_path, sb))
+    sb = make_langsmith_sandbox(
+        [SandboxSpec(project="../../escape", days=[DAY], traces_per_day=3, hard_cases=False)], api_key=KEY
+    )
+    proc = run_lse(
+        "archive", "fetch", "--project", "../../escape", "--date", str(DAY), "--quiet", env=env_for(tmp_path, sb)
+    )
     assert proc.returncode == 0, proc.stderr
     data = (tmp_path / "data").resolve()
-    written = [p for p in tmp_path.rglob("runs.jsonl")]
+    written = list(tmp_path.rglob("runs.jsonl"))
     assert written and all(data in p.resolve().parents for p in written)
 
 
@@ -82,7 +98,9 @@ def test_kill_9_then_rerun_completes_without_duplicates(tmp_path, make_langsmith
     env = env_for(tmp_path, sb)
     # a first complete fetch, then a slow one that is killed mid-way: the archive must
     # still hold the complete day, and a rerun must complete with no duplicates.
-    assert run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env).returncode == 0
+    assert (
+        run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env).returncode == 0
+    )
     sb.faults.latency_ms = 150
     proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env)
     time.sleep(1.2)

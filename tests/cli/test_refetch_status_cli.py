@@ -8,7 +8,6 @@ import time
 from datetime import date
 
 from helpers.cli import lse_env, run_lse, start_lse
-
 from lse.sandbox.langsmith import SandboxSpec
 
 DAYS = [date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
@@ -16,10 +15,13 @@ KEY = "sandbox-key"
 
 
 def env_for(tmp_path, sb, **extra):
-    values = dict(
-        LSE_DATA_DIR=str(tmp_path / "data"), LANGSMITH_ENDPOINT=sb.url, LANGSMITH_API_KEY=KEY,
-        LSE_REQUEST_DELAY_MS="0", LSE_RETRY_BASE_WAIT_S="0.01",
-    )
+    values = {
+        "LSE_DATA_DIR": str(tmp_path / "data"),
+        "LANGSMITH_ENDPOINT": sb.url,
+        "LANGSMITH_API_KEY": KEY,
+        "LSE_REQUEST_DELAY_MS": "0",
+        "LSE_RETRY_BASE_WAIT_S": "0.01",
+    }
     return lse_env(**{**values, **extra})
 
 
@@ -36,7 +38,16 @@ def test_refetch_resumes_after_kill(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=DAYS, traces_per_day=12, hard_cases=False)], api_key=KEY)
     env = env_for(tmp_path, sb)
     sb.faults.latency_ms = 60
-    args = ("archive", "refetch", "--project", "demo-project", "--start-date", str(DAYS[0]), "--end-date", str(DAYS[-1]))
+    args = (
+        "archive",
+        "refetch",
+        "--project",
+        "demo-project",
+        "--start-date",
+        str(DAYS[0]),
+        "--end-date",
+        str(DAYS[-1]),
+    )
     proc = start_lse(*args, "--quiet", env=env)
     checkpoints = tmp_path / "data" / "state" / "refetch"
     deadline = time.time() + 30
@@ -58,7 +69,7 @@ def test_refetch_resumes_after_kill(tmp_path, make_langsmith_sandbox):
     assert all(d["status"] == "complete" for d in report["days"])
     # the resumed invocation fetched only the unfinished days
     assert sb.counters.kind("runs_query") <= len(DAYS) - 1
-    code, st = status(env)
+    _code, st = status(env)
     infos = [a["message"] for a in st["alerts"] if a["level"] == "INFO"]
     assert any("re-fetch started" in m for m in infos) and any("re-fetch completed" in m for m in infos)
     assert st["refetch"][0]["days_done"] == len(DAYS)
@@ -67,7 +78,9 @@ def test_refetch_resumes_after_kill(tmp_path, make_langsmith_sandbox):
 def test_alert_levels_from_real_fetches(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=DAYS, traces_per_day=30, hard_cases=False)], api_key=KEY)
     env = env_for(tmp_path, sb, LSE_REQUEST_DELAY_MS="30")  # a pacing floor makes per-run times stable
-    fetch = lambda day, **e: run_lse("archive", "fetch", "--project", "demo-project", "--date", str(day), "--quiet", env={**env, **e})  # noqa: E731
+
+    def fetch(day, **e):
+        return run_lse("archive", "fetch", "--project", "demo-project", "--date", str(day), "--quiet", env={**env, **e})
 
     # SUCCESS: a clean fetch passes feedback validation; exit 0
     assert fetch(DAYS[0]).returncode == 0
@@ -88,7 +101,7 @@ def test_alert_levels_from_real_fetches(tmp_path, make_langsmith_sandbox):
     assert fetch(DAYS[3], LSE_MAX_RETRIES="1").returncode == 3
     code, st = status(env)
     assert code == 2 and "CRITICAL" in levels(st)
-    crit = [a for a in st["alerts"] if a["level"] == "CRITICAL"][0]
+    crit = next(a for a in st["alerts"] if a["level"] == "CRITICAL")
     assert crit["day"] == str(DAYS[3])
 
     # the same figures for a textfile collector
@@ -103,12 +116,28 @@ def test_alert_levels_from_real_fetches(tmp_path, make_langsmith_sandbox):
 def test_verify_against_source_reports_upstream_changes(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=DAYS[-1:], traces_per_day=10)], api_key=KEY)
     env = env_for(tmp_path, sb)
-    assert run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAYS[-1]), "--quiet", env=env).returncode == 0
-    args = ("archive", "verify", "--project", "demo-project", "--date", str(DAYS[-1]), "--against-source", "--sample", "1000", "--json")
+    assert (
+        run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAYS[-1]), "--quiet", env=env).returncode
+        == 0
+    )
+    args = (
+        "archive",
+        "verify",
+        "--project",
+        "demo-project",
+        "--date",
+        str(DAYS[-1]),
+        "--against-source",
+        "--sample",
+        "1000",
+        "--json",
+    )
     ok = run_lse(*args, env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert json.loads(ok.stdout)["differences"] == []
-    fid = next(f["id"] for r in sb.world.runs_for_day("demo-project", DAYS[-1]) for f in sb.world.feedback_for_run(r["id"]))
+    fid = next(
+        f["id"] for r in sb.world.runs_for_day("demo-project", DAYS[-1]) for f in sb.world.feedback_for_run(r["id"])
+    )
     sb.world.edit_feedback(fid, comment="changed upstream")
     bad = run_lse(*args, env=env)
     assert bad.returncode == 3

@@ -6,6 +6,7 @@ import socket
 import time
 
 import httpx
+
 from helpers.cli import lse_env, run_lse, start_lse
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import shlex
 
-from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
-from helpers.cli import lse_env, run_lse
 from sqlalchemy import create_engine, text
 
+from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
+from helpers.cli import lse_env, run_lse
 from lse.settings import Settings
 
 
@@ -41,7 +41,9 @@ def test_to_db_then_verify_ok_then_tampered_exit_3(tmp_path, db_url):
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM feedback WHERE feedback_id = :f"), {"f": runs[0]["feedback_records"][0]["id"]})
-        conn.execute(text("UPDATE feedback SET score = 0.5 WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][0]["id"]})
+        conn.execute(
+            text("UPDATE feedback SET score = 0.5 WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][0]["id"]}
+        )
         conn.execute(text("UPDATE runs SET trace_id = 'moved' WHERE run_id = :r"), {"r": runs[2]["id"]})
     engine.dispose()
     bad = run_lse("archive", "verify", "--project", PROJECT, "--date", str(DAY), env=env)

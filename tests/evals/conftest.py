@@ -7,6 +7,6 @@ from lse.settings import Settings
 
 
 @pytest.fixture
-def fs(settings: Settings, openai_sandbox):  # noqa: ANN001, ANN201
+def fs(settings: Settings, openai_sandbox):
     """Settings on a fresh SQLite database, pointed at a fresh OpenAI sandbox."""
     return fast_settings(settings, openai_sandbox)

@@ -17,13 +17,22 @@ from lse.providers.usage import Usage
 
 
 def test_a_failed_response_that_reported_usage_is_billed() -> None:
-    call = ResponseCall("resp_1", "", "failed", Usage(100, 20, 50, 30, requests=1), {}, "response failed: server_error",
-                        "response_failed")
+    call = ResponseCall(
+        "resp_1",
+        "",
+        "failed",
+        Usage(100, 20, 50, 30, requests=1),
+        {},
+        "response failed: server_error",
+        "response_failed",
+    )
     earlier = Usage(40, 0, 10, 0, requests=1)  # a retried attempt that reported usage too
     rec = _record(PlanItem(1, 0, "q", "a"), CallOutcome(call, None, None, 2, earlier), started=0.0)
     assert rec.status == "failed" and rec.error_code == "response_failed"
     assert (rec.input_tokens, rec.cached_tokens, rec.output_tokens, rec.reasoning_tokens) == (140, 20, 60, 30)
-    cost = stage_cost("gpt-4o-mini", Usage(rec.input_tokens, rec.cached_tokens, rec.output_tokens, rec.reasoning_tokens))
+    cost = stage_cost(
+        "gpt-4o-mini", Usage(rec.input_tokens, rec.cached_tokens, rec.output_tokens, rec.reasoning_tokens)
+    )
     assert cost["cost_usd"] == pytest.approx((120 * 0.15 + 20 * 0.075 + 60 * 0.60) / 1e6)
 
 

@@ -20,11 +20,20 @@ DAY = date(2026, 11, 20)
 
 def test_dataset_holds_the_approved_pairs_and_a_later_fail_removes_one(tmp_path, make_langsmith_sandbox, db_url):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=20, hard_cases=False)], api_key="k")
-    settings = Settings(data_dir=tmp_path / "d", database_url=db_url, langsmith_endpoint=sb.url,
-                        langsmith_api_key="k", request_delay_ms=0)
+    settings = Settings(
+        data_dir=tmp_path / "d",
+        database_url=db_url,
+        langsmith_endpoint=sb.url,
+        langsmith_api_key="k",
+        request_delay_ms=0,
+    )
     roots = [r for r in sb.world.runs_for_day("demo-project", DAY) if not r.get("parent_run_id")]
-    passed = [r for r in roots for f in sb.world.feedback_for_run(r["id"])
-              if f["key"] == "final_verdict" and f["value"]["verdict"] == "PASS"]
+    passed = [
+        r
+        for r in roots
+        for f in sb.world.feedback_for_run(r["id"])
+        if f["key"] == "final_verdict" and f["value"]["verdict"] == "PASS"
+    ]
     assert len(passed) >= 2
     overturned = passed[0]
     sb.world.add_feedback(overturned["id"], "final_verdict", value={"verdict": "FAIL", "rationale": {}}, score=0)

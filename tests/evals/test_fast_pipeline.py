@@ -19,7 +19,7 @@ from lse.objects import object_store
 MARK = "[[bad-request]]"
 
 
-def test_happy_path_stores_results_units_jobs_score_and_cost(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_happy_path_stores_results_units_jobs_score_and_cost(fs, openai_sandbox) -> None:
     run_id = make_fast_run(fs, 12)
     out = execute_run(fs, run_id)
     assert out.status == "completed" and out.succeeded == 12 and out.failed == 0
@@ -47,10 +47,12 @@ def test_happy_path_stores_results_units_jobs_score_and_cost(fs, openai_sandbox)
     assert cost["responses"]["cost_usd"] > 0
 
 
-def test_an_answer_cut_at_the_token_cap_is_a_failed_item_with_its_partial_text(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_an_answer_cut_at_the_token_cap_is_a_failed_item_with_its_partial_text(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_failure_threshold=0.5)
     long_q = "Explain in detail how a modern CPU pipeline handles branch mispredictions. " * 4
-    run_id = make_fast_run(fs, ["What is 2+2?", long_q, "What is 3+3?"], params={"model": "gpt-4o-mini", "max_output_tokens": 16})
+    run_id = make_fast_run(
+        fs, ["What is 2+2?", long_q, "What is 3+3?"], params={"model": "gpt-4o-mini", "max_output_tokens": 16}
+    )
     out = execute_run(fs, run_id)
     assert (out.status, out.succeeded, out.failed) == ("completed", 2, 1)
     cut = next(r for r in item_rows(fs, run_id) if r.status == "failed")
@@ -59,7 +61,7 @@ def test_an_answer_cut_at_the_token_cap_is_a_failed_item_with_its_partial_text(s
     assert run_row(fs, run_id).score["summary_scores"][0]["total_pairs"] == 2
 
 
-def test_ground_truth_embeddings_are_cached_per_dataset(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_ground_truth_embeddings_are_cached_per_dataset(fs, openai_sandbox) -> None:
     first = make_fast_run(fs, 6)
     execute_run(fs, first)
     assert openai_sandbox.stats.embeddings_batches == [12]
@@ -71,7 +73,7 @@ def test_ground_truth_embeddings_are_cached_per_dataset(fs, openai_sandbox) -> N
     assert run_row(fs, second).score == run_row(fs, first).score
 
 
-def test_permanent_error_fails_the_item_at_once_with_the_provider_message(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_permanent_error_fails_the_item_at_once_with_the_provider_message(fs, openai_sandbox) -> None:
     qs = [f"q{i}" for i in range(6)]
     qs[2] = f"q2 {MARK}"
     run_id = make_fast_run(fs, qs)
@@ -85,7 +87,7 @@ def test_permanent_error_fails_the_item_at_once_with_the_provider_message(fs, op
 
 
 @pytest.mark.parametrize("fault", ["server_error", "timeout", "rate_limit"])
-def test_transient_errors_are_retried_and_counted_once_per_attempt(fault, settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_transient_errors_are_retried_and_counted_once_per_attempt(fault, settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_call_timeout_s=0.5, eval_fast_api_concurrency=3)
     if fault == "server_error":
         openai_sandbox.faults.server_error_next = 3
@@ -104,7 +106,7 @@ def test_transient_errors_are_retried_and_counted_once_per_attempt(fault, settin
     assert openai_sandbox.stats.requests_by_endpoint["responses"] == 8 + extra
 
 
-def test_exhausted_retries_fail_the_item_with_the_reason(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_exhausted_retries_fail_the_item_with_the_reason(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_max_attempts=2, eval_fast_api_concurrency=1)
     openai_sandbox.faults.server_error_next = 2
     run_id = make_fast_run(fs, 4)
@@ -115,7 +117,7 @@ def test_exhausted_retries_fail_the_item_with_the_reason(settings, openai_sandbo
 
 
 @pytest.mark.parametrize("fault", ["insufficient_quota", "bad_key"])
-def test_quota_and_auth_stop_the_whole_run_at_once(fault, settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_quota_and_auth_stop_the_whole_run_at_once(fault, settings, openai_sandbox) -> None:
     from pydantic import SecretStr
 
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=2)
@@ -136,7 +138,7 @@ def test_quota_and_auth_stop_the_whole_run_at_once(fault, settings, openai_sandb
 
 
 @pytest.mark.parametrize(("bad", "status"), [(6, "failed"), (5, "completed")])
-def test_failure_threshold(bad, status, fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_failure_threshold(bad, status, fs, openai_sandbox) -> None:
     qs = [f"q{i} {MARK}" if i < bad else f"q{i}" for i in range(10)]
     run_id = make_fast_run(fs, qs)
     out = execute_run(fs, run_id)
@@ -150,7 +152,7 @@ def test_failure_threshold(bad, status, fs, openai_sandbox) -> None:  # noqa: AN
         assert run.error_message is None
 
 
-def test_not_scored_is_its_own_state(fs) -> None:  # noqa: ANN001
+def test_not_scored_is_its_own_state(fs) -> None:
     run_id = make_fast_run(fs, ["a", "b", "c"], answers=["first", "", "third"])
     execute_run(fs, run_id)
     rows = {r.item_id: r for r in item_rows(fs, run_id)}
@@ -160,7 +162,7 @@ def test_not_scored_is_its_own_state(fs) -> None:  # noqa: ANN001
     assert summary["total_pairs"] == 2 and summary["not_scored"] == 1
 
 
-def test_peak_in_flight_never_exceeds_the_bound(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_peak_in_flight_never_exceeds_the_bound(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=4)
     openai_sandbox.faults.responses_latency_ms = 80
     run_id = make_fast_run(fs, 24)
@@ -169,7 +171,7 @@ def test_peak_in_flight_never_exceeds_the_bound(settings, openai_sandbox) -> Non
 
 
 @pytest.mark.parametrize("limit", ["max_concurrency", "rate_limit_rps"])
-def test_rate_adaptation_gives_zero_failed_items(limit, settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_rate_adaptation_gives_zero_failed_items(limit, settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=10, retry_max_wait_s=1.0)
     if limit == "max_concurrency":
         openai_sandbox.faults.max_concurrency = 3
@@ -190,7 +192,7 @@ def test_rate_adaptation_gives_zero_failed_items(limit, settings, openai_sandbox
         assert elapsed >= 39 / 25 * 0.9
 
 
-def test_runs_and_resumes_on_both_databases(db_settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_runs_and_resumes_on_both_databases(db_settings, openai_sandbox) -> None:
     """Claiming (compare-and-set on heartbeat_at), results and jobs on SQLite and PostgreSQL."""
     from datetime import timedelta
 
@@ -202,16 +204,20 @@ def test_runs_and_resumes_on_both_databases(db_settings, openai_sandbox) -> None
     fs = fast_settings(db_settings, openai_sandbox)
     run_id = make_fast_run(fs, 5)
     with unit_of_work(get_engine(fs)) as s:  # a live worker holds it: not claimable
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow()))
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow())
+        )
     assert execute_run(fs, run_id) is None
     with unit_of_work(get_engine(fs)) as s:  # its worker died: claimable
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
     out = execute_run(fs, run_id)
     assert out.status == "completed" and run_row(fs, run_id).items_succeeded == 5
     assert set(job_rows(fs, run_id)) == {"evaluation_fast", "embedding_fast"}
 
 
-def test_one_bad_embedding_input_does_not_sink_its_batch(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_one_bad_embedding_input_does_not_sink_its_batch(fs, openai_sandbox) -> None:
     answers = [f"answer {i}" for i in range(8)]
     answers[5] = f"answer 5 {MARK}"  # the embeddings endpoint rejects this text (400)
     run_id = make_fast_run(fs, [f"q{i}" for i in range(8)], answers=answers)
@@ -225,7 +231,7 @@ def test_one_bad_embedding_input_does_not_sink_its_batch(fs, openai_sandbox) -> 
     assert batches[0] == 16 and len(batches) <= 1 + 2 * 4  # bisection: log2(16) levels
 
 
-def test_a_refusal_that_is_not_a_400_fails_the_embeddings_without_splitting(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_a_refusal_that_is_not_a_400_fails_the_embeddings_without_splitting(fs, openai_sandbox) -> None:
     """A 404 (here: a wrong endpoint path on the sandbox) is about the model or URL, not one input:
     no bisection (it used to cost ~2n calls) and no further batch is sent."""
     from lse.evals.fast.caller import Caller, StopSignal
@@ -242,16 +248,19 @@ def test_a_refusal_that_is_not_a_400_fails_the_embeddings_without_splitting(fs, 
     client = openai_client(fs.model_copy(update={"openai_base_url": openai_sandbox.base_url + "/no-such-api"}))
     store = object_store(fs)
     res = run_embeddings(
-        items, records,
+        items,
+        records,
         embed=lambda texts: create_embeddings(client, model="text-embedding-3-small", texts=texts),
         caller=Caller(RateAdapter(1), StopSignal(), max_attempts=3, max_wait_s=0.01),
-        gt_cache=EmbeddingCache(store, "gt.npz"), out_cache=EmbeddingCache(store, "out.npz"), concurrency=1,
+        gt_cache=EmbeddingCache(store, "gt.npz"),
+        out_cache=EmbeddingCache(store, "out.npz"),
+        concurrency=1,
     )
     assert res.batches == 2 and res.requests == 1
     assert all(s.status == "not_scored" and "HTTP 404" in s.reason for s in res.scores.values())
 
 
-def test_a_damaged_embedding_cache_is_rebuilt_and_says_so(fs, caplog) -> None:  # noqa: ANN001
+def test_a_damaged_embedding_cache_is_rebuilt_and_says_so(fs, caplog) -> None:
     from lse.evals.fast.embedding_cache import EmbeddingCache
 
     store = object_store(fs)

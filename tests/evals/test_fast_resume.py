@@ -21,7 +21,7 @@ from lse.store.models.evaluation import EvaluationJob, EvaluationRun, utcnow
 from lse.worker.dispatch import resume_runs
 
 
-def _abandon(settings, run_id: int) -> None:  # noqa: ANN001
+def _abandon(settings, run_id: int) -> None:
     """Make the run look left behind by a dead worker."""
     with unit_of_work(get_engine(settings)) as s:
         s.execute(
@@ -31,7 +31,7 @@ def _abandon(settings, run_id: int) -> None:  # noqa: ANN001
         )
 
 
-def test_kill_9_mid_run_then_resume_repeats_no_finished_call(settings, openai_sandbox, tmp_path) -> None:  # noqa: ANN001
+def test_kill_9_mid_run_then_resume_repeats_no_finished_call(settings, openai_sandbox, tmp_path) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=2)
     openai_sandbox.faults.responses_latency_ms = 150
     questions = [f"distinct question {i}" for i in range(20)]
@@ -74,7 +74,7 @@ def test_kill_9_mid_run_then_resume_repeats_no_finished_call(settings, openai_sa
     assert len(inputs) - len(inputs_before) == 20 - len(done_before)
 
 
-def test_a_finished_stage_is_skipped_on_retry(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_a_finished_stage_is_skipped_on_retry(fs, openai_sandbox) -> None:
     run_id = make_fast_run(fs, 8)
     first = execute_run(fs, run_id)
     assert first.status == "completed"
@@ -90,7 +90,9 @@ def test_a_finished_stage_is_skipped_on_retry(fs, openai_sandbox) -> None:  # no
 
     # only the responses stage recorded, embeddings caches gone: only embeddings are called
     with unit_of_work(get_engine(fs)) as s:
-        s.execute(delete(EvaluationJob).where(EvaluationJob.run_id == run_id, EvaluationJob.job_type == "embedding_fast"))
+        s.execute(
+            delete(EvaluationJob).where(EvaluationJob.run_id == run_id, EvaluationJob.job_type == "embedding_fast")
+        )
     store = object_store(fs)
     for key in list(_cache_keys(fs)):
         store.delete(key)
@@ -103,16 +105,18 @@ def test_a_finished_stage_is_skipped_on_retry(fs, openai_sandbox) -> None:  # no
     assert run_row(fs, run_id).score == score
 
 
-def test_a_live_run_is_not_claimed_twice(fs, openai_sandbox) -> None:  # noqa: ANN001
+def test_a_live_run_is_not_claimed_twice(fs, openai_sandbox) -> None:
     run_id = make_fast_run(fs, 3)
     with unit_of_work(get_engine(fs)) as s:
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow()))
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow())
+        )
     assert execute_run(fs, run_id) is None
     assert resume_runs(fs, stale_after_s=60) == []
     assert openai_sandbox.stats.requests_by_endpoint == {}
 
 
-def test_a_stale_after_shorter_than_three_heartbeats_is_refused(fs) -> None:  # noqa: ANN001
+def test_a_stale_after_shorter_than_three_heartbeats_is_refused(fs) -> None:
     """A live run beats every 5 s: with stale-after 5 a second worker could take it over."""
     run_id = make_fast_run(fs, 2)
     for call in (lambda: resume_runs(fs, stale_after_s=5), lambda: execute_run(fs, run_id, stale_after_s=0)):
@@ -121,7 +125,7 @@ def test_a_stale_after_shorter_than_three_heartbeats_is_refused(fs) -> None:  # 
     assert run_row(fs, run_id).status == "pending"
 
 
-def _cache_keys(settings):  # noqa: ANN001, ANN202
+def _cache_keys(settings):
     root = settings.data_dir / "objects"
     for path in root.rglob("*.npz"):
         yield path.relative_to(root).as_posix()

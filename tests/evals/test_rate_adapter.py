@@ -36,7 +36,11 @@ def test_a_429_cuts_once_per_epoch_and_paces_from_headers() -> None:
     a = RateAdapter(10)
     s = [a.acquire() for _ in range(6)]
     # the provider refills one request per 50 ms: limit 1, remaining 0, reset 50ms
-    headers = {"x-ratelimit-limit-requests": "1", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "50ms"}
+    headers = {
+        "x-ratelimit-limit-requests": "1",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "50ms",
+    }
     for start in s[:3]:  # three 429s of one burst: one cut
         a.release(start, rate_limited=True, wait_s=0.05, headers=headers)
     assert abs(a.provider_rate - 20.0) < 1e-6

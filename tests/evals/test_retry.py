@@ -14,7 +14,14 @@ from lse.providers.errors import ProviderAuthError, ProviderRateLimited, Provide
 REQ = httpx2.Request("POST", "https://api.openai.com/v1/responses")
 
 
-def status_error(cls: type, status: int, code: str | None, message: str = "boom", headers: dict | None = None, type_: str | None = None):
+def status_error(
+    cls: type,
+    status: int,
+    code: str | None,
+    message: str = "boom",
+    headers: dict | None = None,
+    type_: str | None = None,
+):
     body = {"error": {"message": message, "type": type_ or "invalid_request_error", "param": None, "code": code}}
     response = httpx2.Response(status, headers=headers or {}, json=body, request=REQ)
     return cls(f"Error code: {status} - {message}", response=response, body=body["error"])
@@ -22,10 +29,24 @@ def status_error(cls: type, status: int, code: str | None, message: str = "boom"
 
 CASES = [
     # (exception, kind, wait_s)
-    (status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after-ms": "250"}), RATE_LIMIT, 0.25),
+    (
+        status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after-ms": "250"}),
+        RATE_LIMIT,
+        0.25,
+    ),
     (status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after": "2"}), RATE_LIMIT, 2.0),
     (status_error(openai.RateLimitError, 429, "rate_limit_exceeded"), RATE_LIMIT, None),
-    (status_error(openai.RateLimitError, 429, "insufficient_quota", "You exceeded your current quota", type_="insufficient_quota"), STOP_RUN, None),
+    (
+        status_error(
+            openai.RateLimitError,
+            429,
+            "insufficient_quota",
+            "You exceeded your current quota",
+            type_="insufficient_quota",
+        ),
+        STOP_RUN,
+        None,
+    ),
     (status_error(openai.AuthenticationError, 401, "invalid_api_key", "Incorrect API key provided"), STOP_RUN, None),
     (status_error(openai.BadRequestError, 400, "invalid_value", "Invalid input"), PERMANENT, None),
     (status_error(openai.PermissionDeniedError, 403, None, "Project does not have access"), PERMANENT, None),
@@ -44,7 +65,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("exc", "kind", "wait"), CASES, ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("exc", "kind", "wait"), CASES, ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(CASES)]
+)
 def test_classify_table(exc: BaseException, kind: str, wait: float | None) -> None:
     decision = classify(exc)
     assert decision.kind == kind
@@ -89,8 +112,10 @@ def test_a_failed_call_always_gives_its_rate_adapter_slot_back() -> None:
     adapter = RateAdapter(1)
     caller = Caller(adapter, StopSignal(), max_attempts=2, max_wait_s=0.01, initial_wait_s=0.01)
     answers = [
-        translate(status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after": "soon"}),
-                  what="responses.create"),
+        translate(
+            status_error(openai.RateLimitError, 429, "rate_limit_exceeded", headers={"retry-after": "soon"}),
+            what="responses.create",
+        ),
         "ok",
     ]
 

@@ -101,13 +101,13 @@ def make_run(
         run["feedback_fetch_status"] = status
         run["feedback_fetch_error"] = "HTTP 500 from /feedback" if status == "not_fetched" else None
     if feedback:
-        run["feedback_stats"] = {
-            "final_verdict": {"n": len(feedback), "avg": 1.0, "values": {}, "comments": []}
-        }
+        run["feedback_stats"] = {"final_verdict": {"n": len(feedback), "avg": 1.0, "values": {}, "comments": []}}
     return run
 
 
-def with_feedback(run: dict[str, Any], records: list[dict[str, Any]] | None, status: str | None = None) -> dict[str, Any]:
+def with_feedback(
+    run: dict[str, Any], records: list[dict[str, Any]] | None, status: str | None = None
+) -> dict[str, Any]:
     out = dict(run)
     out["feedback_records"] = records
     out["feedback_fetch_status"] = status or ("fetched" if records is not None else "not_fetched")

@@ -16,10 +16,10 @@ def lse_env(**env: str) -> dict[str, str]:
     return base
 
 
-def run_lse(*args: str, env: dict[str, str], timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [LSE, *args], env=env, capture_output=True, text=True, timeout=timeout, input=input
-    )
+def run_lse(
+    *args: str, env: dict[str, str], timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run([LSE, *args], env=env, capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def start_lse(*args: str, env: dict[str, str]) -> subprocess.Popen:

@@ -30,12 +30,22 @@ def make_fast_run(
     """Insert a pending fast run over a new dataset (or `dataset_id`); return the run id."""
     if isinstance(questions, int):
         questions = [f"Question number {i}: what is {i} plus {i}?" for i in range(questions)]
-    answers = list(answers) if answers is not None else [f"The answer to question {i} is {2 * i}." for i in range(len(questions))]
+    answers = (
+        list(answers)
+        if answers is not None
+        else [f"The answer to question {i} is {2 * i}." for i in range(len(questions))]
+    )
     blob = {
         "completion": {
             "provider": "openai",
             "type": "text",
-            "params": params or {"model": "gpt-4o-mini", "instructions": "Answer briefly.", "temperature": 0.2, "max_output_tokens": 200},
+            "params": params
+            or {
+                "model": "gpt-4o-mini",
+                "instructions": "Answer briefly.",
+                "temperature": 0.2,
+                "max_output_tokens": 200,
+            },
         }
     }
     with unit_of_work(get_engine(settings)) as s:
@@ -54,8 +64,11 @@ def make_fast_run(
         s.add(ConfigVersion(config_id=config.id, version=1, config_blob=blob))
         if dataset_id is None:
             ds = EvaluationDataset(
-                organization_id=org.id, project_id=project.id, name=f"ds-{n_runs}",
-                total_items=len(questions), original_items=len(set(questions)),
+                organization_id=org.id,
+                project_id=project.id,
+                name=f"ds-{n_runs}",
+                total_items=len(questions),
+                original_items=len(set(questions)),
             )
             s.add(ds)
             s.flush()
@@ -66,9 +79,16 @@ def make_fast_run(
             dataset = s.get(EvaluationDataset, dataset_id)
         s.flush()
         run = EvaluationRun(
-            organization_id=org.id, project_id=project.id, run_name=run_name or f"run-{n_runs}",
-            run_mode="fast", status="pending", dataset_id=dataset.id, dataset_name=dataset.name,
-            config_id=config.id, config_version=1, total_items=dataset.total_items,
+            organization_id=org.id,
+            project_id=project.id,
+            run_name=run_name or f"run-{n_runs}",
+            run_mode="fast",
+            status="pending",
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            config_id=config.id,
+            config_version=1,
+            total_items=dataset.total_items,
         )
         s.add(run)
         s.flush()
@@ -80,7 +100,7 @@ def run_dataset_id(settings: Settings, run_id: int) -> int:
         return s.get(EvaluationRun, run_id).dataset_id
 
 
-def fast_settings(base: Settings, sandbox, **overrides) -> Settings:  # noqa: ANN001
+def fast_settings(base: Settings, sandbox, **overrides) -> Settings:
     """`base` pointed at the OpenAI sandbox, with short waits so retries cost milliseconds."""
     from pydantic import SecretStr
 
@@ -100,7 +120,13 @@ def item_rows(settings: Settings, run_id: int) -> list:
     from lse.store.models.evaluation import EvaluationItemResult
 
     with unit_of_work(get_engine(settings)) as s:
-        return list(s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id).order_by(EvaluationItemResult.item_id)))
+        return list(
+            s.scalars(
+                select(EvaluationItemResult)
+                .where(EvaluationItemResult.run_id == run_id)
+                .order_by(EvaluationItemResult.item_id)
+            )
+        )
 
 
 def run_row(settings: Settings, run_id: int) -> EvaluationRun:

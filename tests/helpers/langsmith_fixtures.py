@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,15 @@ SANDBOX_KEY = "sandbox-key"
 
 def small_spec(**overrides: Any) -> SandboxSpec:
     """One day of 20 traces plus the hard cases: quick to build, enough to page through."""
-    values: dict[str, Any] = dict(project="demo-project", days=[SANDBOX_DAY], traces_per_day=20,
-                                  children_per_trace=(0, 4), feedback_trace_share=0.3, seed=7, hard_cases=True)
+    values: dict[str, Any] = {
+        "project": "demo-project",
+        "days": [SANDBOX_DAY],
+        "traces_per_day": 20,
+        "children_per_trace": (0, 4),
+        "feedback_trace_share": 0.3,
+        "seed": 7,
+        "hard_cases": True,
+    }
     values.update(overrides)
     return SandboxSpec(**values)
 
@@ -29,8 +37,9 @@ def small_spec(**overrides: Any) -> SandboxSpec:
 def sdk_client(sb: LangSmithSandbox, *, retries: bool = False, api_key: str | None = None) -> Any:
     """A real SDK client on the sandbox. With `retries=False` the SDK's urllib3 retries are
     off, so each fault reaches the caller exactly once."""
-    import langsmith
     from urllib3.util.retry import Retry
+
+    import langsmith
 
     kwargs: dict[str, Any] = {}
     if not retries:
@@ -48,8 +57,9 @@ def langsmith_sandbox() -> Iterator[LangSmithSandbox]:
 def make_langsmith_sandbox() -> Iterator[Callable[..., LangSmithSandbox]]:
     started: list[LangSmithSandbox] = []
 
-    def factory(specs: list[SandboxSpec] | None = None, *, api_key: str = SANDBOX_KEY, start: bool = True,
-                **kwargs: Any) -> LangSmithSandbox:
+    def factory(
+        specs: list[SandboxSpec] | None = None, *, api_key: str = SANDBOX_KEY, start: bool = True, **kwargs: Any
+    ) -> LangSmithSandbox:
         sb = LangSmithSandbox(specs if specs is not None else [small_spec()], api_key=api_key, **kwargs)
         started.append(sb)
         return sb.start() if start else sb

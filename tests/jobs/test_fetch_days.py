@@ -22,7 +22,7 @@ KEY = "sandbox-key"
 
 
 def spec(**kw) -> SandboxSpec:
-    base = dict(project="demo-project", days=[DAY], traces_per_day=40, seed=11, hard_cases=True)
+    base = {"project": "demo-project", "days": [DAY], "traces_per_day": 40, "seed": 11, "hard_cases": True}
     base.update(kw)
     return SandboxSpec(**base)
 
@@ -59,7 +59,9 @@ def test_day_is_every_run_of_traces_rooted_that_day(tmp_path, make_langsmith_san
     hard = sb.world.hard_case_ids
     # a child that started after midnight of a trace rooted on DAY is here ...
     midnight_trace = str(hard["midnight_trace"])
-    after = [r for r in stored.values() if str(r["trace_id"]) == midnight_trace and str(r["start_time"]) >= "2026-11-21"]
+    after = [
+        r for r in stored.values() if str(r["trace_id"]) == midnight_trace and str(r["start_time"]) >= "2026-11-21"
+    ]
     assert after, "children after midnight of a trace rooted on the day must be archived"
     # ... and every run is a run of a trace whose root is in the archive
     roots = {rid for rid, r in stored.items() if not r.get("parent_run_id")}

@@ -59,8 +59,11 @@ def test_database_needing_upgrade_fails_before_any_request(tmp_path, langsmith_s
 
 def test_service_raises_storage_error_with_no_requests(tmp_path, langsmith_sandbox):
     settings = Settings(
-        data_dir=tmp_path / "data", database_url=UNREACHABLE, request_delay_ms=0,
-        langsmith_endpoint=langsmith_sandbox.url, langsmith_api_key=SANDBOX_KEY,
+        data_dir=tmp_path / "data",
+        database_url=UNREACHABLE,
+        request_delay_ms=0,
+        langsmith_endpoint=langsmith_sandbox.url,
+        langsmith_api_key=SANDBOX_KEY,
     )
     with pytest.raises(StorageError, match="reading the schema revision"):
         full_sweep(settings, "demo-project", [SANDBOX_DAY])
@@ -69,7 +72,13 @@ def test_service_raises_storage_error_with_no_requests(tmp_path, langsmith_sandb
 
 def test_reachable_empty_database_sweeps_as_before(tmp_path, langsmith_sandbox, db_url):
     proc = run_lse(
-        "archive", "full-sweep", "--project", "demo-project", "--date", str(SANDBOX_DAY), "--json",
+        "archive",
+        "full-sweep",
+        "--project",
+        "demo-project",
+        "--date",
+        str(SANDBOX_DAY),
+        "--json",
         env=_env(tmp_path, langsmith_sandbox, db_url),
     )
     assert proc.returncode == 0, proc.stderr

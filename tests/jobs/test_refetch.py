@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -23,8 +23,12 @@ KEY = "sandbox-key"
 
 def cfg(tmp_path, sb, db_url) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", database_url=db_url, langsmith_endpoint=sb.url, langsmith_api_key=KEY,
-        request_delay_ms=0, retry_base_wait_s=0.01,
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        langsmith_endpoint=sb.url,
+        langsmith_api_key=KEY,
+        request_delay_ms=0,
+        retry_base_wait_s=0.01,
     )
 
 
@@ -78,7 +82,7 @@ def test_expired_day_is_kept_and_reported(tmp_path, make_langsmith_sandbox, db_u
     refetch_window(settings, "demo-project", DAYS)
     archived = {d: len(list(iter_stored_runs(settings, "demo-project", d))) for d in DAYS}
     in_db = counts(settings)
-    sb.world.expire_before(datetime(2026, 11, 20, tzinfo=timezone.utc))  # the 19th is gone upstream
+    sb.world.expire_before(datetime(2026, 11, 20, tzinfo=UTC))  # the 19th is gone upstream
     result = refetch_window(settings, "demo-project", DAYS, restart=True)
     first, second = result.days
     assert first.status == "expired upstream" and first.upstream_runs < first.runs_before
@@ -96,7 +100,9 @@ def test_edited_and_late_feedback_are_merged(tmp_path, make_langsmith_sandbox, d
     with_fb = next(r for r in runs if r["feedback_records"])
     no_fb = next(r for r in runs if not r.get("feedback_stats"))
     edited = sb.world.edit_feedback(with_fb["feedback_records"][0]["id"], comment="edited by a reviewer")
-    late = sb.world.add_feedback(no_fb["id"], "final_verdict", value={"verdict": "FAIL", "rationale": {"criteria_a": True}}, score=0)
+    late = sb.world.add_feedback(
+        no_fb["id"], "final_verdict", value={"verdict": "FAIL", "rationale": {"criteria_a": True}}, score=0
+    )
     result = refetch_window(settings, "demo-project", DAYS[1:], restart=True)
     assert result.days[0].feedback_records_after == result.days[0].feedback_records_before + 1
     stored = {r["id"]: r for r in iter_stored_runs(settings, "demo-project", DAYS[1])}
@@ -106,7 +112,9 @@ def test_edited_and_late_feedback_are_merged(tmp_path, make_langsmith_sandbox, d
     engine = get_engine(settings)
     with engine.connect() as conn:
         comment = conn.scalar(select(FeedbackRow.comment).where(FeedbackRow.feedback_id == edited["id"]))
-        late_row = conn.scalar(select(func.count()).select_from(FeedbackRow).where(FeedbackRow.feedback_id == late["id"]))
+        late_row = conn.scalar(
+            select(func.count()).select_from(FeedbackRow).where(FeedbackRow.feedback_id == late["id"])
+        )
     assert comment == "edited by a reviewer" and late_row == 1
 
 

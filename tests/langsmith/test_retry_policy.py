@@ -7,8 +7,8 @@ import time
 
 import pytest
 import requests
-from langsmith import utils as ls_utils
 
+from langsmith import utils as ls_utils
 from lse.langsmith.retry_policy import (
     Outcome,
     backoff_s,

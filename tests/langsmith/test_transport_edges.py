@@ -17,7 +17,7 @@ class _HtmlProxy(BaseHTTPRequestHandler):
 
     hits = 0
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).hits += 1
         body = b"<html><body>Welcome to nginx</body></html>"
         self.send_response(200)
@@ -35,8 +35,12 @@ def test_a_non_json_200_is_retried_then_a_clear_upstream_error(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         settings = Settings(
-            data_dir=tmp_path, langsmith_endpoint=f"http://127.0.0.1:{server.server_port}",
-            langsmith_api_key="k", request_delay_ms=0, max_retries=2, retry_base_wait_s=0.01,
+            data_dir=tmp_path,
+            langsmith_endpoint=f"http://127.0.0.1:{server.server_port}",
+            langsmith_api_key="k",
+            request_delay_ms=0,
+            max_retries=2,
+            retry_base_wait_s=0.01,
         )
         api = LangSmithApi(settings)
         with pytest.raises(UpstreamError, match="not JSON"):

@@ -58,10 +58,16 @@ def test_round_trip_over_http(s3_env, moto_url, tmp_path):
 
 
 def test_botocore_errors_become_storage_errors(s3_env, moto_url, tmp_path):
-    missing = object_store(Settings(data_dir=tmp_path, object_store_url="s3://no-such-bucket", s3_endpoint_url=moto_url))
+    missing = object_store(
+        Settings(data_dir=tmp_path, object_store_url="s3://no-such-bucket", s3_endpoint_url=moto_url)
+    )
     with pytest.raises(StorageError, match="no-such-bucket"):
         missing.put_bytes("k", b"x")
-    down = object_store(Settings(data_dir=tmp_path, object_store_url="s3://lse-bucket", s3_endpoint_url=f"http://127.0.0.1:{_free_port()}"))
+    down = object_store(
+        Settings(
+            data_dir=tmp_path, object_store_url="s3://lse-bucket", s3_endpoint_url=f"http://127.0.0.1:{_free_port()}"
+        )
+    )
     with pytest.raises(StorageError):
         down.get_bytes("k")
 
@@ -71,8 +77,12 @@ def test_dataset_upload_keeps_the_csv_in_s3(s3_env, moto_url, db_settings, monke
     key = create_key(settings, "o", "p").api_key
     data = b"question,answer\nq1,a1\n"
     with TestClient(create_app(settings)) as c:
-        r = c.post("/api/v1/evaluations/datasets", headers={"X-API-KEY": key}, data={"dataset_name": "d"},
-                   files={"file": ("d.csv", data, "text/csv")})
+        r = c.post(
+            "/api/v1/evaluations/datasets",
+            headers={"X-API-KEY": key},
+            data={"dataset_name": "d"},
+            files={"file": ("d.csv", data, "text/csv")},
+        )
         assert r.status_code == 201, r.json()
         url = r.json()["data"]["object_store_url"]
         assert url.startswith("s3://lse-bucket/p/datasets/")

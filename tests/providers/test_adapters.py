@@ -13,7 +13,7 @@ from lse.settings import Settings
 
 
 @pytest.fixture
-def client(openai_sandbox, settings: Settings):  # noqa: ANN001, ANN201
+def client(openai_sandbox, settings: Settings):
     s = settings.model_copy(update={"openai_base_url": openai_sandbox.base_url, "openai_api_key": "sk-sandbox"})
     c = openai_client(s)
     assert c.max_retries == 0
@@ -26,32 +26,45 @@ def test_factory_needs_a_key(settings: Settings) -> None:
 
 
 def test_params_pass_through_and_unknown_keys_travel_in_extra_body() -> None:
-    known, extra = split_params({"model": "m", "instructions": "i", "temperature": 0.1, "max_output_tokens": 5, "knowledge_base_ids": [1], "top_p": None})
+    known, extra = split_params(
+        {
+            "model": "m",
+            "instructions": "i",
+            "temperature": 0.1,
+            "max_output_tokens": 5,
+            "knowledge_base_ids": [1],
+            "top_p": None,
+        }
+    )
     assert known == {"model": "m", "instructions": "i", "temperature": 0.1, "max_output_tokens": 5}
     assert extra == {"knowledge_base_ids": [1]}
 
 
-def test_response_carries_text_usage_and_rate_headers(client, openai_sandbox) -> None:  # noqa: ANN001
-    call = create_response(client, params={"model": "gpt-4o-mini", "instructions": "Be brief.", "temperature": 0.0}, input="What is 2+2?")
+def test_response_carries_text_usage_and_rate_headers(client, openai_sandbox) -> None:
+    call = create_response(
+        client, params={"model": "gpt-4o-mini", "instructions": "Be brief.", "temperature": 0.0}, input="What is 2+2?"
+    )
     assert call.output_text and call.response_id
     assert call.usage.input_tokens > 0 and call.usage.output_tokens > 0
     assert "x-ratelimit-remaining-requests" in call.headers
     assert openai_sandbox.stats.responses_inputs == ["What is 2+2?"]
 
 
-def test_errors_are_translated(client, openai_sandbox, settings) -> None:  # noqa: ANN001
+def test_errors_are_translated(client, openai_sandbox, settings) -> None:
     with pytest.raises(ProviderRejected, match="400"):
         create_response(client, params={"model": "gpt-4o-mini"}, input="x [[bad-request]]")
     openai_sandbox.faults.server_error_next = 1
     with pytest.raises(ProviderCallError) as info:
         create_response(client, params={"model": "gpt-4o-mini"}, input="y")
     assert info.value.status == 500
-    bad = openai_client(settings.model_copy(update={"openai_base_url": openai_sandbox.base_url, "openai_api_key": "sk-wrong"}))
+    bad = openai_client(
+        settings.model_copy(update={"openai_base_url": openai_sandbox.base_url, "openai_api_key": "sk-wrong"})
+    )
     with pytest.raises(ProviderAuthError):
         create_response(bad, params={"model": "gpt-4o-mini"}, input="z")
 
 
-def test_embeddings_one_request_per_batch(client, openai_sandbox) -> None:  # noqa: ANN001
+def test_embeddings_one_request_per_batch(client, openai_sandbox) -> None:
     texts = [f"text {i}" for i in range(7)]
     call = create_embeddings(client, model="text-embedding-3-small", texts=texts)
     assert call.vectors.shape[0] == 7
@@ -64,29 +77,38 @@ def test_batch_plan_respects_both_caps() -> None:
     assert [len(b) for b in plan_batches(big, token_budget=2500)] == [2, 2, 2, 2, 2]
 
 
-def test_an_answer_cut_at_max_output_tokens_says_so(client) -> None:  # noqa: ANN001
-    call = create_response(client, params={"model": "gpt-4o-mini", "max_output_tokens": 16},
-                           input="Explain in detail how a modern CPU pipeline handles branch mispredictions. " * 4)
+def test_an_answer_cut_at_max_output_tokens_says_so(client) -> None:
+    call = create_response(
+        client,
+        params={"model": "gpt-4o-mini", "max_output_tokens": 16},
+        input="Explain in detail how a modern CPU pipeline handles branch mispredictions. " * 4,
+    )
     assert call.status == "incomplete" and call.output_text  # the partial text is kept ...
     assert call.error_code == "response_incomplete" and call.error == "response incomplete: max_output_tokens"
 
 
 MALFORMED = {  # a message whose content is null: the SDK's output_text cannot read it
-    "id": "resp_1", "object": "response", "created_at": 0, "status": "completed", "model": "gpt-4o-mini",
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 0,
+    "status": "completed",
+    "model": "gpt-4o-mini",
     "output": [{"type": "message", "id": "msg_1", "status": "completed", "role": "assistant", "content": None}],
-    "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
 }
 
 
 @pytest.fixture
-def malformed_server():  # noqa: ANN201
+def malformed_server():
     """A loopback server answering every POST with MALFORMED (the sandbox only speaks well-formed)."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             body = json.dumps(MALFORMED).encode()
             self.send_response(200)
@@ -106,7 +128,7 @@ def malformed_server():  # noqa: ANN201
     server.server_close()
 
 
-def test_an_unreadable_output_is_an_error_not_an_empty_answer(malformed_server, settings) -> None:  # noqa: ANN001
+def test_an_unreadable_output_is_an_error_not_an_empty_answer(malformed_server, settings) -> None:
     client = openai_client(settings.model_copy(update={"openai_base_url": malformed_server, "openai_api_key": "sk-x"}))
     call = create_response(client, params={"model": "gpt-4o-mini"}, input="q")
     assert call.output_text == "" and call.error_code == "malformed_output"

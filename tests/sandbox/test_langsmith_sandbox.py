@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
-import langsmith
 import pytest
-from langsmith import utils as ls_utils
 
+import langsmith
 from helpers.langsmith_fixtures import SANDBOX_DAY, SANDBOX_KEY, sdk_client, small_spec
+from langsmith import utils as ls_utils
 from lse.sandbox.langsmith import Faults, LangSmithSandbox, SandboxSpec, World
 
 HEADERS = {"x-api-key": SANDBOX_KEY}
@@ -33,8 +33,12 @@ def test_sdk_reads_info_and_project_without_warnings(langsmith_sandbox: LangSmit
         info = client.info
         project = client.read_project(project_name="demo-project")
     assert set(info.batch_ingest_config) >= {
-        "use_multipart_endpoint", "scale_up_qsize_trigger", "scale_up_nthreads_limit",
-        "scale_down_nempty_trigger", "size_limit", "size_limit_bytes",
+        "use_multipart_endpoint",
+        "scale_up_qsize_trigger",
+        "scale_up_nthreads_limit",
+        "scale_down_nempty_trigger",
+        "size_limit",
+        "size_limit_bytes",
     }
     assert info.version and info.instance_flags["ch_query_enabled"] is True
     assert str(project.id) == langsmith_sandbox.world.projects["demo-project"]["id"]
@@ -53,8 +57,7 @@ def test_paths_are_served_at_root_and_under_api_v1(langsmith_sandbox: LangSmithS
 
 
 def test_wrong_or_missing_key_is_401(langsmith_sandbox: LangSmithSandbox) -> None:
-    r = httpx.get(f"{langsmith_sandbox.url}/sessions", params={"name": "demo-project"},
-                  headers={"x-api-key": "wrong"})
+    r = httpx.get(f"{langsmith_sandbox.url}/sessions", params={"name": "demo-project"}, headers={"x-api-key": "wrong"})
     assert r.status_code == 401 and "detail" in r.json()
     assert httpx.get(f"{langsmith_sandbox.url}/info").status_code == 401
     with pytest.raises(ls_utils.LangSmithAuthError):
@@ -78,9 +81,15 @@ def test_list_runs_day_filter_pages_over_100_runs(make_langsmith_sandbox) -> Non
     sb = make_langsmith_sandbox([small_spec(days=days, traces_per_day=60, children_per_trace=(2, 4))])
     client = sdk_client(sb)
     runs = list(client.list_runs(project_name="demo-project", filter=DAY_FILTER))
-    lo, hi = datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 11, 21, tzinfo=timezone.utc)
-    expected = sorted(((r.start, r.data["id"]) for r in sb.world.runs.values()
-                       if lo.replace(tzinfo=None) <= r.start < hi.replace(tzinfo=None)), reverse=True)
+    lo, hi = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    expected = sorted(
+        (
+            (r.start, r.data["id"])
+            for r in sb.world.runs.values()
+            if lo.replace(tzinfo=None) <= r.start < hi.replace(tzinfo=None)
+        ),
+        reverse=True,
+    )
     assert len(expected) > 250
     assert _ids(runs) == [rid for _, rid in expected]  # default order: start_time desc, then id
     assert all(lo <= r.start_time < hi for r in runs)
@@ -108,15 +117,22 @@ def test_run_query_fields_and_filters(langsmith_sandbox: LangSmithSandbox) -> No
     assert sorted(_ids(via_in)) == sorted(picked)
     errors = list(client.list_runs(project_name="demo-project", filter="neq(error, null)"))
     assert world.hard_case_ids["error_run"] in _ids(errors) and all(r.error for r in errors)
-    llm_after_midnight = list(client.list_runs(
-        project_name="demo-project",
-        filter='and(eq(run_type, "llm"), gte(start_time, "2026-11-21T00:00:00"), not(eq(is_root, true)))'))
+    llm_after_midnight = list(
+        client.list_runs(
+            project_name="demo-project",
+            filter='and(eq(run_type, "llm"), gte(start_time, "2026-11-21T00:00:00"), not(eq(is_root, true)))',
+        )
+    )
     assert world.hard_case_ids["midnight_child"] in _ids(llm_after_midnight)
-    on_tagged_roots = list(client.list_runs(project_name="demo-project", trace_filter='has(tags, "production")',
-                                            filter="eq(is_root, false)"))
+    on_tagged_roots = list(
+        client.list_runs(
+            project_name="demo-project", trace_filter='has(tags, "production")', filter="eq(is_root, false)"
+        )
+    )
     assert on_tagged_roots and all(r.parent_run_id is not None for r in on_tagged_roots)
-    narrow = httpx.post(f"{langsmith_sandbox.url}/runs/query", headers=HEADERS,
-                        json={"id": picked, "select": ["inputs"]}).json()["runs"]
+    narrow = httpx.post(
+        f"{langsmith_sandbox.url}/runs/query", headers=HEADERS, json={"id": picked, "select": ["inputs"]}
+    ).json()["runs"]
     assert set(narrow[0]) == {"id", "name", "run_type", "start_time", "trace_id", "dotted_order", "inputs"}
 
 
@@ -125,19 +141,49 @@ def test_run_json_is_native_shaped_with_lossless_costs(langsmith_sandbox: LangSm
     root_id = world.hard_case_ids["midnight_trace"]
     raw = httpx.get(f"{langsmith_sandbox.url}/runs/{root_id}", headers=HEADERS)
     data = json.loads(raw.text, parse_float=Decimal)
-    for field in ("id", "name", "run_type", "start_time", "end_time", "extra", "error", "serialized", "events",
-                  "inputs", "outputs", "reference_example_id", "parent_run_id", "tags", "session_id",
-                  "child_run_ids", "dotted_order", "trace_id", "status", "prompt_tokens", "completion_tokens",
-                  "total_tokens", "prompt_cost", "completion_cost", "total_cost", "first_token_time",
-                  "feedback_stats", "app_path", "manifest_id", "in_dataset", "parent_run_ids"):
+    for field in (
+        "id",
+        "name",
+        "run_type",
+        "start_time",
+        "end_time",
+        "extra",
+        "error",
+        "serialized",
+        "events",
+        "inputs",
+        "outputs",
+        "reference_example_id",
+        "parent_run_id",
+        "tags",
+        "session_id",
+        "child_run_ids",
+        "dotted_order",
+        "trace_id",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "prompt_cost",
+        "completion_cost",
+        "total_cost",
+        "first_token_time",
+        "feedback_stats",
+        "app_path",
+        "manifest_id",
+        "in_dataset",
+        "parent_run_ids",
+    ):
         assert field in data, field
     assert data["total_cost"] == world.runs[root_id].data["total_cost"]
     assert "e-" not in raw.text.split('"total_cost":')[1][:30]
     assert data["start_time"] == "2026-11-20T23:59:30.000000"
     run = sdk_client(langsmith_sandbox).read_run(root_id)
     assert run.total_cost == data["total_cost"] and run.total_tokens == 1500 + 0
-    assert httpx.get(f"{langsmith_sandbox.url}/runs/{'0' * 8}-0000-4000-8000-{'0' * 12}",
-                     headers=HEADERS).status_code == 404
+    assert (
+        httpx.get(f"{langsmith_sandbox.url}/runs/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=HEADERS).status_code
+        == 404
+    )
 
 
 def test_hard_cases_survive_the_sdk(langsmith_sandbox: LangSmithSandbox) -> None:
@@ -159,7 +205,9 @@ def test_hard_cases_survive_the_sdk(langsmith_sandbox: LangSmithSandbox) -> None
     assert world.runs[ids["prev_day_child"]].start.date() == SANDBOX_DAY
     assert ids["prev_day_child"] not in day_ids
     assert {r["id"] for r in world.runs_for_day("demo-project", SANDBOX_DAY - timedelta(days=1))} == {
-        ids["prev_day_trace"], ids["prev_day_child"]}
+        ids["prev_day_trace"],
+        ids["prev_day_child"],
+    }
 
 
 # ---- feedback ---------------------------------------------------------------------------------
@@ -181,13 +229,19 @@ def test_list_feedback_for_many_runs(langsmith_sandbox: LangSmithSandbox) -> Non
     assert expected > 100
     got = list(sdk_client(langsmith_sandbox).list_feedback(run_ids=run_ids))
     assert len(got) == expected and len({f.id for f in got}) == expected
-    sent = [body for _, path, body in langsmith_sandbox.counters.requests if path == "/feedback"][0]
+    sent = next(body for _, path, body in langsmith_sandbox.counters.requests if path == "/feedback")
     assert len(sent["run"]) == len(run_ids)
     verdicts = list(sdk_client(langsmith_sandbox).list_feedback(run_ids=run_ids, feedback_key=["final_verdict"]))
     assert verdicts and all(f.key == "final_verdict" for f in verdicts)
     v = verdicts[0].value
     assert v["verdict"] in ("PASS", "FAIL") and set(v["rationale"]) == {
-        "criteria_a", "criteria_b", "criteria_c", "criteria_d", "decision_factor_1", "decision_factor_2"}
+        "criteria_a",
+        "criteria_b",
+        "criteria_c",
+        "criteria_d",
+        "decision_factor_1",
+        "decision_factor_2",
+    }
     assert verdicts[0].comment == f"Human verdict: {v['verdict']}"
     assert verdicts[0].score == (1 if v["verdict"] == "PASS" else 0)
 
@@ -225,7 +279,7 @@ def test_expire_and_drop_make_runs_disappear(langsmith_sandbox: LangSmithSandbox
     world.drop_runs([ids["unicode_run"]])
     with pytest.raises(ls_utils.LangSmithNotFoundError):
         client.read_run(ids["unicode_run"])
-    dropped = world.expire_before(datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc))
+    dropped = world.expire_before(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
     after = list(client.list_runs(project_name="demo-project"))
     assert dropped > 0 and len(after) == before - 1 - dropped
     assert ids["many_feedback_run"] not in _ids(after)  # 06:xx root: expired, feedback gone too
@@ -316,8 +370,18 @@ def test_same_seed_same_world_and_fast_generation() -> None:
     assert set(c.runs).isdisjoint(a.runs)
 
     started = time.monotonic()
-    big = World.from_specs([SandboxSpec(project="big", days=[SANDBOX_DAY], traces_per_day=2500,
-                                        children_per_trace=(2, 4), seed=1, hard_cases=False)])
+    big = World.from_specs(
+        [
+            SandboxSpec(
+                project="big",
+                days=[SANDBOX_DAY],
+                traces_per_day=2500,
+                children_per_trace=(2, 4),
+                seed=1,
+                hard_cases=False,
+            )
+        ]
+    )
     assert len(big.runs) >= 10_000
     assert time.monotonic() - started < 3.0
 
@@ -331,9 +395,11 @@ def test_serve_forever_runs_standalone(tmp_path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code = ("from datetime import date\n"
-            "from lse.sandbox.langsmith import serve_forever, default_demo_spec\n"
-            f"serve_forever([default_demo_spec(date(2026, 11, 20))], '127.0.0.1', {port}, 'k')\n")
+    code = (
+        "from datetime import date\n"
+        "from lse.sandbox.langsmith import serve_forever, default_demo_spec\n"
+        f"serve_forever([default_demo_spec(date(2026, 11, 20))], '127.0.0.1', {port}, 'k')\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from lse.settings import Settings
 from lse.store.engine import get_engine
 
+
 @pytest.fixture
 def engine(db_settings: Settings) -> Engine:
     return get_engine(db_settings)
@@ -35,7 +36,9 @@ def _refuse_run(engine: Engine, *run_ids: str) -> None:
                 )
             )
             conn.execute(
-                text("CREATE TRIGGER refuse_run BEFORE INSERT OR UPDATE ON runs FOR EACH ROW EXECUTE FUNCTION refuse_run()")
+                text(
+                    "CREATE TRIGGER refuse_run BEFORE INSERT OR UPDATE ON runs FOR EACH ROW EXECUTE FUNCTION refuse_run()"
+                )
             )
         else:
             conn.execute(

@@ -16,10 +16,33 @@ from lse.store.loader import load_day
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.upsert import SHARDS
 
-RUN_COLUMNS = ("run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time", "feedback_status",
-               "data", "data_encoding")
-FEEDBACK_COLUMNS = ("feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
-                    "comment", "correction", "source", "created_at", "modified_at", "encoding")
+RUN_COLUMNS = (
+    "run_id",
+    "trace_id",
+    "parent_run_id",
+    "project",
+    "run_date",
+    "start_time",
+    "feedback_status",
+    "data",
+    "data_encoding",
+)
+FEEDBACK_COLUMNS = (
+    "feedback_id",
+    "run_id",
+    "trace_id",
+    "project",
+    "run_date",
+    "key",
+    "score",
+    "value",
+    "comment",
+    "correction",
+    "source",
+    "created_at",
+    "modified_at",
+    "encoding",
+)
 
 
 def _day_with_repeats() -> list[dict]:
@@ -38,7 +61,9 @@ def _day_with_repeats() -> list[dict]:
         lines.append(with_feedback(run, [rec, make_feedback(run, key="helpfulness")]))
         lines.append(with_feedback(run, None))  # not fetched: erases nothing
         lines.append(with_feedback(run, [newer]))
-        older = dict(newer, value={"verdict": "STALE", "rationale": {}}, modified_at=(t - timedelta(hours=1)).isoformat())
+        older = dict(
+            newer, value={"verdict": "STALE", "rationale": {}}, modified_at=(t - timedelta(hours=1)).isoformat()
+        )
         lines.append(with_feedback(run, [older]))  # older: loses
     return lines
 
@@ -47,7 +72,8 @@ def _stored(engine: Engine) -> tuple[dict, dict]:
     with engine.connect() as conn:
         runs = {r.run_id: tuple(getattr(r, c) for c in RUN_COLUMNS) for r in conn.execute(select(RunRow.__table__))}
         feedback = {
-            r.feedback_id: tuple(getattr(r, c) for c in FEEDBACK_COLUMNS) for r in conn.execute(select(FeedbackRow.__table__))
+            r.feedback_id: tuple(getattr(r, c) for c in FEEDBACK_COLUMNS)
+            for r in conn.execute(select(FeedbackRow.__table__))
         }
     return runs, feedback
 
@@ -167,8 +193,15 @@ def test_a_connection_lost_mid_load_is_one_line_and_exit_1(db_settings, engine, 
     try:
         for shard in range(SHARDS):  # the load will wait on these, mid-transaction
             holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (load_lock_name(PROJECT, shard),))
-        proc = start_lse("archive", "to-db", "--project", PROJECT, "--date", str(DAY),
-                         env=lse_env(LSE_DATA_DIR=str(db_settings.data_dir), LSE_DATABASE_URL=db_url))
+        proc = start_lse(
+            "archive",
+            "to-db",
+            "--project",
+            PROJECT,
+            "--date",
+            str(DAY),
+            env=lse_env(LSE_DATA_DIR=str(db_settings.data_dir), LSE_DATABASE_URL=db_url),
+        )
         waiting: list = []
         for _ in range(200):
             waiting = holder.execute(
@@ -178,8 +211,10 @@ def test_a_connection_lost_mid_load_is_one_line_and_exit_1(db_settings, engine, 
                 break
             time.sleep(0.05)
         assert waiting, "the load never reached its locks"
-        holder.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        holder.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         holder.execute("SELECT pg_advisory_unlock_all()")
         _, err = proc.communicate(timeout=60)
     finally:

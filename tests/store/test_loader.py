@@ -14,10 +14,10 @@ from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, with
 from lse.errors import NotFoundError, RowRefused, StorageError
 from lse.store import fetch_records
 from lse.store.loader import load_day, load_range
-from lse.store.rows import canonical_run_text
-from lse.store.verify import verify_day
 from lse.store.models.archive import FeedbackRow, RunRow
+from lse.store.rows import canonical_run_text
 from lse.store.stored_form import ENCODING, MAX_NESTING, decode_stored
+from lse.store.verify import verify_day
 
 
 def stored_runs(engine: Engine) -> dict[str, dict]:
@@ -179,7 +179,7 @@ def test_a_row_the_database_refuses_is_isolated(db_settings, engine, refuse_run)
     runs = [run_with_feedback(1) for _ in range(5)]
     runs[2]["id"] = "refuse-me"
     refuse_run(engine, "refuse-me")
-    write_day(db_settings, PROJECT, DAY, runs + [{"name": "a line with no id"}], raw_lines=["not json {"])
+    write_day(db_settings, PROJECT, DAY, [*runs, {"name": "a line with no id"}], raw_lines=["not json {"])
 
     report = load_day(db_settings, PROJECT, DAY, batch_size=4)
 
@@ -210,7 +210,7 @@ def test_a_batch_mixing_stored_and_new_runs(db_settings, engine):
 def test_streams_in_batches_and_handles_a_run_listed_twice(db_settings, engine):
     runs = [run_with_feedback(1) for _ in range(25)]
     dup = with_feedback(runs[3], runs[3]["feedback_records"] + [make_feedback(runs[3])])
-    write_day(db_settings, PROJECT, DAY, runs + [dup])
+    write_day(db_settings, PROJECT, DAY, [*runs, dup])
 
     report = load_day(db_settings, PROJECT, DAY, batch_size=7)
 
@@ -252,7 +252,9 @@ def test_a_reload_rewrites_index_columns_that_drifted(db_settings, engine):
     load_day(db_settings, PROJECT, DAY)
     with engine.begin() as conn:
         conn.execute(
-            text("UPDATE runs SET trace_id = 'wrong', feedback_status = 'unknown', start_time = NULL WHERE run_id = :r"),
+            text(
+                "UPDATE runs SET trace_id = 'wrong', feedback_status = 'unknown', start_time = NULL WHERE run_id = :r"
+            ),
             {"r": run["id"]},
         )
 

@@ -22,14 +22,26 @@ COST = Decimal("0.000123456789012345678901")
 
 def run(records):
     return {
-        "id": "r1", "trace_id": "r1", "parent_run_id": None, "start_time": "2026-11-20T10:00:00",
-        "total_cost": COST, "feedback_stats": {"k": {"n": len(records)}},
-        "feedback_records": records, "feedback_fetch_status": "fetched",
+        "id": "r1",
+        "trace_id": "r1",
+        "parent_run_id": None,
+        "start_time": "2026-11-20T10:00:00",
+        "total_cost": COST,
+        "feedback_stats": {"k": {"n": len(records)}},
+        "feedback_records": records,
+        "feedback_fetch_status": "fetched",
     }
 
 
 def fb(fid, modified):
-    return {"id": fid, "run_id": "r1", "key": "k", "value": {"verdict": "PASS"}, "created_at": "2026-11-20T10:00:00", "modified_at": modified}
+    return {
+        "id": fid,
+        "run_id": "r1",
+        "key": "k",
+        "value": {"verdict": "PASS"},
+        "created_at": "2026-11-20T10:00:00",
+        "modified_at": modified,
+    }
 
 
 def stored_cost(settings):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
@@ -60,7 +61,7 @@ def test_load_order_never_loses_and_newest_wins(db_settings, engine, versions, o
         assert load_day(db_settings, PROJECT, DAY, engine=engine).bad_rows_count == 0
 
     newest: dict[str, int] = {}
-    for kind, revisions in versions:
+    for _kind, revisions in versions:
         for i, rev in revisions.items():
             newest[fids[i]] = max(rev, newest.get(fids[i], -1))
     kinds = {k for k, _ in versions}

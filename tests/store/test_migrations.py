@@ -66,7 +66,7 @@ def test_models_match_the_migrations(engine):
         if isinstance(diff, list):  # modify_* ops: [(op, schema, table, column, ...)]
             return diff[0][2]
         op, obj = diff[0], diff[1]
-        if op.endswith("_index") or op.endswith("_constraint"):
+        if op.endswith(("_index", "_constraint")):
             return obj.table.name
         return obj.name if op.endswith("_table") else diff[2]
 

@@ -23,6 +23,8 @@ def test_a_prerelease_index_and_pending_list_setting_are_removed(db_url):
     assert "ix_feedback_key_created_at" not in names
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'ix_feedback_value_gin'")).scalar()
+            options = conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_feedback_value_gin'")
+            ).scalar()
         assert options is None
     engine.dispose()

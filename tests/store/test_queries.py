@@ -57,7 +57,6 @@ def test_verdict_summary_of_a_project_day(db_settings, engine):
     assert summary.top_true_factors[:2] == [("criteria_a", 2), ("criteria_b", 1)]
 
 
-
 def test_the_gin_indexes_serve_containment_on_postgresql(db_settings, engine):
     """jsonb_path_ops GIN indexes serve `@>` only: the verdict query must filter with
     containment, and the planner must be able to answer containment on feedback.value

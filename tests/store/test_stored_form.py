@@ -6,14 +6,15 @@ import json
 import math
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text, parse_line
 
 # Any text, lone surrogates and U+0000 included (Hypothesis excludes surrogates by default).
-any_text = st.text(alphabet=st.characters(codec=None, categories=None, exclude_categories=()), max_size=12) | st.sampled_from(
-    ["\x00", "\ud800", "a\udfffb", MARK, MARK + "s:x", "\\0", "\\u0000", "\\"]
-)
+any_text = st.text(
+    alphabet=st.characters(codec=None, categories=None, exclude_categories=()), max_size=12
+) | st.sampled_from(["\x00", "\ud800", "a\udfffb", MARK, MARK + "s:x", "\\0", "\\u0000", "\\"])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | any_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
@@ -27,7 +28,7 @@ def _same(a, b) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=False))
     return type(a) is type(b) and a == b
 
 

@@ -166,7 +166,9 @@ def test_processes_first_using_one_empty_database_at_once_all_succeed(db_setting
             pytest.skip("isolation levels are PostgreSQL's here")
         admin = make_engine(db_url)
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"ALTER DATABASE \"{db_url.rsplit('/', 1)[1]}\" SET default_transaction_isolation = '{isolation}'"))
+            conn.execute(
+                text(f"ALTER DATABASE \"{db_url.rsplit('/', 1)[1]}\" SET default_transaction_isolation = '{isolation}'")
+            )
         admin.dispose()
     env = lse_env(LSE_DATA_DIR=str(db_settings.data_dir), LSE_DATABASE_URL=db_url)
     commands = [("archive", "status")] * 6 + [("db", "upgrade")] * 2

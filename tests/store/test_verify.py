@@ -31,7 +31,12 @@ def test_agrees_after_load(db_settings, engine):
     _day(db_settings)
     report = verify_day(db_settings, PROJECT, DAY)
     assert report.ok, report.differences
-    assert (report.runs_in_files, report.runs_in_db, report.feedback_in_files, report.feedback_rows_in_db) == (4, 4, 6, 6)
+    assert (report.runs_in_files, report.runs_in_db, report.feedback_in_files, report.feedback_rows_in_db) == (
+        4,
+        4,
+        6,
+        6,
+    )
 
 
 def test_catches_a_tampered_run_document(db_settings, engine):
@@ -60,7 +65,9 @@ def test_catches_missing_extra_and_changed_rows(db_settings, engine):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM runs WHERE run_id = :r"), {"r": runs[0]["id"]})
         conn.execute(text("UPDATE runs SET trace_id = 'other-trace' WHERE run_id = :r"), {"r": runs[2]["id"]})
-        conn.execute(text("UPDATE feedback SET score = 0.5 WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][0]["id"]})
+        conn.execute(
+            text("UPDATE feedback SET score = 0.5 WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][0]["id"]}
+        )
         conn.execute(text("DELETE FROM feedback WHERE feedback_id = :f"), {"f": runs[1]["feedback_records"][1]["id"]})
     extra = make_run(feedback=[])
     write_day(db_settings, PROJECT, DAY, [extra])
@@ -70,7 +77,11 @@ def test_catches_missing_extra_and_changed_rows(db_settings, engine):
     report = verify_day(db_settings, PROJECT, DAY)
 
     assert _kinds(report) == {
-        "run_missing_in_db", "run_extra_in_db", "column_mismatch", "feedback_row_mismatch", "feedback_row_missing",
+        "run_missing_in_db",
+        "run_extra_in_db",
+        "column_mismatch",
+        "feedback_row_mismatch",
+        "feedback_row_missing",
     }
     by_kind = {d.kind: d for d in report.differences}
     assert by_kind["run_missing_in_db"].run_id == runs[0]["id"]
@@ -84,7 +95,9 @@ def test_a_run_listed_again_far_down_the_file_is_compared_merged(db_settings, en
     merges them over the whole file too, so a correct load is not reported."""
     runs = _day(db_settings)
     filler = [make_run(feedback=[]) for _ in range(12)]
-    again = dict(runs[0], feedback_records=runs[0]["feedback_records"][:1] + [make_feedback(runs[0], key="helpfulness")])
+    again = dict(
+        runs[0], feedback_records=[*runs[0]["feedback_records"][:1], make_feedback(runs[0], key="helpfulness")]
+    )
     write_day(db_settings, PROJECT, DAY, runs + filler + [again] + filler[:2])
     load_day(db_settings, PROJECT, DAY, batch_size=4)
 

@@ -11,7 +11,7 @@ REDIS_PORT = int(os.environ.get("LSE_TEST_REDIS_PORT", "6379"))
 
 
 @pytest.fixture
-def redis_url():  # noqa: ANN201
+def redis_url():
     """A Redis database of its own for this test (numbers 8-15, picked free), flushed after."""
     import redis
 

@@ -23,7 +23,7 @@ from lse.store.models.evaluation import EvaluationRun, utcnow
 from lse.worker import dispatch
 
 
-def _start_worker(settings, sandbox, redis_url: str, cwd: Path, *extra: str) -> subprocess.Popen:  # noqa: ANN001
+def _start_worker(settings, sandbox, redis_url: str, cwd: Path, *extra: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "LSE_DATA_DIR": str(settings.data_dir),
@@ -37,11 +37,11 @@ def _start_worker(settings, sandbox, redis_url: str, cwd: Path, *extra: str) -> 
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=open(cwd / f"worker-{time.monotonic_ns()}.log", "wb"),  # noqa: SIM115
+        stderr=open(cwd / f"worker-{time.monotonic_ns()}.log", "wb"),
     )
 
 
-def _wait(pred, timeout: float, what: str) -> None:  # noqa: ANN001
+def _wait(pred, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
@@ -61,7 +61,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_submit_goes_through_redis_to_a_real_worker(redis_url, settings, openai_sandbox, tmp_path) -> None:  # noqa: ANN001
+def test_submit_goes_through_redis_to_a_real_worker(redis_url, settings, openai_sandbox, tmp_path) -> None:
     fs = fast_settings(settings, openai_sandbox, celery_broker_url=redis_url)
     run_id = make_fast_run(fs, 6)
     dispatch.submit_run(fs, run_id)  # queued before any worker exists: Redis holds it
@@ -76,7 +76,7 @@ def test_submit_goes_through_redis_to_a_real_worker(redis_url, settings, openai_
 
 
 @pytest.mark.timeout(90)
-def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings, openai_sandbox, tmp_path) -> None:  # noqa: ANN001
+def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings, openai_sandbox, tmp_path) -> None:
     fs = fast_settings(settings, openai_sandbox, celery_broker_url=redis_url)
     openai_sandbox.faults.responses_latency_ms = 150
     questions = [f"celery question {i}" for i in range(16)]
@@ -91,7 +91,9 @@ def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings
     done_before = {r.item_id for r in item_rows(fs, run_id)}
     assert run_row(fs, run_id).status == "processing" and len(done_before) < 16
     with unit_of_work(get_engine(fs)) as s:  # the dead worker's last beat, aged past --stale-after
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
     second = _start_worker(fs, openai_sandbox, redis_url, tmp_path)
     try:
         _wait(lambda: run_row(fs, run_id).status == "completed", 60, "the second worker to resume the run")
@@ -106,7 +108,7 @@ def test_a_killed_worker_s_run_is_resumed_by_the_next_worker(redis_url, settings
     assert len(inputs) <= 16 + 2
 
 
-def test_recovery_requeues_pending_runs_whose_message_was_lost(redis_url, settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_recovery_requeues_pending_runs_whose_message_was_lost(redis_url, settings, openai_sandbox) -> None:
     """Nothing consumes here: the assertions are on the rows chosen and the messages in Redis."""
     import redis
 
@@ -116,8 +118,12 @@ def test_recovery_requeues_pending_runs_whose_message_was_lost(redis_url, settin
     lost, fresh, live = make_fast_run(fs, 1), make_fast_run(fs, 1), make_fast_run(fs, 1)
     long_ago = utcnow() - timedelta(minutes=5)
     with unit_of_work(get_engine(fs)) as s:
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == lost).values(created_at=long_ago, updated_at=long_ago))
-        s.execute(update(EvaluationRun).where(EvaluationRun.id == live).values(status="processing", heartbeat_at=utcnow()))
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == lost).values(created_at=long_ago, updated_at=long_ago)
+        )
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == live).values(status="processing", heartbeat_at=utcnow())
+        )
     assert requeue_left_behind(fs, queue="evaluations") == [lost]  # not the new one, not the live one
     assert redis.Redis.from_url(redis_url).llen("evaluations") == 1
     assert requeue_left_behind(fs, queue="evaluations") == []  # queued again just now: left alone

@@ -15,7 +15,7 @@ from lse.store.models.evaluation import EvaluationRun, utcnow
 from lse.worker import dispatch
 
 
-def _wait_status(settings, run_id: int, status: str, timeout: float = 20.0) -> EvaluationRun:  # noqa: ANN001
+def _wait_status(settings, run_id: int, status: str, timeout: float = 20.0) -> EvaluationRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = run_row(settings, run_id)
@@ -25,11 +25,11 @@ def _wait_status(settings, run_id: int, status: str, timeout: float = 20.0) -> E
     raise AssertionError(f"run {run_id} is {run_row(settings, run_id).status}, not {status}")
 
 
-def test_only_fast_has_an_engine(settings) -> None:  # noqa: ANN001
+def test_only_fast_has_an_engine(settings) -> None:
     assert dispatch.available_modes(settings) == {"fast"}
 
 
-def test_submit_runs_on_the_in_process_pool(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_submit_runs_on_the_in_process_pool(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox)
     run_id = make_fast_run(fs, 5)
     dispatch.start_background(fs)
@@ -41,7 +41,7 @@ def test_submit_runs_on_the_in_process_pool(settings, openai_sandbox) -> None:  
         dispatch.stop_background()
 
 
-def test_start_background_picks_up_a_run_a_dead_process_left(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_start_background_picks_up_a_run_a_dead_process_left(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox)
     run_id = make_fast_run(fs, 4)
     with unit_of_work(get_engine(fs)) as s:
@@ -57,7 +57,7 @@ def test_start_background_picks_up_a_run_a_dead_process_left(settings, openai_sa
         dispatch.stop_background()
 
 
-def test_run_inline_reports_progress_and_refuses_finished_runs(settings, openai_sandbox) -> None:  # noqa: ANN001
+def test_run_inline_reports_progress_and_refuses_finished_runs(settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox)
     run_id = make_fast_run(fs, 3)
 
@@ -65,16 +65,16 @@ def test_run_inline_reports_progress_and_refuses_finished_runs(settings, openai_
         def __init__(self) -> None:
             self.events: list = []
 
-        def start(self, total, label=""):  # noqa: ANN001, ANN202
+        def start(self, total, label=""):
             self.events.append(("start", total, label))
 
-        def update(self, n=1):  # noqa: ANN001, ANN202
+        def update(self, n=1):
             self.events.append(("update", n))
 
-        def complete(self):  # noqa: ANN202
+        def complete(self):
             self.events.append(("complete",))
 
-        def log(self, message):  # noqa: ANN001, ANN202
+        def log(self, message):
             pass
 
     rec = Recorder()
@@ -85,7 +85,7 @@ def test_run_inline_reports_progress_and_refuses_finished_runs(settings, openai_
         dispatch.run_inline(fs, run_id)
 
 
-def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:  # noqa: ANN001
+def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -97,7 +97,9 @@ def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:  # noqa:
     run_id = make_fast_run(fs, 3)
     with unit_of_work(get_engine(fs)) as s:
         s.execute(
-            update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
+            update(EvaluationRun)
+            .where(EvaluationRun.id == run_id)
+            .values(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
         )
     monkeypatch.setenv("LSE_DATA_DIR", str(fs.data_dir))
     monkeypatch.setenv("OPENAI_BASE_URL", openai_sandbox.base_url)
@@ -108,7 +110,7 @@ def test_resume_command(settings, openai_sandbox, monkeypatch) -> None:  # noqa:
     assert run_row(fs, run_id).status == "completed"
 
 
-def test_lse_eval_run_executes_fast_by_default(settings, openai_sandbox, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_lse_eval_run_executes_fast_by_default(settings, openai_sandbox, monkeypatch, tmp_path) -> None:
     """`--mode` used to default to batch, which has no engine: a bare `lse eval run` always failed."""
     import json
 
@@ -124,14 +126,28 @@ def test_lse_eval_run_executes_fast_by_default(settings, openai_sandbox, monkeyp
     runner = CliRunner()
     ds = json.loads(runner.invoke(app, ["dataset", "upload", str(golden), "--name", "g", "--json"]).stdout)
     cfg = json.loads(runner.invoke(app, ["config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json"]).stdout)
-    result = runner.invoke(app, ["run", "--dataset", str(ds["dataset_id"]), "--config", cfg["id"], "--version", "1",
-                                 "--name", "plain", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--dataset",
+            str(ds["dataset_id"]),
+            "--config",
+            cfg["id"],
+            "--version",
+            "1",
+            "--name",
+            "plain",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     run = json.loads(result.stdout)
     assert (run["run_mode"], run["status"], run["progress"]["succeeded"]) == ("fast", "completed", 1)
 
 
-def test_resume_refuses_a_stale_after_a_live_run_could_fall_under(settings, monkeypatch) -> None:  # noqa: ANN001
+def test_resume_refuses_a_stale_after_a_live_run_could_fall_under(settings, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from lse.cli.eval import app
@@ -139,10 +155,14 @@ def test_resume_refuses_a_stale_after_a_live_run_could_fall_under(settings, monk
     monkeypatch.setenv("LSE_DATA_DIR", str(settings.data_dir))
     result = CliRunner().invoke(app, ["resume", "--stale-after", "5"])
     message = " ".join(result.output.replace("│", " ").split())
-    assert result.exit_code == 2 and "Invalid value for '--stale-after'" in message and "greater than or equal to 15" in message
+    assert (
+        result.exit_code == 2
+        and "Invalid value for '--stale-after'" in message
+        and "greater than or equal to 15" in message
+    )
 
 
-def test_lse_worker_without_a_broker_says_what_to_set(settings) -> None:  # noqa: ANN001
+def test_lse_worker_without_a_broker_says_what_to_set(settings) -> None:
     from lse.cli.worker import worker
     from lse.errors import ConfigError
 

@@ -73,9 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         """Refuse oversized bodies by their declared length, before anything is read."""
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > _MAX_BODY_BYTES:
-            return error_response(
-                413, f"request body is larger than {MAX_CSV_BYTES // 1024} KB", "payload_too_large"
-            )
+            return error_response(413, f"request body is larger than {MAX_CSV_BYTES // 1024} KB", "payload_too_large")
         return await call_next(request)
 
     @app.exception_handler(LseError)

@@ -10,18 +10,14 @@ from fastapi.security import APIKeyHeader
 from lse.settings import Settings
 from lse.tenancy import Tenant, authenticate
 
-api_key_header = APIKeyHeader(
-    name="X-API-KEY", auto_error=False, description="Key from `lse admin create-key`."
-)
+api_key_header = APIKeyHeader(name="X-API-KEY", auto_error=False, description="Key from `lse admin create-key`.")
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_tenant(
-    request: Request, api_key: Annotated[str | None, Security(api_key_header)] = None
-) -> Tenant:
+def get_tenant(request: Request, api_key: Annotated[str | None, Security(api_key_header)] = None) -> Tenant:
     """401 for a missing or unknown key (raised as AuthError, enveloped by the handler)."""
     return authenticate(get_settings(request), api_key)
 

@@ -31,9 +31,4 @@ def count_runs(runs: Iterable[dict[str, Any]]) -> DayCounts:
 
 def rationale_records(runs: Iterable[dict[str, Any]]) -> int:
     """Feedback records whose value is a dict: what `feedback_stats` cannot carry."""
-    return sum(
-        1
-        for run in runs
-        for rec in (run.get("feedback_records") or [])
-        if isinstance(rec.get("value"), dict)
-    )
+    return sum(1 for run in runs for rec in (run.get("feedback_records") or []) if isinstance(rec.get("value"), dict))

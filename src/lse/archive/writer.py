@@ -19,9 +19,7 @@ from lse.records.jsonl import dumps_line
 from lse.settings import Settings
 
 
-def write_runs(
-    settings: Settings, project: str, day: date, runs: Iterable[dict[str, Any]]
-) -> tuple[str, DayCounts]:
+def write_runs(settings: Settings, project: str, day: date, runs: Iterable[dict[str, Any]]) -> tuple[str, DayCounts]:
     """Write the day's runs; return the file's sha256 and its counts."""
     digest = hashlib.sha256()
     materialised = list(runs)

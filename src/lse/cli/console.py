@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress as RichProgress,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import (
+    Progress as RichProgress,
+)
+
 
 def _console(stderr: bool) -> Console:
     """A terminal gets its own width; a pipe or file gets room for whole tables."""
@@ -31,7 +36,7 @@ class BarProgress:
         self._bar: RichProgress | None = None
         self._task = None
 
-    def __enter__(self) -> "BarProgress":
+    def __enter__(self) -> Self:
         if self.enabled:
             self._bar = RichProgress(
                 SpinnerColumn(),

@@ -73,5 +73,6 @@ _STATES = {
 def _render(status: DbStatus) -> None:
     console.out.print(
         f"{status.url} ({status.backend}): at {status.current or '(no revision)'}, head {status.head} — {_STATES[status.state]}",
-        highlight=False, markup=False,
+        highlight=False,
+        markup=False,
     )

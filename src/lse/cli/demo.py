@@ -8,6 +8,8 @@ monitoring status, and run a fast evaluation of a small dataset.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import typer
 from rich.panel import Panel
 
@@ -29,13 +31,13 @@ def demo(
 
     day = demo_day()
     with LangSmithSandbox(specs=[default_demo_spec(day, project=DEMO_PROJECT)], api_key=LS_KEY) as ls:
-        settings = load_settings(
-            langsmith_endpoint=ls.url, langsmith_api_key=LS_KEY, request_delay_ms=20
+        settings = load_settings(langsmith_endpoint=ls.url, langsmith_api_key=LS_KEY, request_delay_ms=20)
+        out.print(
+            Panel.fit(
+                f"lse demo — data in [bold]{settings.data_dir}[/]\n"
+                f"LangSmith sandbox at {ls.url}, project {DEMO_PROJECT!r}, day {day}",
+            )
         )
-        out.print(Panel.fit(
-            f"lse demo — data in [bold]{settings.data_dir}[/]\n"
-            f"LangSmith sandbox at {ls.url}, project {DEMO_PROJECT!r}, day {day}",
-        ))
         out.rule("1. Archive fetch")
         with BarProgress(enabled=None if not quiet else False) as progress:
             report = fetch_days(settings, DEMO_PROJECT, [day], progress)
@@ -56,7 +58,7 @@ def demo(
         _continue_demo(settings, day, quiet)
 
 
-def _continue_demo(settings, day, quiet: bool) -> None:  # noqa: ANN001
+def _continue_demo(settings, day, quiet: bool) -> None:
     """Database, monitoring and evaluation parts of the demo."""
     from lse.cli.archive.full_sweep import render_sweep
     from lse.cli.archive.status import render_status
@@ -84,9 +86,9 @@ def _continue_demo(settings, day, quiet: bool) -> None:  # noqa: ANN001
     _fast_eval(settings, day, quiet)
 
 
-def _fast_eval(settings, day, quiet: bool) -> None:  # noqa: ANN001
+def _fast_eval(settings, day, quiet: bool) -> None:
     """Dataset from PASS verdicts → config → fast run against the sandbox model."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pydantic import SecretStr
     from rich.table import Table
@@ -99,28 +101,58 @@ def _fast_eval(settings, day, quiet: bool) -> None:  # noqa: ANN001
     from lse.tenancy import ensure_tenant
     from lse.worker import dispatch
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     with OpenAISandbox(api_key="sk-sandbox") as oa:
         settings = settings.model_copy(
             update={"openai_base_url": oa.base_url, "openai_api_key": SecretStr("sk-sandbox")}
         )
         tenant = ensure_tenant(settings, "demo", "demo")
         dataset = dataset_from_archive(
-            settings, tenant, name=f"approved-{stamp}", source_project=DEMO_PROJECT, days=[day],
+            settings,
+            tenant,
+            name=f"approved-{stamp}",
+            source_project=DEMO_PROJECT,
+            days=[day],
             max_items=settings.eval_fast_max_unique_rows,
         )
-        out.print(f"dataset {dataset.dataset_id}: {dataset.total_items} approved question/answer pairs "
-                  f"(eligible for fast: {dataset.eligible_for_fast})")
-        config = configs.create_config(settings, tenant, ConfigCreate.model_validate({
-            "name": f"support-bot-{stamp}", "commit_message": "demo",
-            "config_blob": {"completion": {"provider": "openai", "type": "text", "params": {
-                "model": "gpt-4o-mini", "instructions": "Answer the customer in one sentence.",
-                "temperature": 0.2, "max_output_tokens": 200}}},
-        }))
-        run = runs.create_run(settings, tenant, RunCreate(
-            experiment_name=f"demo-{stamp}", dataset_id=dataset.dataset_id, config_id=config.id,
-            config_version=1, run_mode=RunMode.fast,
-        ), available_modes=dispatch.available_modes(settings))
+        out.print(
+            f"dataset {dataset.dataset_id}: {dataset.total_items} approved question/answer pairs "
+            f"(eligible for fast: {dataset.eligible_for_fast})"
+        )
+        config = configs.create_config(
+            settings,
+            tenant,
+            ConfigCreate.model_validate(
+                {
+                    "name": f"support-bot-{stamp}",
+                    "commit_message": "demo",
+                    "config_blob": {
+                        "completion": {
+                            "provider": "openai",
+                            "type": "text",
+                            "params": {
+                                "model": "gpt-4o-mini",
+                                "instructions": "Answer the customer in one sentence.",
+                                "temperature": 0.2,
+                                "max_output_tokens": 200,
+                            },
+                        }
+                    },
+                }
+            ),
+        )
+        run = runs.create_run(
+            settings,
+            tenant,
+            RunCreate(
+                experiment_name=f"demo-{stamp}",
+                dataset_id=dataset.dataset_id,
+                config_id=config.id,
+                config_version=1,
+                run_mode=RunMode.fast,
+            ),
+            available_modes=dispatch.available_modes(settings),
+        )
         with BarProgress(enabled=None if not quiet else False) as progress:
             dispatch.run_inline(settings, run.id, progress)
         detail = runs.get_run(settings, tenant, run.id, include_results=True)
@@ -133,11 +165,17 @@ def _fast_eval(settings, day, quiet: bool) -> None:  # noqa: ANN001
         entry = (detail.cost or {}).get(stage)
         if entry:
             u = entry.get("usage", {})
-            cost.add_row(stage, str(entry.get("model")), str(u.get("input_tokens", 0)), str(u.get("cached_tokens", 0)),
-                         str(u.get("output_tokens", 0)), str(u.get("reasoning_tokens", 0)), _usd(entry.get("cost_usd")))
+            cost.add_row(
+                stage,
+                str(entry.get("model")),
+                str(u.get("input_tokens", 0)),
+                str(u.get("cached_tokens", 0)),
+                str(u.get("output_tokens", 0)),
+                str(u.get("reasoning_tokens", 0)),
+                _usd(entry.get("cost_usd")),
+            )
     cost.add_row("total", "", "", "", "", "", _usd((detail.cost or {}).get("total_cost_usd")))
     out.print(cost)
-
 
 
 def _usd(value: float | None) -> str:

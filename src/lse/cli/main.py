@@ -47,11 +47,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    global _debug
+    global _debug  # noqa: PLW0603 -- one process-wide flag the error handler reads after Typer returns
     _debug = debug
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,

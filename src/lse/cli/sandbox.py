@@ -5,8 +5,7 @@ Point the SDKs at it (LANGSMITH_ENDPOINT / OPENAI_BASE_URL) to try lse with no n
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, date, datetime, timedelta
 
 import typer
 
@@ -18,7 +17,7 @@ app = typer.Typer(help="Local LangSmith- and OpenAI-compatible servers for demos
 
 def demo_day() -> date:
     """Yesterday (UTC): inside LangSmith's 14-day retention, so re-fetch demos make sense."""
-    return (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    return (datetime.now(UTC) - timedelta(days=1)).date()
 
 
 @app.command("langsmith")
@@ -27,7 +26,7 @@ def langsmith(
     port: int = typer.Option(1984, help="Port."),
     api_key: str = typer.Option("sandbox-key", help="The API key clients must send."),
     project: str = typer.Option("demo-project", help="Name of the synthetic project."),
-    day: Optional[str] = typer.Option(None, "--date", help="Day of the synthetic traces (default yesterday, UTC)."),
+    day: str | None = typer.Option(None, "--date", help="Day of the synthetic traces (default yesterday, UTC)."),
 ) -> None:
     """Serve a LangSmith-compatible API with a deterministic synthetic project."""
     from lse.sandbox.langsmith import default_demo_spec, serve_forever

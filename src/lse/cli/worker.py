@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from typing import Optional
 
 import typer
 
@@ -14,11 +13,19 @@ from lse.settings import load_settings
 def worker(
     concurrency: int = typer.Option(2, "--concurrency", "-c", min=1, help="Runs executed at once."),
     pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
-    queue: Optional[str] = typer.Option(None, "--queue", "-Q", help="Queue to consume (default LSE_CELERY_QUEUE, evaluations)."),
+    queue: str | None = typer.Option(
+        None, "--queue", "-Q", help="Queue to consume (default LSE_CELERY_QUEUE, evaluations)."
+    ),
     loglevel: str = typer.Option("WARNING", "--loglevel", help="Celery log level."),
-    recover: bool = typer.Option(True, "--recover/--no-recover", help="Re-queue runs left behind (dead worker, lost message) on start and every --stale-after seconds."),
+    recover: bool = typer.Option(
+        True,
+        "--recover/--no-recover",
+        help="Re-queue runs left behind (dead worker, lost message) on start and every --stale-after seconds.",
+    ),
     stale_after: float = typer.Option(
-        STALE_AFTER_S, "--stale-after", min=MIN_STALE_AFTER_S,
+        STALE_AFTER_S,
+        "--stale-after",
+        min=MIN_STALE_AFTER_S,
         help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
     ),
 ) -> None:
@@ -43,11 +50,16 @@ def worker(
     app.worker_main(
         [
             "worker",
-            "-Q", q,
-            "-c", str(concurrency),
-            "--pool", pool,
-            "--loglevel", loglevel,
-            "-n", f"lse-{q}@{socket.gethostname()}",
+            "-Q",
+            q,
+            "-c",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--loglevel",
+            loglevel,
+            "-n",
+            f"lse-{q}@{socket.gethostname()}",
             "--without-gossip",
             "--without-mingle",
         ]

@@ -63,8 +63,9 @@ def approved_pairs(
         for i in range(0, len(approved), 500):
             chunk = approved[i : i + 500]
             rows += conn.execute(
-                select(RunRow.run_id, RunRow.data, RunRow.data_encoding, RunRow.start_time)
-                .where(RunRow.run_id.in_(chunk))
+                select(RunRow.run_id, RunRow.data, RunRow.data_encoding, RunRow.start_time).where(
+                    RunRow.run_id.in_(chunk)
+                )
             ).all()
     rows.sort(key=lambda r: (r.start_time is None, r.start_time, r.run_id))
     pairs: list[ApprovedPair] = []

@@ -46,9 +46,7 @@ class ParsedCsv:
 
 def check_file_type(filename: str | None, content_type: str | None) -> None:
     if not filename or not filename.lower().endswith(".csv"):
-        raise ValidationFailed(
-            f"file must be a .csv file (got {filename!r})", code="invalid_file_type"
-        )
+        raise ValidationFailed(f"file must be a .csv file (got {filename!r})", code="invalid_file_type")
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime not in CSV_MIME_TYPES:
         raise ValidationFailed(
@@ -105,7 +103,7 @@ def parse_csv(data: bytes, filename: str | None = "data.csv", content_type: str 
                 skipped += 1
                 continue
 
-            def cell(name: str) -> str:
+            def cell(name: str, record: list[str] = record) -> str:
                 i = index.get(name)
                 return record[i].strip() if i is not None and i < len(record) else ""
 

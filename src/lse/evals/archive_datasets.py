@@ -28,8 +28,13 @@ def dataset_from_archive(
     max_items: int | None = None,
 ) -> DatasetPublic:
     pairs = approved_pairs(
-        get_engine(settings), source_project, days, key=key, verdict=verdict,
-        question_field=question_field, answer_field=answer_field,
+        get_engine(settings),
+        source_project,
+        days,
+        key=key,
+        verdict=verdict,
+        question_field=question_field,
+        answer_field=answer_field,
     )
     if max_items is not None:
         pairs = pairs[:max_items]
@@ -42,6 +47,9 @@ def dataset_from_archive(
         )
     text = description or f"{len(pairs)} runs of {source_project} {days[0]}..{days[-1]} with {key} = {verdict}"
     return upload_dataset(
-        settings, tenant,
-        DatasetUpload(name=name, data=pairs_csv(pairs), filename=f"{name}.csv", content_type="text/csv", description=text),
+        settings,
+        tenant,
+        DatasetUpload(
+            name=name, data=pairs_csv(pairs), filename=f"{name}.csv", content_type="text/csv", description=text
+        ),
     )

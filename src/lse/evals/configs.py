@@ -79,13 +79,15 @@ def find_config(session: Session, tenant: Tenant, config_id: str) -> Config:
 
 
 def find_version(session: Session, config_id: str, version: int) -> ConfigVersion:
-    row = None if not 1 <= version <= MAX_ID else session.scalar(
-        select(ConfigVersion).where(ConfigVersion.config_id == config_id, ConfigVersion.version == version)
+    row = (
+        None
+        if not 1 <= version <= MAX_ID
+        else session.scalar(
+            select(ConfigVersion).where(ConfigVersion.config_id == config_id, ConfigVersion.version == version)
+        )
     )
     if row is None:
-        raise NotFoundError(
-            f"config {config_id} has no version {version}", code="config_version_not_found"
-        )
+        raise NotFoundError(f"config {config_id} has no version {version}", code="config_version_not_found")
     return row
 
 
@@ -99,7 +101,9 @@ def create_config(settings: Settings, tenant: Tenant, body: ConfigCreate) -> Con
             )
         )
         if exists:
-            raise ConflictError(f"a config named {body.name!r} already exists in this project", code="config_name_exists")
+            raise ConflictError(
+                f"a config named {body.name!r} already exists in this project", code="config_name_exists"
+            )
         config = Config(
             organization_id=tenant.organization_id,
             project_id=tenant.project_id,
@@ -108,7 +112,10 @@ def create_config(settings: Settings, tenant: Tenant, body: ConfigCreate) -> Con
         )
         session.add(config)
         flush_unique(
-            session, _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"),
+            session,
+            _NAME_CONSTRAINT,
+            "configs",
+            ("organization_id", "project_id", "name"),
             ConflictError(f"a config named {body.name!r} already exists in this project", code="config_name_exists"),
         )
         version = ConfigVersion(
@@ -126,9 +133,7 @@ def add_version(settings: Settings, tenant: Tenant, config_id: str, body: Config
     """Append version max+1; a concurrent append loses on the unique constraint (409, retry)."""
     with unit_of_work(get_engine(settings)) as session:
         config = find_config(session, tenant, config_id)
-        latest = session.scalar(
-            select(func.max(ConfigVersion.version)).where(ConfigVersion.config_id == config.id)
-        )
+        latest = session.scalar(select(func.max(ConfigVersion.version)).where(ConfigVersion.config_id == config.id))
         version = ConfigVersion(
             config_id=config.id,
             version=(latest or 0) + 1,
@@ -138,8 +143,13 @@ def add_version(settings: Settings, tenant: Tenant, config_id: str, body: Config
         session.add(version)
         config.updated_at = utcnow()
         flush_unique(
-            session, _VERSION_CONSTRAINT, "config_versions", ("config_id", "version"),
-            ConflictError("another version was added to this config at the same time; retry", code="config_version_conflict"),
+            session,
+            _VERSION_CONSTRAINT,
+            "config_versions",
+            ("config_id", "version"),
+            ConflictError(
+                "another version was added to this config at the same time; retry", code="config_version_conflict"
+            ),
         )
         return _version_public(version)
 

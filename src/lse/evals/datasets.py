@@ -78,11 +78,14 @@ def find_dataset(session: Session, tenant: Tenant, dataset_id: int) -> Evaluatio
 
 def unique_questions(session: Session, dataset_id: int) -> int:
     """Distinct questions among the stored items: the fast-eligibility measure."""
-    return session.scalar(
-        select(func.count(func.distinct(EvaluationDatasetItem.question_id))).where(
-            EvaluationDatasetItem.dataset_id == dataset_id
+    return (
+        session.scalar(
+            select(func.count(func.distinct(EvaluationDatasetItem.question_id))).where(
+                EvaluationDatasetItem.dataset_id == dataset_id
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def dataset_items(session: Session, dataset_id: int) -> list[EvaluationDatasetItem]:
@@ -130,7 +133,11 @@ def upload_dataset(settings: Settings, tenant: Tenant, upload: DatasetUpload) ->
             )
             session.add(dataset)
             flush_unique(
-                session, _NAME_CONSTRAINT, "evaluation_datasets", ("organization_id", "project_id", "name"), _duplicate(name)
+                session,
+                _NAME_CONSTRAINT,
+                "evaluation_datasets",
+                ("organization_id", "project_id", "name"),
+                _duplicate(name),
             )
             session.add_all(
                 EvaluationDatasetItem(
@@ -212,4 +219,3 @@ def delete_dataset(settings: Settings, tenant: Tenant, dataset_id: int) -> Datas
     key = f"datasets/{tenant.organization_id}/{tenant.project_id}/{dataset_id}/original.csv"
     object_store(settings).delete(key)
     return public
-

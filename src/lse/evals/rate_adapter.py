@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 
 from lse.retry_after import duration_s
 
+
 def _requests_exhausted(headers: Mapping[str, str] | None) -> bool:
     """The 429 is about the request rate (bucket empty), not concurrency or tokens."""
     if not headers:

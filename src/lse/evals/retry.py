@@ -113,9 +113,7 @@ def classify(exc: BaseException) -> RetryDecision:
     if status == 429:
         if code in _STOP_CODES or getattr(exc, "type", None) in _STOP_CODES:
             return RetryDecision(STOP_RUN, message, status, code or "insufficient_quota")
-        return RetryDecision(
-            RATE_LIMIT, message, status, code or "rate_limit_exceeded", requested_wait_s(headers)
-        )
+        return RetryDecision(RATE_LIMIT, message, status, code or "rate_limit_exceeded", requested_wait_s(headers))
     if status == 401:
         return RetryDecision(STOP_RUN, message, status, code or "invalid_api_key")
     if status in (408, 409) or status >= 500:

@@ -82,9 +82,7 @@ def check_completion(blob: dict) -> None:
         )
 
 
-def create_run(
-    settings: Settings, tenant: Tenant, body: RunCreate, *, available_modes: Collection[str]
-) -> RunPublic:
+def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available_modes: Collection[str]) -> RunPublic:
     """Validate and insert a pending run; `available_modes` comes from the worker dispatch."""
     mode = body.run_mode.value
     with unit_of_work(get_engine(settings)) as session:
@@ -122,7 +120,10 @@ def create_run(
         )
         session.add(run)
         flush_unique(
-            session, RUN_NAME_CONSTRAINT, "evaluation_runs", ("organization_id", "project_id", "run_name"),
+            session,
+            RUN_NAME_CONSTRAINT,
+            "evaluation_runs",
+            ("organization_id", "project_id", "run_name"),
             ConflictError(
                 f"an evaluation run named {body.experiment_name!r} already exists in this project; "
                 "choose another experiment_name",
@@ -171,15 +172,15 @@ def item_results(session: Session, run: EvaluationRun) -> list[ItemResultPublic]
     ).all()
     out = []
     for item, res in rows:
-        base = dict(
-            item_id=item.id,
-            position=item.position,
-            question_id=item.question_id,
-            duplicate_index=item.duplicate_index,
-            question=item.question,
-            expected_answer=item.answer,
-            category=item.category,
-        )
+        base = {
+            "item_id": item.id,
+            "position": item.position,
+            "question_id": item.question_id,
+            "duplicate_index": item.duplicate_index,
+            "question": item.question,
+            "expected_answer": item.answer,
+            "category": item.category,
+        }
         if res is None:
             out.append(ItemResultPublic(**base, status="pending"))
             continue

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -136,7 +137,7 @@ def fetch_days(
         ref = resolve_project(api, project)
         query = default_run_query(api)
         for day in days:
-            started = datetime.now(timezone.utc)
+            started = datetime.now(UTC)
             before = api.counters.snapshot()
             try:
                 report, manifest = _fetch_one(settings, api, query, ref, day, progress)
@@ -147,10 +148,12 @@ def fetch_days(
                 failure = FailedDay(date=day, error=str(exc))
                 result.failed_days.append(failure)
                 spent = api.counters.minus(before)
-                _try_record(result, lambda: record_failure(settings, kind, ref.name, day, started, spent, failure.error))
+                _try_record(
+                    result, partial(record_failure, settings, kind, ref.name, day, started, spent, failure.error)
+                )
                 continue
             result.days.append(report)
-            _try_record(result, lambda: record_fetch(settings, kind, report, manifest))
+            _try_record(result, partial(record_fetch, settings, kind, report, manifest))
     finally:
         if own_api:
             api.close()
@@ -171,7 +174,7 @@ def _try_record(result: FetchReport, write: Callable[[], None]) -> None:
         result.warnings.append(f"monitoring record not written ({exc})")
 
 
-def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Manifest]:  # noqa: ANN001
+def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Manifest]:
     started = time.monotonic()
     before_counters = api.counters.snapshot()
     fetched = fetch_project_day(api, query, ref, day, progress)
@@ -196,7 +199,7 @@ def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Man
             upstream_runs=len(fetched.runs),
             duration_s=round(duration, 3),
             tool_version=__version__,
-            fetched_at=datetime.now(timezone.utc),
+            fetched_at=datetime.now(UTC),
             runs_sha256=sha,
             notes=fetched.feedback_errors,
         )
@@ -205,7 +208,7 @@ def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Man
     return report, manifest
 
 
-def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before_rationale, runs, fetched) -> DayReport:  # noqa: ANN001
+def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before_rationale, runs, fetched) -> DayReport:
     f = manifest.fetch
     return DayReport(
         project=project,

@@ -7,7 +7,7 @@ completed, with the campaign's progress in `details`).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lse.archive.manifest import Manifest
@@ -31,8 +31,10 @@ def record_fetch(settings: Settings, kind: str, report: Any, manifest: Manifest)
 
 
 def record_milestone(settings: Settings, project: str, day: date, status: str, details: dict[str, Any]) -> None:
-    now = datetime.now(timezone.utc)
-    rec = FetchRecord(kind="refetch", project=project, day=day, status=status, started_at=now, finished_at=now, details=details)
+    now = datetime.now(UTC)
+    rec = FetchRecord(
+        kind="refetch", project=project, day=day, status=status, started_at=now, finished_at=now, details=details
+    )
     record(get_engine(settings), rec)
 
 
@@ -40,7 +42,7 @@ def record_failure(
     settings: Settings, kind: str, project: str, day: date, started: datetime, spent: dict[str, Any], error: str
 ) -> None:
     """A day whose fetch failed outright: monitoring must see it (CRITICAL), not silence."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rec = FetchRecord(
         kind=kind,  # type: ignore[arg-type]
         project=project,

@@ -10,7 +10,7 @@ as it finishes, so an interrupted re-fetch continues where it stopped; milestone
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -77,11 +77,11 @@ class _Checkpoint(BaseModel):
 
 def window(days_back: int, today: date | None = None) -> list[date]:
     """The last `days_back` UTC days, oldest first, ending today."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     return [today - timedelta(days=i) for i in range(days_back - 1, -1, -1)]
 
 
-def _checkpoint_path(settings: Settings, project: str, days: list[date]):  # noqa: ANN202
+def _checkpoint_path(settings: Settings, project: str, days: list[date]):
     name = f"{days[0]}_{days[-1]}.json"
     return settings.data_dir / "state" / "refetch" / project_slug(project) / name
 
@@ -133,10 +133,20 @@ def refetch_window(
             _save(settings, cp)
             processed = sum(d.runs_after for d in cp.done.values())
             d = cp.done[str(day)]
-            record_milestone(settings, project, day, "day_done", {
-                **base, "days_done": len(cp.done), "runs_processed": processed, "day_status": d.status,
-                "rationale_before": d.rationale_records_before, "rationale_after": d.rationale_records_after,
-            })
+            record_milestone(
+                settings,
+                project,
+                day,
+                "day_done",
+                {
+                    **base,
+                    "days_done": len(cp.done),
+                    "runs_processed": processed,
+                    "day_status": d.status,
+                    "rationale_before": d.rationale_records_before,
+                    "rationale_after": d.rationale_records_after,
+                },
+            )
             progress.update(1)
     finally:
         api.close()
@@ -145,7 +155,9 @@ def refetch_window(
     _save(settings, cp)
     processed = sum(d.runs_after for d in cp.done.values())
     if cp.completed:
-        record_milestone(settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed})
+        record_milestone(
+            settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed}
+        )
     out = [
         cp.done[str(day)].model_copy(update={"resumed": resumed and str(day) in done_before})
         for day in days

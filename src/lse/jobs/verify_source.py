@@ -45,7 +45,9 @@ class SourceCheck(BaseModel):
         return not self.differences
 
 
-def _sample(settings: Settings, project: str, days: list[date] | None, n: int, seed: int | None) -> list[tuple[date, dict[str, Any]]]:
+def _sample(
+    settings: Settings, project: str, days: list[date] | None, n: int, seed: int | None
+) -> list[tuple[date, dict[str, Any]]]:
     """Reservoir sample of archived runs across the days (one pass, flat memory)."""
     rng = random.Random(seed)
     chosen: list[tuple[date, dict[str, Any]]] = []
@@ -92,11 +94,17 @@ def verify_against_source(
             continue
         diffs += _compare(day, run, upstream[rid], feedback.get(rid, []))
     return SourceCheck(
-        project=project, sampled=len(picked), compared=len(picked) - len(expired), expired_upstream=expired, differences=diffs
+        project=project,
+        sampled=len(picked),
+        compared=len(picked) - len(expired),
+        expired_upstream=expired,
+        differences=diffs,
     )
 
 
-def _compare(day: date, archived: dict[str, Any], live: dict[str, Any], live_feedback: list[dict[str, Any]]) -> list[SourceDifference]:
+def _compare(
+    day: date, archived: dict[str, Any], live: dict[str, Any], live_feedback: list[dict[str, Any]]
+) -> list[SourceDifference]:
     rid = str(archived["id"])
     out: list[SourceDifference] = []
     for key in sorted(set(archived) | set(live)):
@@ -107,7 +115,14 @@ def _compare(day: date, archived: dict[str, Any], live: dict[str, Any], live_fee
     status = feedback_status_of(archived)
     if status not in (FeedbackStatus.FETCHED, FeedbackStatus.NONE):
         if live_feedback:
-            out.append(SourceDifference(run_id=rid, day=day, what="feedback missing", detail=f"archive has {status.value} feedback; LangSmith has {len(live_feedback)} records"))
+            out.append(
+                SourceDifference(
+                    run_id=rid,
+                    day=day,
+                    what="feedback missing",
+                    detail=f"archive has {status.value} feedback; LangSmith has {len(live_feedback)} records",
+                )
+            )
         return out
     mine = {str(r["id"]): r for r in archived.get("feedback_records") or []}
     theirs = {str(r["id"]): r for r in live_feedback}
@@ -117,8 +132,14 @@ def _compare(day: date, archived: dict[str, Any], live: dict[str, Any], live_fee
         out.append(SourceDifference(run_id=rid, day=day, what="feedback extra", detail=f"{fid} (deleted upstream?)"))
     for fid in sorted(set(mine) & set(theirs)):
         if _norm(mine[fid]) != _norm(theirs[fid]):
-            keys = [k for k in set(mine[fid]) | set(theirs[fid]) if _norm(mine[fid].get(k)) != _norm(theirs[fid].get(k))]
-            out.append(SourceDifference(run_id=rid, day=day, what="feedback changed", detail=f"{fid}: {', '.join(sorted(keys))}"))
+            keys = [
+                k for k in set(mine[fid]) | set(theirs[fid]) if _norm(mine[fid].get(k)) != _norm(theirs[fid].get(k))
+            ]
+            out.append(
+                SourceDifference(
+                    run_id=rid, day=day, what="feedback changed", detail=f"{fid}: {', '.join(sorted(keys))}"
+                )
+            )
     return out
 
 

@@ -6,18 +6,16 @@ goes through our pacer and retry policy and is counted exactly once.
 
 from __future__ import annotations
 
-import langsmith
 from urllib3.util.retry import Retry
 
+import langsmith
 from lse.errors import ConfigError
 from lse.settings import Settings
 
 
 def make_client(settings: Settings) -> langsmith.Client:
     if settings.langsmith_api_key is None or not settings.langsmith_api_key.get_secret_value():
-        raise ConfigError(
-            "LANGSMITH_API_KEY is not set: export it (or put it in .env) to fetch from LangSmith"
-        )
+        raise ConfigError("LANGSMITH_API_KEY is not set: export it (or put it in .env) to fetch from LangSmith")
     endpoint = settings.langsmith_endpoint.rstrip("/")
     if not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"LANGSMITH_ENDPOINT must be an http(s) URL, got {endpoint!r}")

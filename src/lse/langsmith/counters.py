@@ -50,7 +50,5 @@ class RequestCounters:
             "retries": now["retries"] - earlier["retries"],
             "rate_limited": now["rate_limited"] - earlier["rate_limited"],
             "errors": now["errors"] - earlier["errors"],
-            "by_endpoint": {
-                k: now["by_endpoint"].get(k, 0) - earlier["by_endpoint"].get(k, 0) for k in keys
-            },
+            "by_endpoint": {k: now["by_endpoint"].get(k, 0) - earlier["by_endpoint"].get(k, 0) for k in keys},
         }

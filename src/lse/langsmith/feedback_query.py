@@ -38,8 +38,8 @@ def plan_batches(runs: list[tuple[str, int]]) -> list[FeedbackBatch]:
     """Greedy packing of (run_id, expected) into batches that fit one page when possible."""
     batches: list[FeedbackBatch] = []
     current = FeedbackBatch([], 0)
-    for run_id, expected in runs:
-        expected = max(1, expected)
+    for run_id, listed in runs:
+        expected = max(1, listed)
         fits = len(current.run_ids) < MAX_RUN_IDS and current.expected + expected < PAGE_SIZE
         if current.run_ids and not fits:
             batches.append(current)

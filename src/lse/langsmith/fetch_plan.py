@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from lse.errors import AuthError, LseError
@@ -50,7 +50,7 @@ class DayFetch:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(0), tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
@@ -96,11 +96,7 @@ def fetch_feedback(
     api: LangSmithApi, runs: Iterable[dict[str, Any]], progress: Progress
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     """Step 4: records by run id for runs with feedback_stats, and errors by run id."""
-    wanted = [
-        (str(r["id"]), expected_records(r.get("feedback_stats")))
-        for r in runs
-        if r.get("feedback_stats")
-    ]
+    wanted = [(str(r["id"]), expected_records(r.get("feedback_stats"))) for r in runs if r.get("feedback_stats")]
     batches = plan_batches(wanted)
     records: dict[str, list[dict[str, Any]]] = {rid: [] for rid, _ in wanted}
     failed: dict[str, str] = {}
@@ -130,9 +126,7 @@ def fetch_feedback(
     return records, failed
 
 
-def stored_run(
-    run: dict[str, Any], records: dict[str, list[dict[str, Any]]], failed: dict[str, str]
-) -> dict[str, Any]:
+def stored_run(run: dict[str, Any], records: dict[str, list[dict[str, Any]]], failed: dict[str, str]) -> dict[str, Any]:
     """The run as returned plus its feedback fields (the records/ contract)."""
     rid = str(run["id"])
     out = dict(run)

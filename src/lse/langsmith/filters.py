@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def _ts(value: datetime) -> str:
-    return '"' + value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + '"'
+    return '"' + value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + '"'
 
 
 def _str(value: str) -> str:

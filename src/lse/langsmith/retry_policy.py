@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import requests
-from langsmith import utils as ls_utils
 
+from langsmith import utils as ls_utils
 from lse.retry_after import retry_after_s
 
 

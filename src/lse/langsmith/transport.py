@@ -14,14 +14,13 @@ import random
 import time
 from typing import Any
 
-import langsmith
 import requests
-from langsmith import utils as ls_utils
 
+import langsmith
+from langsmith import utils as ls_utils
 from lse.errors import AuthError, NotFoundError, RateLimited, UpstreamError, UpstreamRejected
 from lse.langsmith.client_factory import make_client
 from lse.langsmith.counters import RequestCounters
-from lse.records.jsonl import loads
 from lse.langsmith.pacing import Pacer
 from lse.langsmith.retry_policy import (
     Outcome,
@@ -30,6 +29,7 @@ from lse.langsmith.retry_policy import (
     classify_exception,
     classify_status,
 )
+from lse.records.jsonl import loads
 from lse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,14 +52,12 @@ class LangSmithApi:
     def post_json(self, path: str, body: dict[str, Any], *, endpoint: str) -> Any:
         import json
 
-        return self._call(
-            "POST", path, endpoint, data=json.dumps(body), headers={"Content-Type": "application/json"}
-        )
+        return self._call("POST", path, endpoint, data=json.dumps(body), headers={"Content-Type": "application/json"})
 
     def close(self) -> None:
         try:
             self.client.session.close()
-        except Exception as exc:  # closing is best effort, but say so
+        except Exception as exc:  # noqa: BLE001 -- closing is best effort; logged, not raised
             log.debug("closing LangSmith session failed: %s", exc)
 
     # -- one request, retried -----------------------------------------------------------
@@ -139,9 +137,7 @@ class LangSmithApi:
         if status == 404:
             return NotFoundError(f"LangSmith has no {path} (404{detail})")
         if decision.outcome is Outcome.RATE_LIMITED:
-            return RateLimited(
-                f"LangSmith kept rate-limiting {where} after {attempts} attempts; raise --delay-ms"
-            )
+            return RateLimited(f"LangSmith kept rate-limiting {where} after {attempts} attempts; raise --delay-ms")
         if decision.outcome is Outcome.TRANSIENT:
             return UpstreamError(f"LangSmith failed {where} {attempts} times (last {status}{detail})")
         return UpstreamRejected(f"LangSmith rejected {where} ({status}{detail})")

@@ -65,7 +65,9 @@ def _alerts_for(fig: FetchFigures, previous: list[FetchFigures]) -> list[Alert]:
     out: list[Alert] = []
 
     def add(level: Level, message: str) -> None:
-        out.append(Alert(level=level, project=fig.project, day=fig.day, kind=fig.kind, message=message, at=fig.finished_at))
+        out.append(
+            Alert(level=level, project=fig.project, day=fig.day, kind=fig.kind, message=message, at=fig.finished_at)
+        )
 
     if fig.status == "failed":
         add(Level.CRITICAL, f"fetch failed: {fig.error or 'see the logs'}; the day is not archived by this fetch")

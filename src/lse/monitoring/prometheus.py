@@ -15,8 +15,13 @@ def exposition(report: StatusReport) -> str:
     def gauge(name: str, doc: str, label_names: list[str] = labels) -> Gauge:
         return Gauge(name, doc, label_names, registry=registry)
 
-    coverage = gauge("lse_feedback_coverage_ratio", "Runs with feedback_stats whose native records were captured, as a share.")
-    failure = gauge("lse_feedback_extraction_failure_ratio", "Runs with feedback_stats whose feedback could not be fetched, as a share.")
+    coverage = gauge(
+        "lse_feedback_coverage_ratio", "Runs with feedback_stats whose native records were captured, as a share."
+    )
+    failure = gauge(
+        "lse_feedback_extraction_failure_ratio",
+        "Runs with feedback_stats whose feedback could not be fetched, as a share.",
+    )
     api_err = gauge("lse_api_error_ratio", "Errors and 429s per LangSmith request.")
     per_k = gauge("lse_fetch_seconds_per_1000_runs", "Extraction time per 1,000 runs.")
     per_trace = gauge("lse_fetch_seconds_per_trace", "Extraction time per trace.")
@@ -51,6 +56,10 @@ def exposition(report: StatusReport) -> str:
     alerts = Gauge("lse_alerts", "Alerts raised in the status window, by level.", ["level"], registry=registry)
     for level in Level:
         alerts.labels(level.value).set(sum(1 for a in report.alerts if a.level == level))
-    worst = Gauge("lse_status_exit_code", "Worst alert level as the status exit code (0 ok, 1 warning, 2 critical).", registry=registry)
+    worst = Gauge(
+        "lse_status_exit_code",
+        "Worst alert level as the status exit code (0 ok, 1 warning, 2 critical).",
+        registry=registry,
+    )
     worst.set(report.exit_code)
     return generate_latest(registry).decode("utf-8")

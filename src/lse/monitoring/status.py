@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -39,19 +39,21 @@ class StatusReport(BaseModel):
 
 def _when(record: Any) -> datetime:
     at = record.finished_at or record.started_at
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def build_status(settings: Settings, project: str | None = None, days: int = 7) -> StatusReport:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since = now - timedelta(days=days)
     records = sorted(fetch_records.recent(get_engine(settings), project=project), key=_when)
     history = [figures_of(r) for r in records if r.kind != MILESTONE_KIND]
-    window = [f for f, r in zip(history, [r for r in records if r.kind != MILESTONE_KIND]) if _when(r) >= since]
+    window = [
+        f for f, r in zip(history, [r for r in records if r.kind != MILESTONE_KIND], strict=False) if _when(r) >= since
+    ]
     alerts = fetch_alerts(history, window)
     milestones = [r for r in records if r.kind == MILESTONE_KIND]
     alerts += [_milestone_alert(r) for r in milestones if _when(r) >= since]
-    alerts.sort(key=lambda a: (a.at or now))
+    alerts.sort(key=lambda a: a.at or now)
     return StatusReport(
         generated_at=now,
         project=project,
@@ -75,7 +77,9 @@ def _milestone_alert(record: Any) -> Alert:
         )
     else:
         text = f"re-fetch completed: {d.get('days_done')}/{d.get('days_total')} day(s), {d.get('runs_processed')} runs"
-    return Alert(level=Level.INFO, project=record.project, day=record.day, kind=MILESTONE_KIND, message=text, at=_when(record))
+    return Alert(
+        level=Level.INFO, project=record.project, day=record.day, kind=MILESTONE_KIND, message=text, at=_when(record)
+    )
 
 
 def _progress(milestones: list[Any]) -> list[RefetchProgress]:

@@ -38,6 +38,4 @@ def object_store(settings: Settings) -> ObjectStore:
         from pathlib import Path
 
         return LocalObjectStore(Path(url))
-    raise ConfigError(
-        f"LSE_OBJECT_STORE_URL {url!r} is not supported: use file:///path or s3://bucket/prefix"
-    )
+    raise ConfigError(f"LSE_OBJECT_STORE_URL {url!r} is not supported: use file:///path or s3://bucket/prefix")

@@ -10,7 +10,7 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
 class S3ObjectStore:
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, client=None):  # noqa: ANN001
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, client=None):
         import boto3
         from botocore.config import Config
 

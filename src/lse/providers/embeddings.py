@@ -62,7 +62,7 @@ def create_embeddings(
     try:
         raw = client.embeddings.with_raw_response.create(**kwargs)
         result = raw.parse()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise translate(exc, what="embeddings.create") from exc
     data = sorted(result.data, key=lambda d: d.index)
     if len(data) != len(texts):

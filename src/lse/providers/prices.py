@@ -80,8 +80,6 @@ def cost_usd(model: str | None, usage: Usage) -> float | None:
     cached = min(usage.cached_tokens, usage.input_tokens)
     cached_rate = rate.cached_input if rate.cached_input is not None else rate.input
     total = (
-        (usage.input_tokens - cached) * rate.input
-        + cached * cached_rate
-        + usage.output_tokens * rate.output
+        (usage.input_tokens - cached) * rate.input + cached * cached_rate + usage.output_tokens * rate.output
     ) / 1_000_000
     return round(total, 10)

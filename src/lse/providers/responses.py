@@ -62,7 +62,7 @@ def create_response(
     try:
         raw = client.responses.with_raw_response.create(**kwargs)
         response = raw.parse()
-    except Exception as exc:  # noqa: BLE001 - every SDK/transport error is translated
+    except Exception as exc:
         raise translate(exc, what="responses.create") from exc
     status = getattr(response, "status", None)
     error = error_code = None
@@ -88,14 +88,38 @@ def create_response(
 
 
 _WARM_PAYLOAD: dict[str, Any] = {
-    "id": "resp_warm", "object": "response", "created_at": 0, "status": "completed", "error": None,
-    "incomplete_details": None, "instructions": None, "model": "warm-up", "parallel_tool_calls": True,
-    "tool_choice": "auto", "tools": [], "temperature": 1.0, "top_p": 1.0, "metadata": {},
-    "reasoning": {"effort": None, "summary": None}, "text": {"format": {"type": "text"}},
-    "output": [{"type": "message", "id": "msg_warm", "status": "completed", "role": "assistant",
-                "content": [{"type": "output_text", "text": "", "annotations": [], "logprobs": []}]}],
-    "usage": {"input_tokens": 0, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-              "output_tokens": 0, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 0},
+    "id": "resp_warm",
+    "object": "response",
+    "created_at": 0,
+    "status": "completed",
+    "error": None,
+    "incomplete_details": None,
+    "instructions": None,
+    "model": "warm-up",
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "metadata": {},
+    "reasoning": {"effort": None, "summary": None},
+    "text": {"format": {"type": "text"}},
+    "output": [
+        {
+            "type": "message",
+            "id": "msg_warm",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "", "annotations": [], "logprobs": []}],
+        }
+    ],
+    "usage": {
+        "input_tokens": 0,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": 0,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 0,
+    },
 }
 
 
@@ -106,9 +130,8 @@ def warm_up() -> None:
     of calls instead of being paid by all of them at once when their answers arrive.
     Validating a minimal Response through pydantic's public API builds the same models.
     """
-    from pydantic import ValidationError
-
     from openai.types.responses import Response
+    from pydantic import ValidationError
 
     try:
         Response.model_validate(_WARM_PAYLOAD)

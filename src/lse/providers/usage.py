@@ -18,7 +18,7 @@ class Usage:
     reasoning_tokens: int = 0
     requests: int = 0
 
-    def add(self, other: "Usage | None") -> "Usage":
+    def add(self, other: Usage | None) -> Usage:
         if other is not None:
             self.input_tokens += other.input_tokens
             self.cached_tokens += other.cached_tokens
@@ -31,7 +31,7 @@ class Usage:
         return asdict(self)
 
     @classmethod
-    def from_api(cls, usage: Any) -> "Usage | None":
+    def from_api(cls, usage: Any) -> Usage | None:
         """From a Responses/Embeddings usage object or dict (None if the call reported none)."""
         if usage is None:
             return None

@@ -13,14 +13,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from lse.records.timestamps import parse_utc
 from lse.records.feedback_status import FeedbackStatus, feedback_status_of, is_known
+from lse.records.timestamps import parse_utc
 
-
-_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _stamp(record: dict[str, Any]) -> datetime:
@@ -74,9 +73,7 @@ def merge_run(stored: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[s
         status = i_status if i_status == FeedbackStatus.NOT_FETCHED else s_status
     merged["feedback_fetch_status"] = status.value
     if status == FeedbackStatus.NOT_FETCHED:
-        merged["feedback_fetch_error"] = incoming.get("feedback_fetch_error") or stored.get(
-            "feedback_fetch_error"
-        )
+        merged["feedback_fetch_error"] = incoming.get("feedback_fetch_error") or stored.get("feedback_fetch_error")
     else:
         merged.pop("feedback_fetch_error", None)
     if merged.get("feedback_records") is None and status in (FeedbackStatus.FETCHED, FeedbackStatus.NONE):

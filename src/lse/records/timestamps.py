@@ -6,7 +6,7 @@ LangSmith writes naive UTC ("2026-11-20T10:00:00.123456"); other servers write "
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -28,8 +28,8 @@ def parse_utc(raw: Any) -> datetime | None:
     else:
         return None
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
+        return dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     except OverflowError:
         return None

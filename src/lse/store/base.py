@@ -6,6 +6,8 @@ serve both backends.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
@@ -23,4 +25,4 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict: JSONDoc, list: JSONDoc}
+    type_annotation_map: ClassVar = {dict: JSONDoc, list: JSONDoc}

@@ -179,7 +179,9 @@ def _merged(
 def _same(merged: dict[str, Any], prev: StoredRun, project: str, day: date) -> bool:
     """Whether writing `merged` would change nothing: the document means the same and
     the index columns already say what it says."""
-    return canonical_run_text(merged) == canonical_run_text(prev.data) and run_columns(merged, project, day) == prev.cols
+    return (
+        canonical_run_text(merged) == canonical_run_text(prev.data) and run_columns(merged, project, day) == prev.cols
+    )
 
 
 def _feedback_changes(incoming: EncodedFeedback, stored: FeedbackColumns | None) -> bool:

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from lse.errors import ConfigError, StorageError
-from lse.settings import Settings
 from lse.records.jsonl import dumps_line
+from lse.settings import Settings
 from lse.store.stored_form import loads_exact
 
 _engines: dict[str, Engine] = {}
@@ -39,7 +39,7 @@ _POSTGRES_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg"}  # psycopg 
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -48,13 +48,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def _sqlite_locked_ddl(dbapi_conn, record) -> None:  # noqa: ANN001
+def _sqlite_locked_ddl(dbapi_conn, record) -> None:
     """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too."""
     dbapi_conn.isolation_level = None
     _sqlite_pragmas(dbapi_conn, record)
 
 
-def _begin_immediate(conn) -> None:  # noqa: ANN001
+def _begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -126,9 +126,13 @@ def _sqlite_folder(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError as exc:
-        raise ConfigError(f"cannot create the SQLite database {str(path)!r}: {exc.filename} is a file, not a folder; {hint}") from exc
+        raise ConfigError(
+            f"cannot create the SQLite database {str(path)!r}: {exc.filename} is a file, not a folder; {hint}"
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"cannot create the folder of the SQLite database {str(path)!r}: {exc.strerror} ({exc.filename}); {hint}") from exc
+        raise ConfigError(
+            f"cannot create the folder of the SQLite database {str(path)!r}: {exc.strerror} ({exc.filename}); {hint}"
+        ) from exc
 
 
 def get_engine(settings: Settings, *, upgrade: bool = True) -> Engine:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
+from typing import Self
 
 from lse.store.batch_merge import BatchOutcome, Prepared, write_isolating
 from lse.store.upsert import BatchWriter, shard_of
@@ -35,7 +36,11 @@ class Lanes:
     """
 
     def __init__(
-        self, writer: BatchWriter, project: str, day: date, batch_size: int,
+        self,
+        writer: BatchWriter,
+        project: str,
+        day: date,
+        batch_size: int,
         on_outcome: Callable[[BatchOutcome], None],
     ):
         self.writer, self.project, self.day = writer, project, day
@@ -46,7 +51,7 @@ class Lanes:
         self._filling: list[list[Prepared]] = [[] for _ in range(self.count)]
         self._queued: list[deque[Future[BatchOutcome]]] = [deque() for _ in range(self.count)]
 
-    def __enter__(self) -> Lanes:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
@@ -84,9 +89,7 @@ class Lanes:
         while len(self._queued[lane]) >= DEPTH:
             self._collect(lane)
         batch, self._filling[lane] = self._filling[lane], []
-        self._queued[lane].append(
-            self._pools[lane].submit(write_isolating, self.writer, batch, self.project, self.day)
-        )
+        self._queued[lane].append(self._pools[lane].submit(write_isolating, self.writer, batch, self.project, self.day))
 
     def _collect(self, lane: int) -> None:
         self.on_outcome(self._queued[lane].popleft().result())

@@ -30,17 +30,16 @@ from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Engine
 
 from lse.archive.layout import list_days
-from lse.archive.reader import read_manifest
+from lse.archive.reader import iter_lines, read_manifest
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
 from lse.settings import Settings
 from lse.store import fetch_records
-from lse.archive.reader import iter_lines
 from lse.store.archive_lines import batched
 from lse.store.batch_merge import BatchOutcome, prepare
-from lse.store.lanes import Lanes
 from lse.store.engine import get_engine
+from lse.store.lanes import Lanes
 from lse.store.upsert import writer_for
 
 # 2,000: fewer transactions and round trips than 1,000 (~15% faster on PostgreSQL) at
@@ -169,7 +168,8 @@ def _bad(report: LoadReport, position: int, run_id: str | None, exc: BaseExcepti
         return
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     bisect.insort(
-        report.bad_rows, BadRow(position=position, run_id=run_id, error=f"{type(exc).__name__}: {message}"),
+        report.bad_rows,
+        BadRow(position=position, run_id=run_id, error=f"{type(exc).__name__}: {message}"),
         key=lambda b: b.position,
     )
     del report.bad_rows[MAX_BAD_ROWS_KEPT:]

@@ -81,8 +81,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def db_status(engine: Engine) -> DbStatus:
     """Where the database stands against the migrations shipped with this version."""
-    from lse.store.base import Base
     import lse.store.models  # noqa: F401  (register every table on Base.metadata)
+    from lse.store.base import Base
 
     try:
         with engine.connect() as conn:
@@ -102,7 +102,11 @@ def db_status(engine: Engine) -> DbStatus:
     else:
         state = SchemaState.BEHIND if current in known_revisions() else SchemaState.UNKNOWN_REVISION
     return DbStatus(
-        url=_where(engine), backend=engine.dialect.name, current=current, head=head, state=state,
+        url=_where(engine),
+        backend=engine.dialect.name,
+        current=current,
+        head=head,
+        state=state,
         tables=[] if current else sorted(tables),
     )
 

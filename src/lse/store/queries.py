@@ -62,8 +62,14 @@ def verdicts_with_factor(
     until = until or datetime.now(UTC)
     since = since or until - timedelta(days=7)
     stmt = verdicts_statement(
-        engine.dialect.name, verdict=verdict, factor=factor, since=since, until=until,
-        project=project, key=key, limit=limit,
+        engine.dialect.name,
+        verdict=verdict,
+        factor=factor,
+        since=since,
+        until=until,
+        project=project,
+        key=key,
+        limit=limit,
     )
     try:
         with engine.connect() as conn:
@@ -141,9 +147,7 @@ def verdict_summary(engine: Engine, project: str, day: date, *, top: int = 5) ->
             total = conn.execute(select(func.count()).where(day_filter)).scalar_one()
             verdicts = {
                 (decode_stored(v) if v is not None else "(none)"): n
-                for v, n in conn.execute(
-                    select(verdict, func.count()).where(day_filter).group_by(verdict)
-                )
+                for v, n in conn.execute(select(verdict, func.count()).where(day_filter).group_by(verdict))
             }
             factors = [
                 (str(decode_stored(k)), int(n))
@@ -151,9 +155,7 @@ def verdict_summary(engine: Engine, project: str, day: date, *, top: int = 5) ->
             ]
     except SQLAlchemyError as exc:
         raise storage_error(exc, f"summarising verdicts of {project} {day}") from exc
-    return VerdictSummary(
-        project=project, day=day, feedback_records=total, verdicts=verdicts, top_true_factors=factors
-    )
+    return VerdictSummary(project=project, day=day, feedback_records=total, verdicts=verdicts, top_true_factors=factors)
 
 
 def _hit(row: Any) -> FeedbackHit:

@@ -156,8 +156,18 @@ def is_older(a: FeedbackColumns, b: FeedbackColumns) -> bool:
 
 # What a feedback row says, column by column, as loader and verify compare it.
 FEEDBACK_COMPARED = (
-    "run_id", "trace_id", "project", "run_date", "key", "score", "value", "comment",
-    "correction", "source", "created_at", "modified_at",
+    "run_id",
+    "trace_id",
+    "project",
+    "run_date",
+    "key",
+    "score",
+    "value",
+    "comment",
+    "correction",
+    "source",
+    "created_at",
+    "modified_at",
 )
 
 
@@ -172,19 +182,42 @@ def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[st
 
 
 def stored_feedback_columns(
-    feedback_id: str, run_id: str, trace_id: str | None, project: str, run_date: Any, key: str | None,
-    score: float | None, value: Any, comment: str | None, correction: Any, source: Any,
-    created_at: Any, modified_at: Any, encoding: str | None,
+    feedback_id: str,
+    run_id: str,
+    trace_id: str | None,
+    project: str,
+    run_date: Any,
+    key: str | None,
+    score: float | None,
+    value: Any,
+    comment: str | None,
+    correction: Any,
+    source: Any,
+    created_at: Any,
+    modified_at: Any,
+    encoding: str | None,
 ) -> FeedbackColumns:
     """A feedback row as the database holds it (documents parsed, values in the stored
     form) turned back into what the record said: the one decoding for rows read back by
     the loader and verify, and for rows about to be written."""
+
     def plain(v: Any) -> Any:
         return decode_stored(v) if encoding else v
 
     return FeedbackColumns(
-        feedback_id, run_id, trace_id, project, run_date, plain(key), score, plain(value),
-        plain(comment), plain(correction), plain(source), created_at, modified_at,
+        feedback_id,
+        run_id,
+        trace_id,
+        project,
+        run_date,
+        plain(key),
+        score,
+        plain(value),
+        plain(comment),
+        plain(correction),
+        plain(source),
+        created_at,
+        modified_at,
     )
 
 

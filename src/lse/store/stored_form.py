@@ -65,9 +65,7 @@ def encode_for_storage(value: Any, *, finite: bool = False) -> tuple[str, bool]:
             if "\\u0000" not in text and "\ue000" not in text:
                 return text, False
     try:
-        text = json.dumps(
-            value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_exact_decimal
-        )
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_exact_decimal)
     except (ValueError, _InexactDecimal):  # NaN / Infinity / a Decimal no float holds
         text = None
     if text is not None and not _SUSPECT_TEXT.search(text):
@@ -98,8 +96,10 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
         except RecursionError:
             raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
     _check_nesting(raw, value)
-    if not finite or ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES)) or (
-        not text.isascii() and "\ue000" in text
+    if (
+        not finite
+        or ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES))
+        or (not text.isascii() and "\ue000" in text)
     ):
         return value, None
     return value, text.strip()

@@ -15,8 +15,8 @@ this one stays offline and cheap.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -24,14 +24,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lse.archive.layout import list_days
+from lse.archive.reader import iter_lines
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
 from lse.settings import Settings
-from lse.archive.reader import iter_lines
 from lse.store.archive_lines import batched
 from lse.store.batch_merge import VALUE_ERRORS
-from lse.store.upsert import chunks
 from lse.store.engine import get_engine, storage_error
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.rows import (
@@ -44,6 +43,7 @@ from lse.store.rows import (
     stored_feedback_columns,
 )
 from lse.store.stored_form import comparable_json, decode_stored, parse_line
+from lse.store.upsert import chunks
 
 MAX_DIFFERENCES_KEPT = 1000
 
@@ -189,10 +189,7 @@ def _compare_batch(
 ) -> None:
     ids = list(expected)
     rows = {r.run_id: r for r in conn.execute(select(RunRow.__table__).where(RunRow.run_id.in_(ids)))}
-    fb_rows = {
-        r.feedback_id: r
-        for r in conn.execute(select(FeedbackRow.__table__).where(FeedbackRow.run_id.in_(ids)))
-    }
+    fb_rows = {r.feedback_id: r for r in conn.execute(select(FeedbackRow.__table__).where(FeedbackRow.run_id.in_(ids)))}
     for rid, run in expected.items():
         want_fb = feedback_columns(run, project, day)
         report.feedback_in_files += len(want_fb)
@@ -236,8 +233,14 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
         report.add(Difference(kind="feedback_extra_in_db", run_id=rid, feedback_id=fid))
     for fid in sorted(set(want) & set(got)):
         if _text(want[fid]) != _text(got[fid]):
-            keys = sorted(k for k in set(want[fid]) | set(got[fid]) if _text(want[fid].get(k)) != _text(got[fid].get(k)))
-            report.add(Difference(kind="feedback_mismatch", run_id=rid, feedback_id=fid, detail=f"fields differ: {', '.join(keys)}"))
+            keys = sorted(
+                k for k in set(want[fid]) | set(got[fid]) if _text(want[fid].get(k)) != _text(got[fid].get(k))
+            )
+            report.add(
+                Difference(
+                    kind="feedback_mismatch", run_id=rid, feedback_id=fid, detail=f"fields differ: {', '.join(keys)}"
+                )
+            )
     if not fields and set(want) == set(got) and all(_text(want[f]) == _text(got[f]) for f in want):
         report.add(Difference(kind="data_mismatch", run_id=rid, detail="feedback status differs"))
 
@@ -248,8 +251,20 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
         return
 
     got = stored_feedback_columns(
-        row.feedback_id, row.run_id, row.trace_id, row.project, row.run_date, row.key, row.score, row.value,
-        row.comment, row.correction, row.source, row.created_at, row.modified_at, row.encoding,
+        row.feedback_id,
+        row.run_id,
+        row.trace_id,
+        row.project,
+        row.run_date,
+        row.key,
+        row.score,
+        row.value,
+        row.comment,
+        row.correction,
+        row.source,
+        row.created_at,
+        row.modified_at,
+        row.encoding,
     )
     bad = feedback_differences(want, got)
     if bad:
@@ -263,7 +278,9 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
         )
 
 
-def _extras(conn: Any, project: str, day: date, run_ids: set[str], feedback_ids: set[str], report: VerifyReport) -> None:
+def _extras(
+    conn: Any, project: str, day: date, run_ids: set[str], feedback_ids: set[str], report: VerifyReport
+) -> None:
     where_runs = (RunRow.project == project) & (RunRow.run_date == day)
     for (rid,) in conn.execute(select(RunRow.run_id).where(where_runs)):
         report.runs_in_db += 1

@@ -33,8 +33,8 @@ def available_modes(settings: Settings) -> set[str]:
     return {"fast"}
 
 
-def _ensure_pool(settings: Settings):  # noqa: ANN202
-    global _pool
+def _ensure_pool(settings: Settings):
+    global _pool  # noqa: PLW0603 -- one in-process pool per process, started lazily
     from lse.worker.pool import InProcessPool
 
     with _pool_lock:
@@ -79,12 +79,12 @@ def start_background(settings: Settings) -> None:
         ids = pool.recover()
         if ids:
             log.warning("resuming %d fast run(s) left behind: %s", len(ids), ids)
-    except Exception:  # noqa: BLE001 - recovery must not stop the API from starting
+    except Exception:
         log.exception("could not look for runs to resume")
 
 
 def stop_background() -> None:
-    global _pool
+    global _pool  # noqa: PLW0603 -- one in-process pool per process, started lazily
     with _pool_lock:
         if _pool is not None:
             _pool.shutdown(wait=False)

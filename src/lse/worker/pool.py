@@ -44,7 +44,7 @@ class InProcessPool:
             outcome = execute_run(self.settings, run_id)
             if outcome is None:
                 log.info("run %s is held by another worker or finished; skipped", run_id)
-        except Exception:  # noqa: BLE001 - execute_run already marked the run failed
+        except Exception:
             log.exception("fast run %s raised", run_id)
 
     def recover(self, *, stale_after_s: float = STALE_AFTER_S) -> list[int]:

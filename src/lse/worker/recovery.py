@@ -29,7 +29,7 @@ def requeue_left_behind(settings: Settings, *, queue: str, stale_after_s: float 
     repo = FastRunRepository(get_engine(settings))
     try:
         ids = repo.resumable_runs(stale_after_s=stale_after_s, include_pending_older_than_s=stale_after_s)
-    except Exception:  # noqa: BLE001 - never keep a worker from starting
+    except Exception:
         log.exception("could not look for runs to resume")
         return []
     app = create_celery_app(settings)
@@ -50,7 +50,7 @@ def watch_left_behind(settings: Settings, *, queue: str, stale_after_s: float = 
         while not stop.wait(stale_after_s):
             try:
                 requeue_left_behind(settings, queue=queue, stale_after_s=stale_after_s)
-            except Exception:  # noqa: BLE001 - one failed sweep must not end the watcher
+            except Exception:
                 log.exception("periodic recovery failed")
 
     thread = threading.Thread(target=loop, name="lse-recovery", daemon=True)

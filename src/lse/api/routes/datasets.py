@@ -21,7 +21,9 @@ DatasetId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def upload_dataset(
     settings: SettingsDep,
     tenant: TenantDep,
-    file: Annotated[UploadFile, File(description="CSV with question, answer and optional category columns; at most 1 MB.")],
+    file: Annotated[
+        UploadFile, File(description="CSV with question, answer and optional category columns; at most 1 MB.")
+    ],
     dataset_name: Annotated[str, Form(min_length=1, max_length=255)],
     description: Annotated[str | None, Form(max_length=2000)] = None,
     duplication_factor: Annotated[int, Form(ge=1, le=5)] = 1,
@@ -51,9 +53,7 @@ def list_datasets(
     ] = None,
 ):
     """Newest first; the eligibility filter is applied before paging."""
-    rows = datasets.list_datasets(
-        settings, tenant, limit=limit, offset=offset, eligible_for_fast=eligible_for_fast
-    )
+    rows = datasets.list_datasets(settings, tenant, limit=limit, offset=offset, eligible_for_fast=eligible_for_fast)
     return ok(rows, metadata={"limit": limit, "offset": offset, "count": len(rows)})
 
 

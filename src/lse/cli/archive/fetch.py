@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -22,9 +20,17 @@ if TYPE_CHECKING:
 
 def render_fetch_report(report: FetchReport) -> Table:
     table = Table(title=f"Archived {report.project}")
-    for col, justify in (("day", "left"), ("status", "left"), ("runs", "right"), ("traces", "right"),
-                         ("feedback runs", "right"), ("records", "right"), ("requests", "right"),
-                         ("retries/429/err", "right"), ("secs", "right")):
+    for col, justify in (
+        ("day", "left"),
+        ("status", "left"),
+        ("runs", "right"),
+        ("traces", "right"),
+        ("feedback runs", "right"),
+        ("records", "right"),
+        ("requests", "right"),
+        ("retries/429/err", "right"),
+        ("secs", "right"),
+    ):
         table.add_column(col, justify=justify)
     for d in report.days:
         table.add_row(
@@ -48,10 +54,12 @@ def render_fetch_report(report: FetchReport) -> Table:
 @app.command("fetch")
 def fetch(
     project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
-    date: Optional[str] = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
-    delay_ms: Optional[int] = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests (default LSE_REQUEST_DELAY_MS or 1000)."),
+    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
+    delay_ms: int | None = typer.Option(
+        None, "--delay-ms", min=0, help="Milliseconds between requests (default LSE_REQUEST_DELAY_MS or 1000)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -26,8 +24,13 @@ def render_sweep(report: SweepReport) -> Table:
         table.add_column(col)
     for d in report.days:
         table.add_row(
-            str(d.fetch.date), d.fetch.status, str(d.fetch.runs), str(d.fetch.feedback_records),
-            str(d.load.runs_inserted + d.load.runs_updated + d.load.runs_unchanged), str(d.load.feedback_rows), str(d.load.bad_rows_count),
+            str(d.fetch.date),
+            d.fetch.status,
+            str(d.fetch.runs),
+            str(d.fetch.feedback_records),
+            str(d.load.runs_inserted + d.load.runs_updated + d.load.runs_unchanged),
+            str(d.load.feedback_rows),
+            str(d.load.bad_rows_count),
         )
     return table
 
@@ -35,10 +38,10 @@ def render_sweep(report: SweepReport) -> Table:
 @app.command("full-sweep")
 def full_sweep_cmd(
     project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
-    date: Optional[str] = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
-    delay_ms: Optional[int] = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
+    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
+    delay_ms: int | None = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:

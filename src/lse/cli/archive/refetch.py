@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -22,7 +20,16 @@ if TYPE_CHECKING:
 
 def render_refetch(report: RefetchReport) -> Table:
     table = Table(title=f"Re-fetch {report.project} (campaign {report.campaign})")
-    for col in ("day", "status", "runs before", "runs after", "feedback before", "feedback after", "rationale recovered", "in db"):
+    for col in (
+        "day",
+        "status",
+        "runs before",
+        "runs after",
+        "feedback before",
+        "feedback after",
+        "rationale recovered",
+        "in db",
+    ):
         table.add_column(col, justify="left" if col in ("day", "status") else "right")
     for d in report.days:
         colour = {"complete": "green", "expired upstream": "yellow"}.get(d.status, "red")
@@ -46,10 +53,10 @@ def render_refetch(report: RefetchReport) -> Table:
 def refetch(
     project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
     days: int = typer.Option(14, "--days", min=1, max=366, help="How many days back from today (UTC), today included."),
-    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day (instead of --days)."),
-    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day, inclusive (instead of --days)."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First day (instead of --days)."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last day, inclusive (instead of --days)."),
     restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint of an interrupted re-fetch."),
-    delay_ms: Optional[int] = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
+    delay_ms: int | None = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
 ) -> None:

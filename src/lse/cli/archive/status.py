@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
-from enum import Enum
-from typing import Optional
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -21,7 +19,7 @@ if TYPE_CHECKING:
     from lse.monitoring.status import StatusReport
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     prometheus = "prometheus"
@@ -33,13 +31,31 @@ def _pct(value: float | None) -> str:
 
 def render_status(report: StatusReport) -> tuple[Table, Table]:
     fetches = Table(title=f"Fetches of the last {report.window_days} day(s)")
-    for col in ("finished", "kind", "project", "day", "status", "runs", "coverage", "fb failure", "api errors", "s/1k runs", "s/trace"):
+    for col in (
+        "finished",
+        "kind",
+        "project",
+        "day",
+        "status",
+        "runs",
+        "coverage",
+        "fb failure",
+        "api errors",
+        "s/1k runs",
+        "s/trace",
+    ):
         fetches.add_column(col)
     for f in report.fetches:
         fetches.add_row(
             f.finished_at.strftime("%Y-%m-%d %H:%M:%S") if f.finished_at else "-",
-            f.kind, f.project, str(f.day), f.status, str(f.runs),
-            _pct(f.feedback_coverage_rate), _pct(f.feedback_failure_rate), _pct(f.api_error_rate),
+            f.kind,
+            f.project,
+            str(f.day),
+            f.status,
+            str(f.runs),
+            _pct(f.feedback_coverage_rate),
+            _pct(f.feedback_failure_rate),
+            _pct(f.api_error_rate),
             "-" if f.seconds_per_1000_runs is None else f"{f.seconds_per_1000_runs:.2f}",
             "-" if f.seconds_per_trace is None else f"{f.seconds_per_trace:.3f}",
         )
@@ -49,13 +65,18 @@ def render_status(report: StatusReport) -> tuple[Table, Table]:
     for a in report.alerts:
         alerts.add_row(f"[{LEVEL_STYLE[a.level.value]}]{a.level.value}", a.project, str(a.day or "-"), a.message)
     for p in report.refetch:
-        alerts.add_row("[cyan]INFO", p.project, "-", f"re-fetch {p.campaign}: {p.days_done}/{p.days_total} days, {p.runs_processed} runs{' (completed)' if p.completed else ''}")
+        alerts.add_row(
+            "[cyan]INFO",
+            p.project,
+            "-",
+            f"re-fetch {p.campaign}: {p.days_done}/{p.days_total} days, {p.runs_processed} runs{' (completed)' if p.completed else ''}",
+        )
     return fetches, alerts
 
 
 @app.command("status")
 def status(
-    project: Optional[str] = typer.Option(None, "--project", "-p", help="Only this project."),
+    project: str | None = typer.Option(None, "--project", "-p", help="Only this project."),
     days: int = typer.Option(7, "--days", min=1, max=3660, help="Window of recent fetches, in days."),
     as_json: bool = typer.Option(False, "--json", help="Same data as JSON (alias of --format json)."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or prometheus (textfile collector)."),
@@ -68,7 +89,7 @@ def status(
     if as_json or fmt is Format.json:
         out.print_json(json.dumps(report.model_dump(mode="json")))
     elif fmt is Format.prometheus:
-        print(exposition(report), end="")
+        print(exposition(report), end="")  # noqa: T201 -- the exposition text goes to stdout exactly as rendered
     else:
         for table in render_status(report):
             out.print(table)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.archive.layout import require_archived
 from lse.cli.options import days_from
 from lse.errors import PartialResult
 from lse.settings import load_settings
@@ -58,8 +58,15 @@ def _render(reports: list[LoadReport], span: LoadRangeReport | None) -> None:
         table.add_column(col, justify="left" if col == "day" else "right")
     for r in reports:
         table.add_row(
-            str(r.day), str(r.runs_read), str(r.runs_inserted), str(r.runs_updated), str(r.runs_unchanged),
-            str(r.feedback_rows), str(r.feedback["unknown"]), str(r.runs_escaped), str(r.bad_rows_count),
+            str(r.day),
+            str(r.runs_read),
+            str(r.runs_inserted),
+            str(r.runs_updated),
+            str(r.runs_unchanged),
+            str(r.feedback_rows),
+            str(r.feedback["unknown"]),
+            str(r.runs_escaped),
+            str(r.bad_rows_count),
         )
     console.out.print(table)
     unknown = sum(r.feedback["unknown"] for r in reports)
@@ -73,6 +80,10 @@ def _render(reports: list[LoadReport], span: LoadRangeReport | None) -> None:
         console.out.print(f"{not_fetched} run(s) have feedback that could not be fetched; stored records were kept.")
     for r in reports:
         for b in r.bad_rows:
-            console.err.print(f"[red]bad row[/red] {r.day} #{b.position} run {b.run_id or '?'}: {b.error}", markup=True, highlight=False)
+            console.err.print(
+                f"[red]bad row[/red] {r.day} #{b.position} run {b.run_id or '?'}: {b.error}",
+                markup=True,
+                highlight=False,
+            )
     if span and span.days_not_archived:
         console.out.print(f"not archived: {', '.join(str(d) for d in span.days_not_archived)}")

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.archive.layout import require_archived
 from lse.cli.options import days_from
 from lse.errors import VerificationFailed
 from lse.settings import load_settings
@@ -77,7 +77,8 @@ def verify(
         total = sum(r.differences_count for r in failed)
         listed = ", ".join(str(r.day) for r in failed)
         when = (
-            f"--date {failed[0].day}" if len(failed) == 1
+            f"--date {failed[0].day}"
+            if len(failed) == 1
             else f"--start-date {failed[0].day} --end-date {failed[-1].day}"
         )
         raise VerificationFailed(

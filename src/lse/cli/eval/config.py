@@ -23,8 +23,12 @@ app.add_typer(config_app, name="config")
 
 
 def _blob(
-    file: Path | None, provider: str, model: str | None, instructions: str | None,
-    temperature: float | None, max_output_tokens: int | None,
+    file: Path | None,
+    provider: str,
+    model: str | None,
+    instructions: str | None,
+    temperature: float | None,
+    max_output_tokens: int | None,
 ) -> ConfigBlob:
     """The config_blob from --file (JSON, the whole blob) or from the flags."""
     if file is not None:
@@ -105,7 +109,9 @@ def version(
     settings = load_settings()
     blob = _blob(file, provider, model, instructions, temperature, max_output_tokens)
     result = configs.add_version(
-        settings, tenant_for(settings, org, project), config_id,
+        settings,
+        tenant_for(settings, org, project),
+        config_id,
         ConfigVersionCreate(commit_message=commit_message, config_blob=blob),
     )
     if as_json:

@@ -78,7 +78,9 @@ def upload(
 
 @dataset_app.command("list")
 def list_cmd(
-    eligible_for_fast: bool = typer.Option(None, "--eligible-for-fast/--not-eligible-for-fast", help="Filter by fast eligibility."),
+    eligible_for_fast: bool = typer.Option(
+        None, "--eligible-for-fast/--not-eligible-for-fast", help="Filter by fast eligibility."
+    ),
     limit: int = typer.Option(50, "--limit", min=1, max=1000),
     offset: int = typer.Option(0, "--offset", min=0, max=2**31 - 1),
     org: str = OrgOption,

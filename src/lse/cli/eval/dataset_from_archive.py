@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from lse.cli.console import out
@@ -17,14 +15,14 @@ from lse.settings import load_settings
 def from_archive(
     name: str = typer.Option(..., "--name", help="Dataset name, unique in the project."),
     source_project: str = typer.Option(..., "--source-project", help="Archived LangSmith project."),
-    date: Optional[str] = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: Optional[str] = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: Optional[str] = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
+    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
+    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
     key: str = typer.Option("final_verdict", "--key", help="Feedback key holding the verdict."),
     verdict: str = typer.Option("PASS", "--verdict", help="Verdict that counts as approved."),
     question_field: str = typer.Option("question", "--question-field", help="inputs field with the question."),
     answer_field: str = typer.Option("answer", "--answer-field", help="outputs field with the answer."),
-    max_items: Optional[int] = typer.Option(None, "--max-items", min=1, help="Keep at most this many pairs."),
+    max_items: int | None = typer.Option(None, "--max-items", min=1, help="Keep at most this many pairs."),
     org: str = OrgOption,
     project: str = ProjectOption,
     as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
@@ -35,8 +33,16 @@ def from_archive(
     days = days_from(date, start_date, end_date)
     settings = load_settings()
     result = dataset_from_archive(
-        settings, tenant_for(settings, org, project, create=True), name=name, source_project=source_project, days=days,
-        key=key, verdict=verdict, question_field=question_field, answer_field=answer_field, max_items=max_items,
+        settings,
+        tenant_for(settings, org, project, create=True),
+        name=name,
+        source_project=source_project,
+        days=days,
+        key=key,
+        verdict=verdict,
+        question_field=question_field,
+        answer_field=answer_field,
+        max_items=max_items,
     )
     if as_json:
         typer.echo(dump(result))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -16,9 +15,11 @@ from lse.settings import load_settings
 
 @app.command("resume")
 def resume(
-    run_id: Optional[int] = typer.Argument(None, help="One run to resume (default: every stale one)."),
+    run_id: int | None = typer.Argument(None, help="One run to resume (default: every stale one)."),
     stale_after: float = typer.Option(
-        STALE_AFTER_S, "--stale-after", min=MIN_STALE_AFTER_S,
+        STALE_AFTER_S,
+        "--stale-after",
+        min=MIN_STALE_AFTER_S,
         help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcomes as JSON on stdout."),
@@ -30,16 +31,28 @@ def resume(
     with BarProgress(enabled=None if not as_json else False) as progress:
         outcomes = dispatch.resume_runs(settings, run_id=run_id, stale_after_s=stale_after, progress=progress)
     if as_json:
-        typer.echo(json.dumps([
-            {"run_id": o.run_id, "status": o.status, "succeeded": o.succeeded, "failed": o.failed,
-             "error_message": o.error_message, "skipped_stages": o.skipped_stages}
-            for o in outcomes
-        ]))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "run_id": o.run_id,
+                        "status": o.status,
+                        "succeeded": o.succeeded,
+                        "failed": o.failed,
+                        "error_message": o.error_message,
+                        "skipped_stages": o.skipped_stages,
+                    }
+                    for o in outcomes
+                ]
+            )
+        )
     else:
         if not outcomes:
             err.print("no fast runs to resume")
         for o in outcomes:
-            err.print(f"run {o.run_id}: {o.status} ({o.succeeded} succeeded, {o.failed} failed)"
-                      + (f" — {o.error_message}" if o.error_message else ""))
+            err.print(
+                f"run {o.run_id}: {o.status} ({o.succeeded} succeeded, {o.failed} failed)"
+                + (f" — {o.error_message}" if o.error_message else "")
+            )
     if any(o.status == "failed" for o in outcomes):
         raise PartialResult("some resumed runs failed; see `lse eval show`")

@@ -18,9 +18,23 @@ from lse.tenancy import resolve_tenant
 
 FORMATS = ("table", "json", "csv")
 RESULT_COLUMNS = (
-    "position", "question_id", "duplicate_index", "question", "expected_answer", "output", "status",
-    "score", "score_status", "error", "error_code", "input_tokens", "cached_tokens", "output_tokens",
-    "reasoning_tokens", "latency_ms", "attempts",
+    "position",
+    "question_id",
+    "duplicate_index",
+    "question",
+    "expected_answer",
+    "output",
+    "status",
+    "score",
+    "score_status",
+    "error",
+    "error_code",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "latency_ms",
+    "attempts",
 )
 
 

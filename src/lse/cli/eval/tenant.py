@@ -23,7 +23,7 @@ def tenant_for(settings: Settings, org: str, project: str, *, create: bool = Fal
     return ensure_tenant(settings, org, project) if create else resolve_tenant(settings, org, project)
 
 
-def dump(model) -> str:  # noqa: ANN001
+def dump(model) -> str:
     """A pydantic model (or list of them) as indented JSON for stdout."""
     import json
 

@@ -86,8 +86,11 @@ class Caller:
                 raise RunStopped(self.stop.message or "the run was stopped")
             prev, rate = last[0], self.adapter.rate
             priority = bool(
-                prev is not None and prev.kind == RATE_LIMIT and prev.wait_s is not None
-                and rate and prev.wait_s <= 0.5 / rate
+                prev is not None
+                and prev.kind == RATE_LIMIT
+                and prev.wait_s is not None
+                and rate
+                and prev.wait_s <= 0.5 / rate
             )
             start = self.adapter.acquire(self.stop.event, priority=priority)
             if start is None:
@@ -120,11 +123,11 @@ class Caller:
             max_attempts=self.max_attempts,
             max_wait_s=self.max_wait_s,
             initial_wait_s=self.initial_wait_s,
-            sleep=lambda s: self.stop.event.wait(s),
+            sleep=self.stop.event.wait,
         )
         try:
             value = policy(attempt)
-        except BaseException as exc:  # noqa: BLE001 - the outcome carries it
+        except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise
             return CallOutcome(None, exc, classify(exc), attempts, failed_usage)

@@ -44,7 +44,7 @@ class EmbeddingCache:
         self.dirty = False
 
     @classmethod
-    def load(cls, store: ObjectStore, key: str) -> "EmbeddingCache":
+    def load(cls, store: ObjectStore, key: str) -> EmbeddingCache:
         cache = cls(store, key)
         if store.exists(key):
             try:
@@ -53,7 +53,9 @@ class EmbeddingCache:
                     mat = data["vectors"]
                 cache.vectors = {str(k): mat[i] for i, k in enumerate(keys)}
             except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: start afresh
-                log.warning("embedding cache %s is unreadable and will be rebuilt: %s: %s", key, type(exc).__name__, exc)
+                log.warning(
+                    "embedding cache %s is unreadable and will be rebuilt: %s: %s", key, type(exc).__name__, exc
+                )
                 cache.vectors = {}
         return cache
 

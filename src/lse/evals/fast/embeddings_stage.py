@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lse.evals.fast.caller import Caller
-from lse.evals.retry import PERMANENT
 from lse.evals.fast.embedding_cache import EmbeddingCache, text_key
 from lse.evals.fast.repository import ItemRecord, PlanItem
 from lse.evals.fast.scoring import cosine
+from lse.evals.retry import PERMANENT
 from lse.providers.embeddings import EmbeddingCall, plan_batches
 from lse.providers.usage import Usage
 
@@ -100,7 +100,7 @@ def run_embeddings(
 
     halted: list[str] = []  # the reason of a permanent non-400 refusal: no batch is sent after it
 
-    def work(batch_keys: list[str]):  # noqa: ANN202
+    def work(batch_keys: list[str]):
         if halted:
             return batch_keys, None
         outcome = caller.call(lambda: embed([texts[k] for k in batch_keys]), headers_of=lambda r: r.headers)
@@ -124,8 +124,13 @@ def run_embeddings(
                     usage.add(outcome.failed_usage)
                     if outcome.error is not None:
                         d = outcome.decision
-                        if (d is not None and d.kind == PERMANENT and d.status == 400 and len(batch_keys) > 1
-                                and not caller.stop.is_set()):
+                        if (
+                            d is not None
+                            and d.kind == PERMANENT
+                            and d.status == 400
+                            and len(batch_keys) > 1
+                            and not caller.stop.is_set()
+                        ):
                             # one unusable input rejects its whole batch: bisect to isolate it
                             half = len(batch_keys) // 2
                             pending |= {pool.submit(work, batch_keys[:half]), pool.submit(work, batch_keys[half:])}

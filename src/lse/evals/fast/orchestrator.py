@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Self
 
 from lse.errors import LseError
 from lse.evals.fast.caller import Caller, StopSignal
@@ -73,10 +74,10 @@ class _Heartbeat:
         while not self._stop.wait(self._every):
             try:
                 self._repo.heartbeat(self._run_id)
-            except Exception:  # noqa: BLE001 - a missed beat is not fatal; staleness is minutes
+            except Exception:
                 log.warning("heartbeat for run %s failed", self._run_id, exc_info=True)
 
-    def __enter__(self) -> "_Heartbeat":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -107,10 +108,15 @@ def execute_run(
                 records = repo.item_records(run_id)
                 ok = sum(r.status == "succeeded" for r in records.values())
                 repo.finish(
-                    run_id, status="failed", succeeded=ok, failed=len(records) - ok,
-                    score=None, cost=None, error_message=message,
+                    run_id,
+                    status="failed",
+                    succeeded=ok,
+                    failed=len(records) - ok,
+                    score=None,
+                    cost=None,
+                    error_message=message,
                 )
-            except Exception:  # noqa: BLE001 - the database itself may be what failed
+            except Exception:
                 log.exception("could not mark run %s failed", run_id)
             raise
 
@@ -118,9 +124,7 @@ def execute_run(
 def _usage_of(records: list[ItemRecord]) -> Usage:
     total = Usage()
     for r in records:
-        total.add(
-            Usage(r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens, requests=r.attempts)
-        )
+        total.add(Usage(r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens, requests=r.attempts))
     return total
 
 
@@ -187,9 +191,22 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
             reason = stop.message or "the provider refused every call"
             code = (stop.decision.code if stop.decision else None) or "run_stopped"
             missing = [
-                ItemRecord(i.item_id, "failed", None, f"not attempted: the run was stopped ({reason})",
-                           code[:64], 0, 0, 0, 0, None, 0, None)
-                for i in plan.items if i.item_id not in records
+                ItemRecord(
+                    i.item_id,
+                    "failed",
+                    None,
+                    f"not attempted: the run was stopped ({reason})",
+                    code[:64],
+                    0,
+                    0,
+                    0,
+                    0,
+                    None,
+                    0,
+                    None,
+                )
+                for i in plan.items
+                if i.item_id not in records
             ]
             repo.save_items(run_id, missing)
             records.update({r.item_id: r for r in missing})
@@ -207,11 +224,18 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
             cost=cost1,
             items=[
                 ResponsesItem(
-                    item_id=r.item_id, status=r.status, output=r.output, error=r.error, error_code=r.error_code,
+                    item_id=r.item_id,
+                    status=r.status,
+                    output=r.output,
+                    error=r.error,
+                    error_code=r.error_code,
                     usage=Usage(r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens).to_dict(),
-                    latency_ms=r.latency_ms, attempts=r.attempts, response_id=r.response_id,
+                    latency_ms=r.latency_ms,
+                    attempts=r.attempts,
+                    response_id=r.response_id,
                 )
-                for i in plan.items if (r := records.get(i.item_id)) is not None
+                for i in plan.items
+                if (r := records.get(i.item_id)) is not None
             ],
         )
         url = store.put_bytes(responses_unit_key(run_id), unit.model_dump_json().encode(), "application/json")
@@ -225,7 +249,9 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
     share = bad / len(plan.items)
     threshold = settings.eval_fast_failure_threshold
     if share > threshold:
-        first = next((r.error for i in plan.items if (r := records.get(i.item_id)) and r.status != "succeeded" and r.error), None)
+        first = next(
+            (r.error for i in plan.items if (r := records.get(i.item_id)) and r.status != "succeeded" and r.error), None
+        )
         message = (
             f"{bad} of {len(plan.items)} items failed ({share:.0%}), above the failure threshold "
             f"{threshold:.0%} (LSE_EVAL_FAST_FAILURE_THRESHOLD)" + (f"; first error: {first}" if first else "")
@@ -254,7 +280,9 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
         )
         progress.complete()
         calls["embeddings"] = {
-            "attempts": c2.attempts_made, "batches": res2.batches, "inputs_embedded": res2.inputs_embedded,
+            "attempts": c2.attempts_made,
+            "batches": res2.batches,
+            "inputs_embedded": res2.inputs_embedded,
             "cache_hits": res2.cache_hits,
         }
         cost2 = stage_cost(emb_model, res2.usage)

@@ -174,7 +174,9 @@ class FastRunRepository:
                 )
             blob = version.config_blob or {}
             completion = blob.get("completion") if isinstance(blob.get("completion"), dict) else blob
-            items = [PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in dataset_items(s, run.dataset_id)]
+            items = [
+                PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in dataset_items(s, run.dataset_id)
+            ]
             return RunPlan(run_id, run.dataset_id, run.run_mode, dict(completion), items)
 
     # --- item results --------------------------------------------------------------------
@@ -280,7 +282,7 @@ class FastRunRepository:
                         cost=cost,
                     )
                 )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if not isinstance(exc.__cause__, IntegrityError):
                 raise
 

@@ -31,7 +31,7 @@ class StageOneResult:
     stopped: bool
 
 
-def _record(item: PlanItem, outcome, started: float) -> ItemRecord:  # noqa: ANN001
+def _record(item: PlanItem, outcome, started: float) -> ItemRecord:
     usage = Usage().add(outcome.failed_usage)
     latency = round((time.monotonic() - started) * 1000.0, 1)
     if outcome.error is None:
@@ -110,8 +110,18 @@ def run_responses(
                     rec = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a bug must still end the item
                     rec = ItemRecord(
-                        item.item_id, "failed", None, f"internal error: {type(exc).__name__}: {exc}",
-                        "internal_error", 0, 0, 0, 0, None, 0, None,
+                        item.item_id,
+                        "failed",
+                        None,
+                        f"internal error: {type(exc).__name__}: {exc}",
+                        "internal_error",
+                        0,
+                        0,
+                        0,
+                        0,
+                        None,
+                        0,
+                        None,
                     )
                 if rec is None:
                     stopped_items.append(item)

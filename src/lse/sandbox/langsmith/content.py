@@ -8,12 +8,51 @@ from __future__ import annotations
 import random
 from typing import Any
 
-_WORDS = (
-    "invoice refund account order shipping delivery password reset billing plan upgrade "
-    "cancel subscription charge card address warranty return label tracking damaged "
-    "late missing discount coupon policy agent customer ticket escalate review status "
-    "update confirm verify identity email phone support answer question help please"
-).split()
+_WORDS = [
+    "invoice",
+    "refund",
+    "account",
+    "order",
+    "shipping",
+    "delivery",
+    "password",
+    "reset",
+    "billing",
+    "plan",
+    "upgrade",
+    "cancel",
+    "subscription",
+    "charge",
+    "card",
+    "address",
+    "warranty",
+    "return",
+    "label",
+    "tracking",
+    "damaged",
+    "late",
+    "missing",
+    "discount",
+    "coupon",
+    "policy",
+    "agent",
+    "customer",
+    "ticket",
+    "escalate",
+    "review",
+    "status",
+    "update",
+    "confirm",
+    "verify",
+    "identity",
+    "email",
+    "phone",
+    "support",
+    "answer",
+    "question",
+    "help",
+    "please",
+]
 
 QUESTION_TEMPLATES = (
     "How do I {a} my {b}?",
@@ -51,16 +90,24 @@ def payload(rng: random.Random, run_type: str, text: str) -> tuple[dict[str, Any
     if run_type == "llm":
         reply = sentence(rng)
         return (
-            {"messages": [{"role": "system", "content": "You are a helpful support agent."},
-                          {"role": "user", "content": text}]},
-            {"generations": [{"text": reply, "message": {"role": "assistant", "content": reply}}],
-             "llm_output": {"model_name": "gpt-4o-mini"}},
+            {
+                "messages": [
+                    {"role": "system", "content": "You are a helpful support agent."},
+                    {"role": "user", "content": text},
+                ]
+            },
+            {
+                "generations": [{"text": reply, "message": {"role": "assistant", "content": reply}}],
+                "llm_output": {"model_name": "gpt-4o-mini"},
+            },
         )
     if run_type == "tool":
         return {"input": text}, {"output": sentence(rng, 3, 9)}
     if run_type == "retriever":
-        docs = [{"page_content": sentence(rng), "metadata": {"source": f"kb/{rng.randint(1, 400)}.md"}}
-                for _ in range(rng.randint(1, 3))]
+        docs = [
+            {"page_content": sentence(rng), "metadata": {"source": f"kb/{rng.randint(1, 400)}.md"}}
+            for _ in range(rng.randint(1, 3))
+        ]
         return {"query": text}, {"documents": docs}
     if run_type == "prompt":
         return {"question": text}, {"output": {"messages": [{"role": "user", "content": text}]}}

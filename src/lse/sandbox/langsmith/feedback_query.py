@@ -6,7 +6,8 @@ repeat. The SDK pages until a short page, so a run with 250 records takes three 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lse.sandbox.langsmith.query import MAX_LIMIT, QueryError
 from lse.sandbox.langsmith.world import World
@@ -63,8 +64,8 @@ def list_feedback(world: World, params: Mapping[str, str], multi: Mapping[str, S
                 continue
             if has_score is not None and (rec.get("score") is not None) != _bool(has_score):
                 continue
-            if level == "run" and rec.get("run_id") is None or level == "session" and rec.get("run_id") is not None:
+            if (level == "run" and rec.get("run_id") is None) or (level == "session" and rec.get("run_id") is not None):
                 continue
             out.append(rec)
         out.sort(key=lambda r: (r["created_at"], r["id"]))
-        return [dict(r) for r in out[offset:offset + limit]]
+        return [dict(r) for r in out[offset : offset + limit]]

@@ -11,9 +11,10 @@ as datetimes, numbers as numbers, ids case-insensitively. A malformed filter rai
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from lse.sandbox.langsmith.wire import parse_ts
 
@@ -56,7 +57,7 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise FilterError(f"unexpected character at position {pos}: {text[pos:pos + 20]!r}")
+            raise FilterError(f"unexpected character at position {pos}: {text[pos : pos + 20]!r}")
         pos = m.end()
         if m.group("str") is not None:
             raw = m.group("str")[1:-1]
@@ -135,8 +136,15 @@ Getter = Callable[[Any], Any]
 TIME_FIELDS = {"start_time", "end_time", "first_token_time"}
 ID_FIELDS = {"id", "trace_id", "parent_run_id", "session_id", "reference_example_id"}
 LIST_FIELDS = {"tags", "parent_run_ids", "feedback_key", "feedback_score"}
-NUMBER_FIELDS = {"latency", "total_tokens", "prompt_tokens", "completion_tokens", "total_cost", "prompt_cost",
-                 "completion_cost"}
+NUMBER_FIELDS = {
+    "latency",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_cost",
+    "prompt_cost",
+    "completion_cost",
+}
 TEXT_FIELDS = {"name", "run_type", "status", "error"}
 BOOL_FIELDS = {"is_root"}
 KNOWN = TIME_FIELDS | ID_FIELDS | LIST_FIELDS | NUMBER_FIELDS | TEXT_FIELDS | BOOL_FIELDS
@@ -204,14 +212,14 @@ def _compile(node: Call, getter: Callable[[Any, str], Any]) -> Predicate:
     if op not in _CMP and op not in ("in", "has"):
         raise FilterError(f"unknown operator {op!r}")
     if len(args) != 2 or not isinstance(args[0], Field) or not isinstance(args[1], Literal):
-        raise FilterError(f"{op}() takes a field and a value, e.g. {op}(name, \"x\")")
+        raise FilterError(f'{op}() takes a field and a value, e.g. {op}(name, "x")')
     field = args[0].name
     if field not in KNOWN:
         raise FilterError(f"unknown field {field!r}; supported: {', '.join(sorted(KNOWN))}")
     raw = args[1].value
     if op == "in":
         if not isinstance(raw, list):
-            raise FilterError("in() takes a list: in(field, [\"a\", \"b\"])")
+            raise FilterError('in() takes a list: in(field, ["a", "b"])')
         wanted = {_coerce(field, v) for v in raw}
         if field in LIST_FIELDS:
             return lambda row: any(_as_comparable(field, v) in wanted for v in getter(row, field) or [])

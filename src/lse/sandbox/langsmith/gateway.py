@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from lse.sandbox.langsmith.counters import Counters
@@ -27,7 +28,7 @@ PREFIXES = ("/api/v1",)
 def strip_prefix(path: str) -> str:
     for prefix in PREFIXES:
         if path == prefix or path.startswith(prefix + "/"):
-            return path[len(prefix):] or "/"
+            return path[len(prefix) :] or "/"
     return path
 
 
@@ -57,14 +58,20 @@ def _summary(method: str, query: bytes, body: bytes) -> Any:
         return {"_body_bytes": len(body)}
 
 
-async def send_bytes(send: Callable, status: int, body: bytes, content_type: bytes,
-                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                    *(headers or [])],
-    })
+async def send_bytes(
+    send: Callable, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -75,8 +82,16 @@ async def send_json(send: Callable, status: int, obj: Any, headers: list[tuple[b
 class Gateway:
     """ASGI middleware around the routes app."""
 
-    def __init__(self, app: Any, *, api_key: str, counters: Counters, injector: FaultInjector,
-                 faults: Callable[[], Faults], connections: ConnectionRegistry) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        api_key: str,
+        counters: Counters,
+        injector: FaultInjector,
+        faults: Callable[[], Faults],
+        connections: ConnectionRegistry,
+    ) -> None:
         self.app = app
         self.api_key = api_key
         self.counters = counters
@@ -103,8 +118,9 @@ class Gateway:
         decision = self.injector.decide(faults, kind)
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
-        if decision.action is not Action.PASS and await self._inject(decision.action, decision.status, faults,
-                                                                     scope, send):
+        if decision.action is not Action.PASS and await self._inject(
+            decision.action, decision.status, faults, scope, send
+        ):
             return
         headers = dict(scope.get("headers") or [])
         if headers.get(b"x-api-key", b"").decode("latin-1") != self.api_key:
@@ -139,11 +155,17 @@ class Gateway:
                 await send_bytes(send, 429, RATE_LIMIT_HTML, b"text/html")
             else:
                 retry = f"{faults.retry_after_s:g}".encode()
-                await send_json(send, 429, {"detail": "Rate limit exceeded. Please retry later."},
-                                [(b"retry-after", retry)])
+                await send_json(
+                    send, 429, {"detail": "Rate limit exceeded. Please retry later."}, [(b"retry-after", retry)]
+                )
             return True
         self.counters.bump("errors_sent")
-        messages = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-                    403: "Forbidden: this API key may not read feedback", 504: "Gateway Timeout"}
+        messages = {
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+            403: "Forbidden: this API key may not read feedback",
+            504: "Gateway Timeout",
+        }
         await send_json(send, status, {"detail": messages.get(status, f"sandbox fault {status}")})
         return True

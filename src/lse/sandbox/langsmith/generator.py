@@ -114,16 +114,24 @@ def _child(
     return run
 
 
-def verdict_feedback(rng: random.Random, run: dict[str, Any], created_at: datetime, *, passed: bool | None = None,
-                     correction: Any = None) -> dict[str, Any]:
+def verdict_feedback(
+    rng: random.Random, run: dict[str, Any], created_at: datetime, *, passed: bool | None = None, correction: Any = None
+) -> dict[str, Any]:
     """The human-verdict record lse's datasets are built from."""
     passed = rng.random() < 0.7 if passed is None else passed
     verdict = "PASS" if passed else "FAIL"
     rationale = {name: rng.random() < (0.8 if passed else 0.35) for name in CRITERIA}
     return feedback_json(
-        rng, run, "final_verdict", created_at=created_at, score=1 if passed else 0,
-        value={"verdict": verdict, "rationale": rationale}, comment=f"Human verdict: {verdict}",
-        correction=correction, source_type="app", user=rng.randint(1, 5),
+        rng,
+        run,
+        "final_verdict",
+        created_at=created_at,
+        score=1 if passed else 0,
+        value={"verdict": verdict, "rationale": rationale},
+        comment=f"Human verdict: {verdict}",
+        correction=correction,
+        source_type="app",
+        user=rng.randint(1, 5),
     )
 
 
@@ -135,13 +143,38 @@ def feedback_for_trace(rng: random.Random, runs: list[dict[str, Any]], *, extra_
     records = [verdict_feedback(rng, root, reviewed)]
     if len(runs) > 1 and rng.random() < 0.25:
         child = rng.choice(runs[1:])
-        records.append(feedback_json(rng, child, "step_correct", created_at=reviewed + timedelta(seconds=5),
-                                     score=rng.choice((0, 1)), source_type="app", user=rng.randint(1, 5)))
+        records.append(
+            feedback_json(
+                rng,
+                child,
+                "step_correct",
+                created_at=reviewed + timedelta(seconds=5),
+                score=rng.choice((0, 1)),
+                source_type="app",
+                user=rng.randint(1, 5),
+            )
+        )
     if extra_keys and rng.random() < 0.5:
-        records.append(feedback_json(rng, root, "helpfulness", created_at=reviewed + timedelta(seconds=9),
-                                     score=round(rng.random(), 2), source_type="model"))
-        records.append(feedback_json(rng, root, "category", created_at=reviewed + timedelta(seconds=11),
-                                     value=rng.choice(("billing", "shipping", "account")), source_type="api"))
+        records.append(
+            feedback_json(
+                rng,
+                root,
+                "helpfulness",
+                created_at=reviewed + timedelta(seconds=9),
+                score=round(rng.random(), 2),
+                source_type="model",
+            )
+        )
+        records.append(
+            feedback_json(
+                rng,
+                root,
+                "category",
+                created_at=reviewed + timedelta(seconds=11),
+                value=rng.choice(("billing", "shipping", "account")),
+                source_type="api",
+            )
+        )
     return records
 
 
@@ -158,8 +191,14 @@ def day_root_starts(rng: random.Random, day: date, count: int) -> list[datetime]
 
 
 def generate_day(
-    rng: random.Random, ctx: TraceContext, day: date, *, traces: int, children: tuple[int, int],
-    feedback_share: float, extra_keys: bool,
+    rng: random.Random,
+    ctx: TraceContext,
+    day: date,
+    *,
+    traces: int,
+    children: tuple[int, int],
+    feedback_share: float,
+    extra_keys: bool,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """All ordinary runs and feedback of one project-day."""
     runs: list[dict[str, Any]] = []

@@ -54,39 +54,58 @@ def _large_text(rng: random.Random, size: int = 200_000) -> str:
     return " ".join(parts)
 
 
-def _run(rng: random.Random, ctx: TraceContext, parent: dict[str, Any] | None, name: str, run_type: str,
-         start: datetime, end: datetime, **kw: Any) -> dict[str, Any]:
+def _run(
+    rng: random.Random,
+    ctx: TraceContext,
+    parent: dict[str, Any] | None,
+    name: str,
+    run_type: str,
+    start: datetime,
+    end: datetime,
+    **kw: Any,
+) -> dict[str, Any]:
     run_id = new_id(rng)
     return run_json(
-        run_id=run_id, name=name, run_type=run_type, start=start, end=end,
-        trace_id=parent["trace_id"] if parent else run_id, parent=parent,
-        session_id=ctx.session_id, tenant_id=ctx.tenant_id,
-        inputs=kw.pop("inputs", {"input": name}), outputs=kw.pop("outputs", {"output": "ok"}), **kw,
+        run_id=run_id,
+        name=name,
+        run_type=run_type,
+        start=start,
+        end=end,
+        trace_id=parent["trace_id"] if parent else run_id,
+        parent=parent,
+        session_id=ctx.session_id,
+        tenant_id=ctx.tenant_id,
+        inputs=kw.pop("inputs", {"input": name}),
+        outputs=kw.pop("outputs", {"output": "ok"}),
+        **kw,
     )
 
 
 def _midnight_traces(rng: random.Random, ctx: TraceContext, day: date) -> tuple[list[dict[str, Any]], dict[str, str]]:
     late = datetime.combine(day, time(23, 59, 30))
-    root = _run(rng, ctx, None, "midnight_agent", "chain", late, late + timedelta(seconds=90),
-                tags=["production"])
+    root = _run(rng, ctx, None, "midnight_agent", "chain", late, late + timedelta(seconds=90), tags=["production"])
     before = _run(rng, ctx, root, "plan_step", "chain", late + timedelta(seconds=10), late + timedelta(seconds=20))
     after = _run(rng, ctx, root, "ChatOpenAI", "llm", late + timedelta(seconds=40), late + timedelta(seconds=70))
     set_llm_usage(after, 1200, 300, late + timedelta(seconds=45))
-    grandchild = _run(rng, ctx, before, "lookup_order", "tool", late + timedelta(seconds=12),
-                      late + timedelta(seconds=19))
+    grandchild = _run(
+        rng, ctx, before, "lookup_order", "tool", late + timedelta(seconds=12), late + timedelta(seconds=19)
+    )
     late_tool = _run(rng, ctx, root, "search_kb", "tool", late + timedelta(seconds=71), late + timedelta(seconds=85))
     midnight = [root, before, grandchild, after, late_tool]
     roll_up_usage(midnight)
 
     prev = datetime.combine(day - timedelta(days=1), time(23, 59, 50))
-    p_root = _run(rng, ctx, None, "overnight_agent", "chain", prev, prev + timedelta(seconds=30),
-                  tags=["production"])
+    p_root = _run(rng, ctx, None, "overnight_agent", "chain", prev, prev + timedelta(seconds=30), tags=["production"])
     p_child = _run(rng, ctx, p_root, "ChatOpenAI", "llm", prev + timedelta(seconds=15), prev + timedelta(seconds=25))
     set_llm_usage(p_child, 800, 120, prev + timedelta(seconds=16))
     previous = [p_root, p_child]
     roll_up_usage(previous)
-    ids = {"midnight_trace": root["id"], "midnight_child": after["id"],
-           "prev_day_trace": p_root["id"], "prev_day_child": p_child["id"]}
+    ids = {
+        "midnight_trace": root["id"],
+        "midnight_child": after["id"],
+        "prev_day_trace": p_root["id"],
+        "prev_day_child": p_child["id"],
+    }
     return midnight + previous, ids
 
 
@@ -116,43 +135,76 @@ def build_hard_cases(
         verdict_feedback(rng, root, at(root, 30), passed=True),
         feedback_json(rng, root, "helpfulness", created_at=at(root, 31), score=0.75, source_type="model"),
         feedback_json(rng, root, "category", created_at=at(root, 32), value="billing", source_type="api"),
-        feedback_json(rng, root, "rubric", created_at=at(root, 33), value={"tone": "polite", "steps": 3},
-                      source_type="api"),
+        feedback_json(
+            rng, root, "rubric", created_at=at(root, 33), value={"tone": "polite", "steps": 3}, source_type="api"
+        ),
     ]
 
     root = trace("many_feedback_run", 1)[0]
     feedback.append(verdict_feedback(rng, root, at(root, 5), passed=False))
     for i in range(249):
-        feedback.append(feedback_json(
-            rng, root, "annotator_score", created_at=at(root, 10) + timedelta(seconds=i // 2),
-            score=(i % 5) / 4, comment=f"annotation #{i}" if i % 3 == 0 else None,
-            source_type="app", user=1 + i % 7,
-        ))
+        feedback.append(
+            feedback_json(
+                rng,
+                root,
+                "annotator_score",
+                created_at=at(root, 10) + timedelta(seconds=i // 2),
+                score=(i % 5) / 4,
+                comment=f"annotation #{i}" if i % 3 == 0 else None,
+                source_type="app",
+                user=1 + i % 7,
+            )
+        )
 
     root = trace("string_feedback_run")[0]
     for minute, (key, value) in enumerate(
         [("category", "billing"), ("category", "billing"), ("category", "shipping"), ("sentiment", "positive")]
     ):
-        feedback.append(feedback_json(rng, root, key, created_at=at(root, 20 + minute), value=value,
-                                      source_type="app", user=minute + 1))
-    feedback.append(feedback_json(rng, root, "rubric", created_at=at(root, 30), value={"tone": "curt"},
-                                  source_type="api"))
+        feedback.append(
+            feedback_json(
+                rng, root, key, created_at=at(root, 20 + minute), value=value, source_type="app", user=minute + 1
+            )
+        )
+    feedback.append(
+        feedback_json(rng, root, "rubric", created_at=at(root, 30), value={"tone": "curt"}, source_type="api")
+    )
 
     root = trace("correction_run")[0]
     feedback += [
-        verdict_feedback(rng, root, at(root, 15), passed=False,
-                         correction={"answer": "Refunds take 5–7 business days to appear."}),
-        feedback_json(rng, root, "correctness", created_at=at(root, 16), score=0,
-                      correction="The order ships from the EU warehouse.", source_type="app"),
+        verdict_feedback(
+            rng, root, at(root, 15), passed=False, correction={"answer": "Refunds take 5–7 business days to appear."}
+        ),
+        feedback_json(
+            rng,
+            root,
+            "correctness",
+            created_at=at(root, 16),
+            score=0,
+            correction="The order ships from the EU warehouse.",
+            source_type="app",
+        ),
     ]
 
     built = trace("child_feedback_trace", 3)
     ids["child_feedback_run"] = built[-1]["id"]
-    feedback.append(feedback_json(rng, built[-1], "step_correct", created_at=at(built[-1], 12), score=1,
-                                  comment="right tool, right arguments", source_type="app"))
+    feedback.append(
+        feedback_json(
+            rng,
+            built[-1],
+            "step_correct",
+            created_at=at(built[-1], 12),
+            score=1,
+            comment="right tool, right arguments",
+            source_type="app",
+        )
+    )
 
-    trace("unicode_run", 1, root_inputs={"question": UNICODE_TEXT, "locale": "ar-EG"},
-          root_outputs={"answer": UNICODE_TEXT[::-1], "emoji": "✅"})
+    trace(
+        "unicode_run",
+        1,
+        root_inputs={"question": UNICODE_TEXT, "locale": "ar-EG"},
+        root_outputs={"answer": UNICODE_TEXT[::-1], "emoji": "✅"},
+    )
     trace("large_run", 1, root_outputs={"document": _large_text(rng)})
     trace("nul_run", 1, root_inputs={"text": "before\u0000after", "exotic": EXOTIC_TEXT})
     trace("deep_run", 1, root_inputs={"tree": _nested(DEPTH)})

@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lse.sandbox.langsmith.filters import FilterError, compile_filter
 from lse.sandbox.langsmith.wire import iso, parse_ts
@@ -22,12 +23,38 @@ MAX_LIMIT = 100
 
 # The select list langsmith's `list_runs` sends when the caller gives none: it means "the
 # whole run", so the full run JSON is returned, as LangSmith's own full rows are.
-SDK_DEFAULT_SELECT = frozenset({
-    "app_path", "completion_cost", "completion_tokens", "dotted_order", "end_time", "error", "events",
-    "extra", "feedback_stats", "first_token_time", "id", "inputs", "name", "outputs", "parent_run_id",
-    "parent_run_ids", "prompt_cost", "prompt_tokens", "reference_example_id", "run_type", "s3_urls",
-    "session_id", "start_time", "status", "tags", "total_cost", "total_tokens", "trace_id",
-})
+SDK_DEFAULT_SELECT = frozenset(
+    {
+        "app_path",
+        "completion_cost",
+        "completion_tokens",
+        "dotted_order",
+        "end_time",
+        "error",
+        "events",
+        "extra",
+        "feedback_stats",
+        "first_token_time",
+        "id",
+        "inputs",
+        "name",
+        "outputs",
+        "parent_run_id",
+        "parent_run_ids",
+        "prompt_cost",
+        "prompt_tokens",
+        "reference_example_id",
+        "run_type",
+        "s3_urls",
+        "session_id",
+        "start_time",
+        "status",
+        "tags",
+        "total_cost",
+        "total_tokens",
+        "trace_id",
+    }
+)
 # Always sent, so an SDK `Run` can be built from any narrower selection.
 CORE_FIELDS = frozenset({"id", "name", "run_type", "start_time", "trace_id", "dotted_order"})
 
@@ -143,7 +170,7 @@ def _select(data: dict[str, Any], select: Any) -> dict[str, Any]:
     if not select:
         return dict(data)
     fields = set(select)
-    if SDK_DEFAULT_SELECT <= fields:
+    if fields >= SDK_DEFAULT_SELECT:
         return dict(data)
     fields |= CORE_FIELDS
     return {k: v for k, v in data.items() if k in fields}

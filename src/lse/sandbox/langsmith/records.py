@@ -114,7 +114,7 @@ def feedback_json(
     key: str,
     *,
     created_at: datetime,
-    score: float | int | bool | None = None,
+    score: float | bool | None = None,
     value: Any = None,
     comment: str | None = None,
     correction: Any = None,

@@ -75,8 +75,14 @@ def build_router(world: World) -> APIRouter:
 
     @router.get("/settings")
     async def settings() -> Response:
-        return _json({"id": world.tenant_id, "display_name": "lse sandbox", "tenant_handle": "lse-sandbox",
-                      "created_at": "2026-01-01T00:00:00.000000"})
+        return _json(
+            {
+                "id": world.tenant_id,
+                "display_name": "lse sandbox",
+                "tenant_handle": "lse-sandbox",
+                "created_at": "2026-01-01T00:00:00.000000",
+            }
+        )
 
     @router.get("/sessions")
     async def sessions(request: Request) -> Response:
@@ -91,12 +97,15 @@ def build_router(world: World) -> APIRouter:
         ids = {i.lower() for i in params.getlist("id")}
         name, contains = params.get("name"), params.get("name_contains")
         with world.lock:
-            found = [p for p in world.projects.values()
-                     if (name is None or p["name"] == name)
-                     and (contains is None or contains in p["name"])
-                     and (not ids or p["id"] in ids)]
+            found = [
+                p
+                for p in world.projects.values()
+                if (name is None or p["name"] == name)
+                and (contains is None or contains in p["name"])
+                and (not ids or p["id"] in ids)
+            ]
             found.sort(key=lambda p: (p["start_time"], p["id"]), reverse=True)
-            return _json([_with_stats(world, p) for p in found[offset:offset + limit]])
+            return _json([_with_stats(world, p) for p in found[offset : offset + limit]])
 
     @router.get("/sessions/{session_id}")
     async def session(session_id: str) -> Response:

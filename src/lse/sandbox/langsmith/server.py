@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Self
 
 import uvicorn
 
@@ -21,7 +22,6 @@ from lse.sandbox.langsmith.transport import ConnectionRegistry, protocol_class
 from lse.sandbox.langsmith.world import World
 
 
-
 class LangSmithSandbox:
     """A LangSmith-compatible server over a synthetic world.
 
@@ -29,8 +29,15 @@ class LangSmithSandbox:
     `Faults` also restarts the "every Nth" / "first N" request counting.
     """
 
-    def __init__(self, specs: Iterable[SandboxSpec] = (), *, api_key: str = "sandbox-key",
-                 host: str = "127.0.0.1", port: int = 0, world: World | None = None) -> None:
+    def __init__(
+        self,
+        specs: Iterable[SandboxSpec] = (),
+        *,
+        api_key: str = "sandbox-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        world: World | None = None,
+    ) -> None:
         self.world = world if world is not None else World.from_specs(specs)
         self.api_key = api_key
         self.host = host
@@ -64,13 +71,25 @@ class LangSmithSandbox:
         return f"http://{self.host}:{self.port}"
 
     def asgi_app(self) -> Gateway:
-        return Gateway(build_app(self.world), api_key=self.api_key, counters=self.counters,
-                       injector=self._injector, faults=lambda: self._faults, connections=self._connections)
+        return Gateway(
+            build_app(self.world),
+            api_key=self.api_key,
+            counters=self.counters,
+            injector=self._injector,
+            faults=lambda: self._faults,
+            connections=self._connections,
+        )
 
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
-            self.asgi_app(), host=self.host, port=self.port, http=protocol_class(self._connections),
-            lifespan="off", log_level="warning", access_log=False, timeout_keep_alive=30,
+            self.asgi_app(),
+            host=self.host,
+            port=self.port,
+            http=protocol_class(self._connections),
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=30,
         )
 
     def start(self, timeout_s: float = 10.0) -> LangSmithSandbox:
@@ -99,19 +118,23 @@ class LangSmithSandbox:
             raise RuntimeError("the LangSmith sandbox did not stop in time")
         self._server = self._thread = None
 
-    def __enter__(self) -> LangSmithSandbox:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def serve_forever(specs: Iterable[SandboxSpec], host: str = "127.0.0.1", port: int = 8123,
-                  api_key: str = "sandbox-key") -> None:
+def serve_forever(
+    specs: Iterable[SandboxSpec], host: str = "127.0.0.1", port: int = 8123, api_key: str = "sandbox-key"
+) -> None:
     """Serve in the foreground until interrupted (Ctrl-C), for `lse sandbox langsmith`."""
     sandbox = LangSmithSandbox(specs, api_key=api_key, host=host, port=port)
     server = uvicorn.Server(sandbox._config())
-    print(f"LangSmith sandbox on http://{host}:{port} (x-api-key: {api_key}); "
-          f"{len(sandbox.world.runs)} runs, {len(sandbox.world.feedback)} feedback records",
-          file=sys.stderr, flush=True)
+    print(
+        f"LangSmith sandbox on http://{host}:{port} (x-api-key: {api_key}); "
+        f"{len(sandbox.world.runs)} runs, {len(sandbox.world.feedback)} feedback records",
+        file=sys.stderr,
+        flush=True,
+    )
     server.run()

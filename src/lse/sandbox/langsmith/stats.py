@@ -32,11 +32,7 @@ def feedback_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
         recs = by_key[key]
         scores = [s for s in (_numeric(r.get("score")) for r in recs) if s is not None]
         avg = sum(scores) / len(scores) if scores else None
-        stdev = (
-            math.sqrt(sum((s - avg) ** 2 for s in scores) / len(scores))
-            if scores and avg is not None
-            else None
-        )
+        stdev = math.sqrt(sum((s - avg) ** 2 for s in scores) / len(scores)) if scores and avg is not None else None
         values = Counter(r["value"] for r in recs if isinstance(r.get("value"), str))
         stats[key] = {
             "n": len(recs),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -19,18 +19,18 @@ _DEC_RE = re.compile('"' + re.escape(_DEC_MARK) + r'(-?[0-9]+(?:\.[0-9]+)?)"')
 def iso(ts: datetime) -> str:
     """Naive-UTC ISO string with microseconds; aware datetimes are converted to UTC first."""
     if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts.isoformat(timespec="microseconds")
 
 
 def parse_ts(text: str) -> datetime:
     """Parse an ISO-8601 string (naive means UTC, "Z" accepted) to a naive-UTC datetime."""
     value = text.strip()
-    if value.endswith("Z") or value.endswith("z"):
+    if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     ts = datetime.fromisoformat(value)
     if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts
 
 

@@ -12,9 +12,10 @@ import bisect
 import random
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from lse.sandbox.langsmith.generator import TraceContext, build_trace, feedback_for_trace, generate_day
 from lse.sandbox.langsmith.hard_cases import build_hard_cases
@@ -43,7 +44,7 @@ def _uuid_from(text: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class World:
@@ -79,8 +80,13 @@ class World:
             for day in spec.days:
                 rng = random.Random(f"{spec.seed}:{spec.project}:{day.isoformat()}")
                 runs, feedback = generate_day(
-                    rng, ctx, day, traces=spec.traces_per_day, children=spec.children_per_trace,
-                    feedback_share=spec.feedback_trace_share, extra_keys=spec.hard_cases,
+                    rng,
+                    ctx,
+                    day,
+                    traces=spec.traces_per_day,
+                    children=spec.children_per_trace,
+                    feedback_share=spec.feedback_trace_share,
+                    extra_keys=spec.hard_cases,
                 )
                 self._insert(spec.project, runs, feedback)
             if spec.hard_cases:
@@ -116,14 +122,15 @@ class World:
             self._index[name] = []
             return project
 
-    def add_trace(self, project: str, root_start: datetime, n_children: int, with_feedback: bool,
-                  *, seed: int | None = None) -> list[dict[str, Any]]:
+    def add_trace(
+        self, project: str, root_start: datetime, n_children: int, with_feedback: bool, *, seed: int | None = None
+    ) -> list[dict[str, Any]]:
         """Add one ordinary trace (and, if asked, its feedback); returns its runs, root first."""
         with self.lock:
             self.add_project(project)
             rng = random.Random(seed) if seed is not None else self._rng
             if root_start.tzinfo is not None:
-                root_start = root_start.astimezone(timezone.utc).replace(tzinfo=None)
+                root_start = root_start.astimezone(UTC).replace(tzinfo=None)
             runs = build_trace(rng, self._ctx(project), root_start, n_children)
             feedback = feedback_for_trace(rng, runs, extra_keys=False) if with_feedback else []
             self._insert(project, runs, feedback)
@@ -135,8 +142,9 @@ class World:
     def _insert(self, project: str, runs: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> None:
         for data in runs:
             end = data["end_time"]
-            row = RunRow(data, datetime.fromisoformat(data["start_time"]),
-                         datetime.fromisoformat(end) if end else None, project)
+            row = RunRow(
+                data, datetime.fromisoformat(data["start_time"]), datetime.fromisoformat(end) if end else None, project
+            )
             self.runs[data["id"]] = row
             self._trace_runs.setdefault(data["trace_id"], []).append(data["id"])
         for rec in feedback:
@@ -175,8 +183,11 @@ class World:
             lo = datetime.combine(day, time())
             hi = lo + timedelta(days=1)
             keys = self.sorted_keys(project)
-            roots = [self.runs[k[1]] for k in keys[bisect.bisect_left(keys, (lo, "")):bisect.bisect_left(keys, (hi, ""))]
-                     if self.runs[k[1]].data["parent_run_id"] is None]
+            roots = [
+                self.runs[k[1]]
+                for k in keys[bisect.bisect_left(keys, (lo, "")) : bisect.bisect_left(keys, (hi, ""))]
+                if self.runs[k[1]].data["parent_run_id"] is None
+            ]
             out = [dict(row.data) for root in roots for row in self.trace_rows(root.data["id"])]
             return sorted(out, key=lambda d: (d["start_time"], d["id"]))
 
@@ -207,13 +218,30 @@ class World:
             self._restat(new["run_id"])
             return dict(new)
 
-    def add_feedback(self, run_id: str, key: str, *, value: Any = None, score: Any = None,
-                     comment: str | None = None, correction: Any = None) -> dict[str, Any]:
+    def add_feedback(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        value: Any = None,
+        score: Any = None,
+        comment: str | None = None,
+        correction: Any = None,
+    ) -> dict[str, Any]:
         """New feedback created now on an existing run."""
         with self.lock:
             row = self.runs[str(run_id)]
-            rec = feedback_json(self._rng, row.data, key, created_at=_now(), score=score, value=value,
-                                comment=comment, correction=correction, source_type="api")
+            rec = feedback_json(
+                self._rng,
+                row.data,
+                key,
+                created_at=_now(),
+                score=score,
+                value=value,
+                comment=comment,
+                correction=correction,
+                source_type="api",
+            )
             self.feedback[rec["id"]] = rec
             self._run_feedback.setdefault(rec["run_id"], []).append(rec["id"])
             self._restat(rec["run_id"])
@@ -233,10 +261,14 @@ class World:
     def expire_before(self, ts: datetime) -> int:
         """LangSmith retention: drop every trace whose root started before `ts`; returns runs dropped."""
         if ts.tzinfo is not None:
-            ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+            ts = ts.astimezone(UTC).replace(tzinfo=None)
         with self.lock:
-            doomed = [rid for trace_id, ids in self._trace_runs.items()
-                      if trace_id in self.runs and self.runs[trace_id].start < ts for rid in ids]
+            doomed = [
+                rid
+                for trace_id, ids in self._trace_runs.items()
+                if trace_id in self.runs and self.runs[trace_id].start < ts
+                for rid in ids
+            ]
             before = len(self.runs)
             self.drop_runs(doomed)
             return before - len(self.runs)

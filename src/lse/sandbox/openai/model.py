@@ -75,7 +75,7 @@ def sandbox_embedding(text: str, dim: int = DEFAULT_EMBEDDING_DIM) -> list[float
 
 def is_reasoning_model(model: str) -> bool:
     """o-series and gpt-5 models bill hidden reasoning tokens as output tokens."""
-    return model.startswith("o") or model.startswith("gpt-5")
+    return model.startswith(("o", "gpt-5"))
 
 
 def reasoning_tokens_for(model: str, answer_tokens: int, effort: str | None = None) -> int:

@@ -48,9 +48,7 @@ async def get_model(model_id: str, request: Request) -> JSONResponse:
     try:
         require_auth(request, state.api_key)
         if model_id not in MODEL_IDS:
-            raise SandboxAPIError(
-                404, f"The model '{model_id}' does not exist", code="model_not_found", param="model"
-            )
+            raise SandboxAPIError(404, f"The model '{model_id}' does not exist", code="model_not_found", param="model")
     except SandboxAPIError as exc:
         return exc.to_response()
     return JSONResponse(_model(model_id))

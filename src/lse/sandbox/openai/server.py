@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Self
 
 import uvicorn
 
@@ -104,7 +105,7 @@ class OpenAISandbox:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> OpenAISandbox:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

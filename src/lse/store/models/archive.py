@@ -40,9 +40,7 @@ class RunRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (
-        Index("ix_runs_project_run_date", "project", "run_date"),
-    )
+    __table_args__ = (Index("ix_runs_project_run_date", "project", "run_date"),)
 
 
 # Containment on the run's attributes, `lse_run_attributes(data) @> …`: a function

@@ -30,6 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lse.store.base import Base, JSONDoc
 
 __all__ = [
+    "RUN_MODES",
+    "RUN_NAME_CONSTRAINT",
+    "RUN_STATUSES",
     "ApiKey",
     "Config",
     "ConfigVersion",
@@ -40,9 +43,6 @@ __all__ = [
     "EvaluationRun",
     "Organization",
     "Project",
-    "RUN_MODES",
-    "RUN_STATUSES",
-    "RUN_NAME_CONSTRAINT",
     "utcnow",
 ]
 
@@ -157,9 +157,7 @@ class EvaluationDatasetItem(Base):
     __table_args__ = (UniqueConstraint("dataset_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(
-        ForeignKey("evaluation_datasets.id", ondelete="CASCADE"), index=True
-    )
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("evaluation_datasets.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     question_id: Mapped[int] = mapped_column(Integer)
     duplicate_index: Mapped[int] = mapped_column(Integer, default=0)
@@ -201,6 +199,8 @@ class EvaluationRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # The root of this run's item trace ids (lse.evals.trace_ids): random once, stored.
+    trace_seed: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
 
 
 class EvaluationJob(Base):
@@ -242,8 +242,6 @@ class EvaluationItemResult(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     response_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    score_status: Mapped[str] = mapped_column(
-        String(16), default="not_scored", server_default="not_scored"
-    )
+    score_status: Mapped[str] = mapped_column(String(16), default="not_scored", server_default="not_scored")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)

@@ -147,31 +147,78 @@ def encode_feedback(cols: FeedbackColumns, *, finite: bool = False) -> EncodedFe
 def _scalars_only(c: FeedbackColumns) -> FeedbackColumns:
     """`c` without its parsed documents (positional: `dataclasses.replace` costs 7x more)."""
     return FeedbackColumns(
-        c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, c.key, c.score, None,
-        c.comment, None, None, c.created_at, c.modified_at,
+        c.feedback_id,
+        c.run_id,
+        c.trace_id,
+        c.project,
+        c.run_date,
+        c.key,
+        c.score,
+        None,
+        c.comment,
+        None,
+        None,
+        c.created_at,
+        c.modified_at,
     )
 
 
 def decoded_feedback(
-    feedback_id: str, run_id: str, trace_id: str | None, project: str, run_date: Any, key: str | None,
-    score: float | None, value: str | None, comment: str | None, correction: str | None,
-    source: str | None, created_at: Any, modified_at: Any, encoding: str | None,
+    feedback_id: str,
+    run_id: str,
+    trace_id: str | None,
+    project: str,
+    run_date: Any,
+    key: str | None,
+    score: float | None,
+    value: str | None,
+    comment: str | None,
+    correction: str | None,
+    source: str | None,
+    created_at: Any,
+    modified_at: Any,
+    encoding: str | None,
 ) -> FeedbackColumns:
     """`stored_feedback_columns` from the columns as written, JSON documents as text."""
+
     def doc(text: str | None) -> Any:
         return None if text is None else loads_exact(text)
 
     return stored_feedback_columns(
-        feedback_id, run_id, trace_id, project, run_date, key, score, doc(value), comment,
-        doc(correction), doc(source), created_at, modified_at, encoding,
+        feedback_id,
+        run_id,
+        trace_id,
+        project,
+        run_date,
+        key,
+        score,
+        doc(value),
+        comment,
+        doc(correction),
+        doc(source),
+        created_at,
+        modified_at,
+        encoding,
     )
 
 
 def decode_encoded(f: EncodedFeedback) -> FeedbackColumns:
     c = f.cols
     return decoded_feedback(
-        c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, f.key, c.score, f.value,
-        f.comment, f.correction, f.source, c.created_at, c.modified_at, f.encoding,
+        c.feedback_id,
+        c.run_id,
+        c.trace_id,
+        c.project,
+        c.run_date,
+        f.key,
+        c.score,
+        f.value,
+        f.comment,
+        f.correction,
+        f.source,
+        c.created_at,
+        c.modified_at,
+        f.encoding,
     )
 
 

@@ -34,8 +34,15 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_runs (
 """
 # Binary COPY (no text escaping on either side), so each column's type is given.
 _RUN_COLS = (
-    "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
-    "feedback_status", "data", "data_encoding",
+    "run_id",
+    "trace_id",
+    "parent_run_id",
+    "project",
+    "run_date",
+    "start_time",
+    "feedback_status",
+    "data",
+    "data_encoding",
 )
 _RUN_TYPES = ("text", "text", "text", "text", "date", "timestamptz", "text", "jsonb", "text")
 _UPSERT_RUNS = (
@@ -53,12 +60,36 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_feedback (
 ) ON COMMIT DELETE ROWS
 """
 _FB_COLS = (
-    "feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
-    "comment", "correction", "source", "created_at", "modified_at", "encoding",
+    "feedback_id",
+    "run_id",
+    "trace_id",
+    "project",
+    "run_date",
+    "key",
+    "score",
+    "value",
+    "comment",
+    "correction",
+    "source",
+    "created_at",
+    "modified_at",
+    "encoding",
 )
 _FB_TYPES = (
-    "text", "text", "text", "text", "date", "text", "float8", "jsonb",
-    "text", "jsonb", "jsonb", "timestamptz", "timestamptz", "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "date",
+    "text",
+    "float8",
+    "jsonb",
+    "text",
+    "jsonb",
+    "jsonb",
+    "timestamptz",
+    "timestamptz",
+    "text",
 )
 _UPSERT_FEEDBACK = (
     f"INSERT INTO feedback ({', '.join(_FB_COLS)}) "
@@ -95,7 +126,9 @@ class PostgresWriter:
                 # The load lock of each shard in the batch, always in ascending order so
                 # that writers taking several never wait on each other in a cycle.
                 for shard in sorted(set(shards)):
-                    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(project, shard),))
+                    cur.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(project, shard),)
+                    )
                 # Batches need not wait for their own WAL flush: the load's closing fetch
                 # record commits synchronously, which flushes every batch before it, and a
                 # crash mid-load is repaired by loading again (idempotent).
@@ -157,8 +190,18 @@ class _PostgresTx:
             for r in rows:
                 c = r.cols
                 copy.write_row(
-                    (c.run_id, c.trace_id, c.parent_run_id, c.project, c.run_date,
-                     c.start_time, c.feedback_status, _json(r.data), r.encoding, *now)
+                    (
+                        c.run_id,
+                        c.trace_id,
+                        c.parent_run_id,
+                        c.project,
+                        c.run_date,
+                        c.start_time,
+                        c.feedback_status,
+                        _json(r.data),
+                        r.encoding,
+                        *now,
+                    )
                 )
         if target != "runs":
             self.cur.execute(_UPSERT_RUNS)
@@ -191,9 +234,22 @@ class _PostgresTx:
             for f in rows:
                 c = f.cols
                 copy.write_row(
-                    (c.feedback_id, c.run_id, c.trace_id, c.project, c.run_date, f.key,
-                     c.score, _json(f.value), f.comment, _json(f.correction), _json(f.source),
-                     c.created_at, c.modified_at, f.encoding)
+                    (
+                        c.feedback_id,
+                        c.run_id,
+                        c.trace_id,
+                        c.project,
+                        c.run_date,
+                        f.key,
+                        c.score,
+                        _json(f.value),
+                        f.comment,
+                        _json(f.correction),
+                        _json(f.source),
+                        c.created_at,
+                        c.modified_at,
+                        f.encoding,
+                    )
                 )
 
 

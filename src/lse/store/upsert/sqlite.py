@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,13 +17,22 @@ from sqlalchemy import Engine
 
 from lse.errors import RowRefused, StorageError
 from lse.records.timestamps import parse_utc
-from lse.store.stored_form import decode_stored, loads_exact
 from lse.store.rows import FeedbackColumns, RunColumns
+from lse.store.stored_form import decode_stored, loads_exact
 from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks, decoded_feedback
 
 _RUN_COLS = (
-    "run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time",
-    "feedback_status", "data", "data_encoding", "loaded_at", "updated_at",
+    "run_id",
+    "trace_id",
+    "parent_run_id",
+    "project",
+    "run_date",
+    "start_time",
+    "feedback_status",
+    "data",
+    "data_encoding",
+    "loaded_at",
+    "updated_at",
 )
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}) VALUES ({', '.join('?' * len(_RUN_COLS))}) "
@@ -31,8 +40,20 @@ _UPSERT_RUNS = (
     + ", ".join(f"{c} = excluded.{c}" for c in _RUN_COLS if c not in ("run_id", "loaded_at"))
 )
 _FB_COLS = (
-    "feedback_id", "run_id", "trace_id", "project", "run_date", "key", "score", "value",
-    "comment", "correction", "source", "created_at", "modified_at", "encoding",
+    "feedback_id",
+    "run_id",
+    "trace_id",
+    "project",
+    "run_date",
+    "key",
+    "score",
+    "value",
+    "comment",
+    "correction",
+    "source",
+    "created_at",
+    "modified_at",
+    "encoding",
 )
 _UPSERT_FEEDBACK = (
     f"INSERT INTO feedback ({', '.join(_FB_COLS)}) VALUES ({', '.join('?' * len(_FB_COLS))}) "
@@ -102,7 +123,9 @@ class _SqliteTx:
                 f"SELECT data, data_encoding, {STORED_RUN_COLUMNS} FROM runs "
                 f"WHERE run_id IN ({', '.join('?' * len(part))})"
             )
-            for data, encoding, run_id, trace_id, parent, project, run_date, start, status in self.conn.execute(sql, part):
+            for data, encoding, run_id, trace_id, parent, project, run_date, start, status in self.conn.execute(
+                sql, part
+            ):
                 doc = loads_exact(data)
                 cols = RunColumns(run_id, trace_id, parent, project, _parse_day(run_date), parse_utc(start), status)
                 found[run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
@@ -113,9 +136,17 @@ class _SqliteTx:
             _UPSERT_RUNS,
             [
                 (
-                    r.cols.run_id, r.cols.trace_id, r.cols.parent_run_id, r.cols.project,
-                    _day(r.cols.run_date), sqlite_ts(r.cols.start_time), r.cols.feedback_status,
-                    r.data, r.encoding, self.now, self.now,
+                    r.cols.run_id,
+                    r.cols.trace_id,
+                    r.cols.parent_run_id,
+                    r.cols.project,
+                    _day(r.cols.run_date),
+                    sqlite_ts(r.cols.start_time),
+                    r.cols.feedback_status,
+                    r.data,
+                    r.encoding,
+                    self.now,
+                    self.now,
                 )
                 for r in rows
             ],
@@ -132,8 +163,20 @@ class _SqliteTx:
             for fid, run_id, trace, project, day, key, score, *rest in self.conn.execute(sql, part):
                 value, comment, correction, source, created, modified, encoding = rest
                 found[fid] = decoded_feedback(
-                    fid, run_id, trace, project, _parse_day(day), key, score, value, comment,
-                    correction, source, parse_utc(created), parse_utc(modified), encoding,
+                    fid,
+                    run_id,
+                    trace,
+                    project,
+                    _parse_day(day),
+                    key,
+                    score,
+                    value,
+                    comment,
+                    correction,
+                    source,
+                    parse_utc(created),
+                    parse_utc(modified),
+                    encoding,
                 )
         return found
 
@@ -142,10 +185,20 @@ class _SqliteTx:
             _UPSERT_FEEDBACK,
             [
                 (
-                    f.cols.feedback_id, f.cols.run_id, f.cols.trace_id, f.cols.project,
-                    _day(f.cols.run_date), f.key, f.cols.score, f.value, f.comment,
-                    f.correction, f.source, sqlite_ts(f.cols.created_at),
-                    sqlite_ts(f.cols.modified_at), f.encoding,
+                    f.cols.feedback_id,
+                    f.cols.run_id,
+                    f.cols.trace_id,
+                    f.cols.project,
+                    _day(f.cols.run_date),
+                    f.key,
+                    f.cols.score,
+                    f.value,
+                    f.comment,
+                    f.correction,
+                    f.source,
+                    sqlite_ts(f.cols.created_at),
+                    sqlite_ts(f.cols.modified_at),
+                    f.encoding,
                 )
                 for f in rows
             ],
@@ -156,7 +209,5 @@ class _SqliteTx:
 def _rollback(conn: sqlite3.Connection) -> None:
     """Roll back after a failure; if the connection itself is gone, the original error
     is the one worth raising (the pool discards the dead connection on close)."""
-    try:
+    with suppress(sqlite3.Error):
         conn.rollback()
-    except sqlite3.Error:
-        pass

@@ -93,12 +93,18 @@ def upgrade() -> None:
         # next query, which scans it), while the loader makes each merge cheap instead
         # (`SET LOCAL work_mem`, lse.store.upsert.postgres).
         op.create_index(
-            "ix_runs_data_gin", "runs", ["data"],
-            postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"},
+            "ix_runs_data_gin",
+            "runs",
+            ["data"],
+            postgresql_using="gin",
+            postgresql_ops={"data": "jsonb_path_ops"},
         )
         op.create_index(
-            "ix_feedback_value_gin", "feedback", ["value"],
-            postgresql_using="gin", postgresql_ops={"value": "jsonb_path_ops"},
+            "ix_feedback_value_gin",
+            "feedback",
+            ["value"],
+            postgresql_using="gin",
+            postgresql_ops={"value": "jsonb_path_ops"},
         )
 
 

@@ -36,19 +36,48 @@ depends_on = None
 # Top-level keys left out of the index (frozen at this revision).
 NOT_INDEXED = (
     # payloads and free text
-    "inputs", "outputs", "serialized", "events", "error", "inputs_preview", "outputs_preview",
-    "inputs_s3_urls", "outputs_s3_urls", "s3_urls",
+    "inputs",
+    "outputs",
+    "serialized",
+    "events",
+    "error",
+    "inputs_preview",
+    "outputs_preview",
+    "inputs_s3_urls",
+    "outputs_s3_urls",
+    "s3_urls",
     # ids, links and ordering keys: one value per run, or an indexed column already
-    "id", "trace_id", "parent_run_id", "parent_run_ids", "child_run_ids", "direct_child_run_ids",
-    "dotted_order", "app_path", "share_token",
+    "id",
+    "trace_id",
+    "parent_run_id",
+    "parent_run_ids",
+    "child_run_ids",
+    "direct_child_run_ids",
+    "dotted_order",
+    "app_path",
+    "share_token",
     # timestamps (range questions use the start_time column)
-    "start_time", "end_time", "first_token_time", "trace_min_start_time", "trace_max_start_time",
+    "start_time",
+    "end_time",
+    "first_token_time",
+    "trace_min_start_time",
+    "trace_max_start_time",
     # measurements: range questions, which GIN cannot answer
-    "prompt_tokens", "completion_tokens", "total_tokens", "prompt_token_details",
-    "completion_token_details", "prompt_cost", "completion_cost", "total_cost",
-    "prompt_cost_details", "completion_cost_details",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_token_details",
+    "completion_token_details",
+    "prompt_cost",
+    "completion_cost",
+    "total_cost",
+    "prompt_cost_details",
+    "completion_cost_details",
     # feedback: indexed row by row in the feedback table
-    "feedback_stats", "feedback_records", "feedback_fetch_status", "feedback_fetch_error",
+    "feedback_stats",
+    "feedback_records",
+    "feedback_fetch_status",
+    "feedback_fetch_error",
 )
 
 _KEYS = "{" + ",".join(NOT_INDEXED) + "}"

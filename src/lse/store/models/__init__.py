@@ -2,3 +2,4 @@
 
 from lse.store.models.archive import *  # noqa: F403
 from lse.store.models.evaluation import *  # noqa: F403
+from lse.store.models.tracing import *  # noqa: F403

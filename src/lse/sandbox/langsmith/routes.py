@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from lse.sandbox.langsmith.feedback_query import list_feedback
 from lse.sandbox.langsmith.query import QueryError, query_runs
+from lse.sandbox.langsmith.routes_write import install_write_routes
 from lse.sandbox.langsmith.wire import dumps
 from lse.sandbox.langsmith.world import World
 
@@ -163,6 +164,7 @@ def build_app(world: World) -> FastAPI:
     router = build_router(world)
     app.include_router(router)
     app.include_router(router, prefix="/api/v1")
+    install_write_routes(app, world)  # datasets, examples, experiments, runs, feedback
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -41,7 +41,11 @@ def upload(
         settings,
         tenant,
         DatasetUpload(
-            name=name, data=csv_bytes(rows), filename=f"{name}.csv", content_type="text/csv", duplication_factor=duplication
+            name=name,
+            data=csv_bytes(rows),
+            filename=f"{name}.csv",
+            content_type="text/csv",
+            duplication_factor=duplication,
         ),
     )
     return result.dataset_id
@@ -65,7 +69,9 @@ def run_on(settings: Settings, tenant: Tenant, dataset_id: int, run_name: str, m
     run = create_run(
         settings,
         tenant,
-        RunCreate(experiment_name=run_name, dataset_id=dataset_id, config_id=config.id, config_version=1, run_mode="fast"),
+        RunCreate(
+            experiment_name=run_name, dataset_id=dataset_id, config_id=config.id, config_version=1, run_mode="fast"
+        ),
         available_modes={"fast"},
     )
     outcome = execute_run(settings, run.id)

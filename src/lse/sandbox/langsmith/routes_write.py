@@ -42,6 +42,9 @@ def _feedback_record(ledger: Ledger, body: dict[str, Any]) -> dict[str, Any]:
     key = body.get("key")
     if not isinstance(key, str) or not key:
         raise WriteError(422, "key is required")
+    if not body.get("session_id"):
+        # The SDK warns that feedback without session_id "will stop working"; here it already does.
+        raise WriteError(422, "session_id is required: name the project (session) the feedback belongs to")
     run = None
     if body.get("run_id"):
         row = ledger.world.runs.get(as_uuid(body["run_id"], "run_id"))

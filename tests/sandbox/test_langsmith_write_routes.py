@@ -10,12 +10,12 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import langsmith
 import pytest
-from langsmith import utils as ls_utils
 from langsmith.uuid import uuid7
 
+import langsmith
 from helpers.langsmith_fixtures import sdk_client
+from langsmith import utils as ls_utils
 from lse.sandbox.langsmith import LangSmithSandbox
 from lse.sandbox.langsmith.ledger import ledger_of
 

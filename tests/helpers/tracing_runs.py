@@ -8,11 +8,14 @@ import csv
 import io
 from collections.abc import Sequence
 
+from pydantic import SecretStr
+
 from lse.evals.configs import create_config
 from lse.evals.datasets import DatasetUpload, upload_dataset
 from lse.evals.fast import execute_run
 from lse.evals.runs import create_run
 from lse.evals.schemas import ConfigCreate, RunCreate
+from lse.sandbox.langfuse import LangfuseSandbox
 from lse.settings import Settings
 from lse.tenancy import Tenant, ensure_tenant
 
@@ -91,3 +94,16 @@ def completed_run(
 ) -> int:
     tenant = ensure_tenant(settings, org, project)
     return run_on(settings, tenant, upload(settings, tenant, dataset, rows, duplication), run_name)
+
+
+def langfuse_settings(base: Settings, sb: LangfuseSandbox, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "langfuse_public_key": sb.public_key,
+        "langfuse_secret_key": SecretStr(sb.secret_key),
+        "langfuse_host": sb.url,
+        "tracing_targets": "langfuse",
+        "tracing_requests_per_minute": 60_000,
+        "request_timeout_s": 3.0,
+        **overrides,
+    }
+    return base.model_copy(update=values)

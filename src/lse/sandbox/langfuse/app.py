@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -58,7 +59,7 @@ def build_app(state: LangfuseState) -> FastAPI:
         app.include_router(router)
 
     @app.middleware("http")
-    async def gateway(request: Request, call_next):  # type: ignore[no-untyped-def]  -- starlette's middleware signature
+    async def gateway(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         state.record(request.method, path, kind_of(path))
         faults = state.faults

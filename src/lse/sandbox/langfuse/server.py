@@ -57,7 +57,7 @@ class LangfuseSandbox:
             raise RuntimeError("the Langfuse sandbox is not started; call start() first")
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LangfuseSandbox:
+    def start(self) -> Self:
         """Serve in a daemon thread (port 0 picks a free one, kept across restarts)."""
         if self._server is not None:
             raise RuntimeError("the Langfuse sandbox is already started")

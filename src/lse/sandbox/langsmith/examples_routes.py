@@ -92,7 +92,8 @@ def build_examples_router(ledger: Ledger) -> APIRouter:
             if any(d["name"] == body["name"] for d in ledger.datasets.values()):
                 raise WriteError(409, f"Dataset with name {body['name']!r} already exists")
             stamp = now_iso()
-            extra = body.get("extra") if isinstance(body.get("extra"), dict) else {}
+            raw_extra = body.get("extra")
+            extra: dict[str, Any] = raw_extra if isinstance(raw_extra, dict) else {}
             dataset = {
                 "id": as_uuid(body.get("id") or uuid.uuid4(), "id"),
                 "name": body["name"],

@@ -52,7 +52,8 @@ def _feedback_record(ledger: Ledger, body: dict[str, Any]) -> dict[str, Any]:
             raise WriteError(404, f"Run {body['run_id']} not found")
         run = row.data
     stamp = now_iso()
-    source = body.get("feedback_source") if isinstance(body.get("feedback_source"), dict) else {"type": "api"}
+    raw_source = body.get("feedback_source")
+    source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {"type": "api"}
     return {
         "id": as_uuid(body.get("id"), "id"),
         "created_at": stamp,

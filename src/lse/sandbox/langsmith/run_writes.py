@@ -88,9 +88,10 @@ def create_run(ledger: Ledger, body: Any) -> str:
         start = start.replace(tzinfo=None) if start.tzinfo else start
         end = ts(body["end_time"], "end_time") if body.get("end_time") else None
         trace_id = as_uuid(body.get("trace_id") or (parent["trace_id"] if parent else run_id), "trace_id")
-        inputs = body.get("inputs") if isinstance(body.get("inputs"), dict) else {}
-        outputs = body.get("outputs") if isinstance(body.get("outputs"), dict) else None
-        extra = body.get("extra") if isinstance(body.get("extra"), dict) else {}
+        raw_inputs, raw_outputs, raw_extra = body.get("inputs"), body.get("outputs"), body.get("extra")
+        inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs, dict) else {}
+        outputs: dict[str, Any] | None = raw_outputs if isinstance(raw_outputs, dict) else None
+        extra: dict[str, Any] = raw_extra if isinstance(raw_extra, dict) else {}
         data = run_json(
             run_id=run_id,
             name=name,

@@ -16,7 +16,7 @@ from langfuse import Langfuse
 from helpers.fast_eval import item_rows, run_row
 from helpers.tracing_runs import QUESTIONS, completed_run
 from lse.evals.trace_ids import item_trace_id
-from lse.tracing import export_run, tracing_status
+from lse.tracing import export_run, remote_dataset_ids, tracing_status
 from lse.tracing.costs import item_cost
 
 
@@ -86,6 +86,7 @@ def test_each_trace_carries_the_item_the_expected_answer_and_lses_own_cost(lf_se
     assert total == pytest.approx(run.cost["responses"]["cost_usd"], abs=1e-9)
     # The dataset item each trace is linked to is the pushed one, in the tenant's dataset.
     dataset = client.get_dataset("acme/support/golden")
+    assert remote_dataset_ids(lf_settings, run.dataset_id) == {"langfuse": dataset.id, "langsmith": None}
     assert {i.id for i in dataset.items} == {i.experiment_item_id for i in items}
     assert {i.experiment_dataset_id for i in items} == {dataset.id}
 

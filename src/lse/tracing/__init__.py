@@ -8,7 +8,7 @@ repeated export addresses the same remote objects (docs/tracing.md).
 from lse.tracing.datasets import push_dataset
 from lse.tracing.outcome import ExportOutcome
 from lse.tracing.service import after_run_completed, export_pending, export_run
-from lse.tracing.status import tracing_status
+from lse.tracing.status import remote_dataset_ids, tracing_status
 from lse.tracing.targets import Targets, resolve_targets
 from lse.tracing.watcher import TracingWatcher
 
@@ -20,6 +20,7 @@ __all__ = [
     "export_pending",
     "export_run",
     "push_dataset",
+    "remote_dataset_ids",
     "resolve_targets",
     "tracing_status",
 ]

@@ -45,3 +45,26 @@ def tracing_status(settings: Settings, run_id: int) -> dict[str, dict[str, Any] 
                 "last_error": export.last_error if export is not None else None,
             }
     return out
+
+
+def remote_dataset_ids(settings: Settings, dataset_id: int) -> dict[str, str | None]:
+    """The dataset's id in each configured target (None until pushed), e.g. Kaapi's
+    `langfuse_dataset_id`. Read from the outbox only."""
+    from lse.store.models.evaluation import EvaluationDataset
+    from lse.store.models.tracing import TracingDataset
+
+    out: dict[str, str | None] = dict.fromkeys(TARGET_NAMES)
+    with unit_of_work(get_engine(settings)) as session:
+        dataset = session.get(EvaluationDataset, dataset_id)
+        if dataset is None:
+            return out
+        targets = resolve_targets(settings, dataset.organization_id, dataset.project_id)
+        for name in TARGET_NAMES:
+            target = targets.get(name)
+            if target is not None:
+                out[name] = session.scalar(
+                    select(TracingDataset.remote_id).where(
+                        TracingDataset.dataset_id == dataset_id, TracingDataset.destination == target.destination
+                    )
+                )
+    return out

@@ -53,8 +53,6 @@ def test_export_and_push_from_the_command_line(settings, openai_sandbox, langfus
 
         wrong = run_lse("eval", "dataset", "push", str(dataset_id), "--org", "acme", "--project", "other", env=env)
         assert "no project" in _one_line_error(wrong, 1)
-        bad = run_lse("eval", "export", str(run_id), "--to", "elsewhere", env=env)
-        assert bad.returncode == 2
 
 
 def test_export_with_nothing_configured_says_what_to_set(settings, openai_sandbox) -> None:
@@ -65,8 +63,6 @@ def test_export_with_nothing_configured_says_what_to_set(settings, openai_sandbo
     assert "LANGFUSE_PUBLIC_KEY" in _one_line_error(named, 1)
     unnamed = run_lse("eval", "export", str(run_id), env=env)
     assert "no tracing target is configured" in _one_line_error(unnamed, 1)
-    missing = run_lse("eval", "export", "999", "--to", "langsmith", env=env)
-    assert "not found" in _one_line_error(missing, 1)
 
 
 def test_a_run_still_sent_but_not_seen_exits_3(settings, openai_sandbox, langfuse_sandbox) -> None:

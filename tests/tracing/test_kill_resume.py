@@ -76,3 +76,49 @@ def test_an_export_killed_mid_way_resumes_and_sends_nothing_twice(point, lf_sett
     assert len(sb.state.items) == 5 and items_before <= 5
     assert len({s["id"] for s in sb.state.scores}) == len(sb.state.scores) == 6
     assert tracing_status(lf_settings, run_id)["langfuse"]["state"] == "confirmed"
+
+
+def test_a_langsmith_export_killed_mid_way_resumes_without_duplicates(settings, openai_sandbox) -> None:
+    from pydantic import SecretStr
+
+    from helpers.fast_eval import fast_settings
+    from lse.sandbox.langsmith import LangSmithSandbox
+    from lse.sandbox.langsmith.faults import Faults
+    from lse.sandbox.langsmith.ledger import ledger_of
+
+    with LangSmithSandbox([]) as ls:
+        ledger = ledger_of(ls.world)
+        base = fast_settings(settings, openai_sandbox).model_copy(
+            update={
+                "langsmith_endpoint": ls.url,
+                "langsmith_api_key": SecretStr(ls.api_key),
+                "tracing_targets": "langsmith",
+            }
+        )
+        run_id = completed_run(base)
+        ls.faults = Faults(latency_ms=120)
+        env = lse_env(
+            LSE_DATA_DIR=str(settings.data_dir),
+            LANGSMITH_ENDPOINT=ls.url,
+            LANGSMITH_API_KEY=ls.api_key,
+            LSE_TRACING_REQUESTS_PER_MINUTE="60000",
+            LSE_TRACING_LEASE_S="2",
+        )
+        proc = start_lse("eval", "export", str(run_id), "--to", "langsmith", env=env)
+        deadline = time.monotonic() + 60
+        try:
+            while len(ledger.feedback_writes) < 2:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the export never reached the kill point"
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.wait(10)
+        ls.clear_faults()
+
+        (outcome,) = export_run(base, run_id, target="langsmith", now=lambda: datetime.now(UTC) + timedelta(seconds=5))
+
+        assert (outcome.state, outcome.exported) == ("confirmed", 5)
+        assert len(ledger.run_posts) == 5 and len(set(ledger.run_posts)) == 5
+        ids = [f["id"] for f in ledger.feedback_writes]
+        assert len(ids) == 6 and len(set(ids)) == 6  # every feedback once, the run summary included

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
         ge=0,
         description="A Langfuse trace sent but not visible after this long is taken as lost and sent again.",
     )
-    tracing_max_attempts: int = Field(default=8, ge=1, description="Export attempts per object before it is failed.")
+    tracing_max_attempts: int = Field(
+        default=10, ge=1, description="Export passes per run and target before the export is failed (backoff 30 s to 1 h)."
+    )
     tracing_lease_s: float = Field(
         default=300.0, gt=0, description="How long one exporter owns a run's export before another may take it."
     )

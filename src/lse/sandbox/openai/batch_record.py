@@ -9,6 +9,11 @@ from .batch_execute import LineResult
 from .batch_faults import BatchFaults
 from .batch_input import BatchErrorEntry, InputLine
 
+
+def _secs(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 TERMINAL = frozenset({"failed", "completed", "expired", "cancelled"})
 
 
@@ -22,8 +27,8 @@ class SandboxBatch:
     metadata: dict[str, str] | None
     output_lifetime_s: float
     plan: BatchFaults  # the schedule and line traps this batch was born with
-    created_at: int
-    expires_at: int
+    created_at: float  # times are kept exact; the wire shows whole seconds
+    expires_at: float
     status: str = "validating"
     model: str | None = None
     lines: list[InputLine] = field(default_factory=list)
@@ -35,13 +40,13 @@ class SandboxBatch:
     error_file_id: str | None = None
     request_counts: dict[str, int] | None = None
     usage: dict[str, Any] | None = None
-    in_progress_at: int | None = None
-    finalizing_at: int | None = None
-    completed_at: int | None = None
-    failed_at: int | None = None
-    expired_at: int | None = None
-    cancelling_at: int | None = None
-    cancelled_at: int | None = None
+    in_progress_at: float | None = None
+    finalizing_at: float | None = None
+    completed_at: float | None = None
+    failed_at: float | None = None
+    expired_at: float | None = None
+    cancelling_at: float | None = None
+    cancelled_at: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -67,15 +72,15 @@ class SandboxBatch:
             "status": self.status,
             "output_file_id": self.output_file_id,
             "error_file_id": self.error_file_id,
-            "created_at": self.created_at,
-            "in_progress_at": self.in_progress_at,
-            "expires_at": self.expires_at,
-            "finalizing_at": self.finalizing_at,
-            "completed_at": self.completed_at,
-            "failed_at": self.failed_at,
-            "expired_at": self.expired_at,
-            "cancelling_at": self.cancelling_at,
-            "cancelled_at": self.cancelled_at,
+            "created_at": int(self.created_at),
+            "in_progress_at": _secs(self.in_progress_at),
+            "expires_at": int(self.expires_at),
+            "finalizing_at": _secs(self.finalizing_at),
+            "completed_at": _secs(self.completed_at),
+            "failed_at": _secs(self.failed_at),
+            "expired_at": _secs(self.expired_at),
+            "cancelling_at": _secs(self.cancelling_at),
+            "cancelled_at": _secs(self.cancelled_at),
             "request_counts": counts,
             "usage": self.usage,
             "metadata": self.metadata,

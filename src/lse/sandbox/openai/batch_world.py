@@ -100,7 +100,6 @@ class BatchWorld:
                 param="input_file_id",
             )
         plan = self.faults.snapshot()
-        created = int(now)
         batch = SandboxBatch(
             id=f"batch_{uuid.uuid4().hex[:24]}",
             number=len(self._batches),
@@ -110,8 +109,8 @@ class BatchWorld:
             metadata=metadata,
             output_lifetime_s=output_lifetime_s if output_lifetime_s is not None else plan.file_expire_s,
             plan=plan,
-            created_at=created,
-            expires_at=created + int(plan.completion_window_s),
+            created_at=now,
+            expires_at=now + plan.completion_window_s,
         )
         self._batches[batch.id] = batch
         self.stats.count("batches_created")
@@ -136,7 +135,7 @@ class BatchWorld:
             raise bad_request(f"Cannot cancel a batch with status '{batch.status}'.", param="batch_id")
         now = self.clock.now()
         batch.status = "cancelling"
-        batch.cancelling_at = int(now)
+        batch.cancelling_at = now
         return batch
 
     def step_all(self) -> None:
@@ -160,7 +159,7 @@ class BatchWorld:
                 self._run_due(b, horizon)
                 if b.executed == len(b.lines) and not plan.stuck:
                     b.status = "finalizing"
-                    b.finalizing_at = int(b.in_progress_at + plan.process_s)
+                    b.finalizing_at = b.in_progress_at + plan.process_s
                     continue
                 if not plan.stuck and now >= b.expires_at:
                     self._finish(b, "expired", b.expires_at, "batch_expired")
@@ -215,12 +214,12 @@ class BatchWorld:
         b.prompt_tokens = parsed.prompt_tokens
         b.results = [None] * len(parsed.lines)
         b.status = "in_progress"
-        b.in_progress_at = int(at)
+        b.in_progress_at = at
 
     def _fail(self, b: SandboxBatch, at: float, errors: list[BatchErrorEntry]) -> None:
         b.errors = errors
         b.status = "failed"
-        b.failed_at = int(at)
+        b.failed_at = at
 
     def _run_due(self, b: SandboxBatch, until: float) -> None:
         plan = b.plan
@@ -318,7 +317,7 @@ class BatchWorld:
             "total_tokens": usage["input_tokens"] + usage["output_tokens"],
         }
         b.status = status
-        setattr(b, f"{status}_at", int(at))
+        setattr(b, f"{status}_at", at)
 
     def _write(self, filename: str, lines: list[bytes], at: float, lifetime_s: float) -> str:
         return self.files.add(filename, "batch_output", b"".join(lines), at, lifetime_s).id

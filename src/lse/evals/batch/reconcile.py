@@ -3,8 +3,9 @@
 - a custom_id in neither file is `missing`;
 - a custom_id seen twice keeps one verdict (a success over anything else, else the first)
   and is noted; one we never sent is noted and ignored; an unreadable line is noted;
-- the provider's `request_counts` are checked against the lines (200 lines vs `completed`,
-  the rest vs `failed`, all of them vs `total`), and its `usage` against the lines' usage.
+- the provider's `request_counts` are checked against the requests answered (one per
+  custom_id: 200s vs `completed`, the rest vs `failed`, all sent vs `total`), and its
+  `usage` against the lines' usage.
 Pure: lines in, outcomes and anomalies out.
 """
 
@@ -56,7 +57,6 @@ def reconcile(
     dupes: list[str] = []
     unknown: list[str] = []
     bad: list[BadLine] = []
-    lines_200 = lines_other = 0
     for line in lines:
         if isinstance(line, BadLine):
             bad.append(line)
@@ -64,10 +64,6 @@ def reconcile(
         if line.custom_id not in sent:
             unknown.append(line.custom_id)
             continue
-        if line.status_code == 200:
-            lines_200 += 1
-        else:
-            lines_other += 1
         old = kept.get(line.custom_id)
         if old is None:
             kept[line.custom_id] = line
@@ -76,6 +72,8 @@ def reconcile(
         if _better(line, old):
             kept[line.custom_id] = line
     anomalies: list[dict[str, Any]] = []
+    lines_200 = sum(1 for v in kept.values() if v.status_code == 200)
+    lines_other = len(kept) - lines_200
     missing = [r.custom_id for r in refs if r.custom_id not in kept]
     for cid in missing:
         kept[cid] = LineVerdict(

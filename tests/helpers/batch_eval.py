@@ -74,10 +74,12 @@ class BatchKit:
             self.repo, self.client, self.store, batch_id, owner=kw.pop("owner", self.owner), config=self.config, **kw
         )
 
-    def run_to_collected(self, batch_id: int, *, seconds: float = 10.0, max_steps: int = 20) -> CollectResult:
+    def run_to_collected(
+        self, batch_id: int, *, seconds: float = 10.0, max_steps: int = 20, **kw: Any
+    ) -> CollectResult:
         """Step the batch, letting sandbox time pass between steps, until it is collected."""
         for _ in range(max_steps):
-            step = self.step(batch_id)
+            step = self.step(batch_id, **kw)
             if step.collected is not None:
                 return step.collected
             self.sandbox.batches.advance(seconds)

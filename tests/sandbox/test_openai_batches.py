@@ -434,6 +434,15 @@ def test_a_stuck_batch_never_ends(sb: OpenAISandbox, client: openai.OpenAI) -> N
     assert b.status == "in_progress" and b.expires_at is not None and b.expires_at < batch.created_at + 3 * 86_400
 
 
+def test_a_failed_create_creates_nothing(sb: OpenAISandbox, client: openai.OpenAI) -> None:
+    sb.batches.faults.create_error_next = 1
+    fid = upload(client, jsonl([line(0)]))
+    with pytest.raises(openai.InternalServerError):
+        client.batches.create(input_file_id=fid, endpoint="/v1/responses", completion_window="24h")
+    assert (sb.batches.stats.create_calls, sb.batches.stats.batches_created) == (1, 0)
+    assert list(client.batches.list()) == []
+
+
 def test_a_create_whose_response_is_lost_still_created_the_batch(sb: OpenAISandbox, client: openai.OpenAI) -> None:
     sb.batches.faults.create_lost_response_next = 1
     fid = upload(client, jsonl([line(0)]))

@@ -14,6 +14,8 @@ part of output; an unknown model is unpriced (None), never 0.
 
 from __future__ import annotations
 
+import re
+
 from lse.providers.prices import Rate
 from lse.providers.usage import Usage
 
@@ -48,17 +50,21 @@ BATCH_RATES: dict[str, Rate] = {
 }
 
 
+_SNAPSHOT = re.compile(r"^(?P<base>.+)-\d{4}-\d{2}-\d{2}$")
+
+
 def batch_rate_for(model: str | None) -> Rate | None:
-    """Exact name, else the longest known prefix (dated snapshots: gpt-4o-2024-08-06)."""
+    """Exact name, or a dated snapshot of a known name (gpt-4o-2024-08-06 is gpt-4o).
+
+    Any other variant (gpt-5-chat-latest, gpt-4o-audio-preview) is unpriced: its own price
+    may differ, and a wrong figure is worse than none.
+    """
     if not model:
         return None
     if model in BATCH_RATES:
         return BATCH_RATES[model]
-    best = None
-    for name in BATCH_RATES:
-        if model.startswith(name + "-") and (best is None or len(name) > len(best)):
-            best = name
-    return BATCH_RATES[best] if best else None
+    m = _SNAPSHOT.match(model)
+    return BATCH_RATES.get(m.group("base")) if m else None
 
 
 def batch_cost_usd(model: str | None, usage: Usage) -> float | None:

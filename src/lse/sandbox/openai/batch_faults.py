@@ -3,7 +3,7 @@
 Two kinds of field:
 - schedule and line traps are copied into a batch when it is created, so changing them
   affects later batches only (a batch keeps the behaviour it was born with);
-- request traps (`*_next`, `retrieve_gone`, `create_*`) are read on every request, and each
+- request traps (`*_next`, `retrieve_gone`, `create_response_delay_s`) are read on every request, and each
   `*_next` counter is consumed one per matching request.
 Every trap is off by default; output order is shuffled by default (the API promises no order).
 """
@@ -44,6 +44,7 @@ class BatchFaults:
     counts_wrong: bool = False  # request_counts claim every request completed
     validation_fail_lines: tuple[int, ...] = ()  # 1-based lines rejected at validation
     # --- request traps (read per request) ----------------------------------------------
+    create_error_next: int = 0  # answer 500 without creating anything
     create_lost_response_next: int = 0  # create the batch, then answer 500
     create_response_delay_s: float = 0.0  # create the batch, then wait (real seconds) before answering
     retrieve_error_next: int = 0  # the next N retrieves answer `retrieve_error_status`

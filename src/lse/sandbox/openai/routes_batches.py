@@ -4,8 +4,8 @@
 unknown field, `completion_window` other than "24h", an unknown endpoint, metadata over
 16 pairs / 64-char keys / 512-char values, an unknown or non-batch input file); everything
 about the file's content is found later, by validation (the batch ends `failed`).
-Request traps (`sandbox.batches.faults`): a create that succeeds but answers 500 or answers
-late, retrieves that fail or say the batch is gone.
+Request traps (`sandbox.batches.faults`): a create that fails, or succeeds but answers 500 or
+answers late; retrieves that fail or say the batch is gone.
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ async def create_batch(request: Request) -> JSONResponse:
         args = _create_args(await read_json_object(request))
         with world.lock:
             world.stats.count("create_calls")
+            if world.faults.create_error_next > 0:
+                world.faults.create_error_next -= 1
+                raise server_error(500)
             batch = world.create(**args)
             wire = batch.to_wire()
             lost = world.faults.create_lost_response_next > 0

@@ -186,6 +186,20 @@ def test_leases_are_compare_and_set(db_kit: BatchKit) -> None:
     assert not kit.repo.acquire(b, "c", now=now + timedelta(seconds=62), lease_s=60, states=["collected"])
 
 
+def test_due_for_poll_lists_submitted_batches_whose_time_has_come_and_nobody_holds(db_kit: BatchKit) -> None:
+    kit = with_config(db_kit, poll_s=30)
+    run_id = kit.run(2)
+    (b,) = kit.prepare(run_id).batch_ids
+    assert kit.repo.due_for_poll(utcnow()) == []  # not submitted yet
+    kit.step(b)
+    assert kit.repo.due_for_poll(utcnow()) == []  # next poll in 30 s
+    assert kit.repo.due_for_poll(utcnow() + timedelta(seconds=31)) == [b]
+    assert kit.repo.due_for_poll(utcnow() + timedelta(seconds=31), run_id=run_id + 1) == []
+    assert kit.repo.acquire(b, "someone", now=utcnow(), lease_s=120)
+    assert kit.repo.due_for_poll(utcnow() + timedelta(seconds=31)) == []  # held
+    assert kit.repo.due_for_poll(utcnow() + timedelta(seconds=121)) == [b]  # the holder died
+
+
 def test_cancel_mid_run_keeps_what_ran_and_ends_the_rest(kit: BatchKit) -> None:
     f = kit.sandbox.batches.faults
     f.process_s, f.cancel_delay_s = 100, 30
@@ -193,7 +207,11 @@ def test_cancel_mid_run_keeps_what_ran_and_ends_the_rest(kit: BatchKit) -> None:
     (b,) = kit.prepare(run_id).batch_ids
     kit.step(b)
     kit.sandbox.batches.advance(36)  # validated at 1 s, then 3.5 of 10 lines' time
-    assert cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config) == SUBMITTED
+    held = kit.repo.acquire(b, "a-poller", now=utcnow(), lease_s=60)
+    busy = cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config)
+    assert held and not busy.done and kit.sandbox.batches.stats.cancels == 0  # told to ask again, not dropped
+    kit.repo.release(b, "a-poller")
+    assert cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config).done
     assert kit.sandbox.batches.stats.cancels == 1 and kit.repo.get(b).cancel_requested_at is not None
     r = kit.run_to_collected(b, seconds=10)
     assert r.provider_status == "cancelled" and r.retry == [] and len(r.items) == 10
@@ -205,10 +223,23 @@ def test_cancel_mid_run_keeps_what_ran_and_ends_the_rest(kit: BatchKit) -> None:
     assert len(kit.sandbox.batches.stats.lines_executed) == 3
 
 
+def test_cancel_while_validating_ends_every_item_without_another_round(kit: BatchKit) -> None:
+    kit.sandbox.batches.faults.validate_s = 100
+    run_id = kit.run(3)
+    (b,) = kit.prepare(run_id).batch_ids
+    kit.step(b)
+    assert cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config).done
+    r = kit.run_to_collected(b)
+    assert r.provider_status == "cancelled" and r.retry == [] and len(r.items) == 3
+    assert {(i.status, i.error_code) for i in r.items} == {("failed", "batch_result_missing")}
+    assert all(i.error == "not executed: the evaluation was cancelled" for i in r.items)
+    assert kit.sandbox.batches.stats.lines_executed == {}
+
+
 def test_cancel_before_creation_abandons_and_finds_a_lost_create(kit: BatchKit) -> None:
     run_id = kit.run(2)
     (b,) = kit.prepare(run_id).batch_ids
-    assert cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config) == ABANDONED
+    assert cancel_batch_row(kit.repo, kit.client, b, owner=kit.owner, config=kit.config).state == ABANDONED
     r = kit.collect(b)
     assert r.provider_status == "abandoned" and {i.error_code for i in r.items} == {"batch_cancelled"}
     assert kit.sandbox.batches.stats.files_uploaded == 0
@@ -219,7 +250,7 @@ def test_cancel_before_creation_abandons_and_finds_a_lost_create(kit: BatchKit) 
     once = with_config(kit, retry=ONE_TRY)
     first = submit_batch(once.repo, once.client, once.store, b2, owner=kit.owner, config=once.config)
     assert first.state == UPLOADED  # the create landed, its answer did not
-    assert cancel_batch_row(kit.repo, kit.client, b2, owner=kit.owner, config=kit.config) == SUBMITTED
+    assert cancel_batch_row(kit.repo, kit.client, b2, owner=kit.owner, config=kit.config).state == SUBMITTED
     row = kit.repo.get(b2)
     assert row.provider_batch_id is not None and kit.sandbox.batches.status_of(row.provider_batch_id) == "cancelling"
 

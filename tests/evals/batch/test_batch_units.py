@@ -219,6 +219,16 @@ def test_decisions_keep_successes_retry_what_may_succeed_and_fail_the_rest() -> 
     assert fatal.fatal == (
         "provider batch batch_x completed with 0 of 3 requests succeeded; most common error: HTTP 400: bad input (3/3)"
     )
+    leftovers = decide_lines(
+        REFS,
+        none_ok,
+        provider_status="completed",
+        provider_batch_id="batch_x",
+        round_=2,
+        max_rounds=3,
+        user_cancelled=False,
+    )
+    assert leftovers.fatal is None and len(leftovers.items) == 3  # a later round's leftovers: judged item by item
 
 
 def test_a_rejected_file_is_mapped_line_by_line() -> None:
@@ -237,6 +247,22 @@ def test_a_rejected_file_is_mapped_line_by_line() -> None:
     )
     assert d.anomalies[0]["kind"] == "error_line_out_of_range" and d.fatal is not None
     assert decide_rejected(REFS, None, provider_batch_id="b", round_=1, max_rounds=3).fatal is not None
+
+
+def test_config_comes_from_settings(settings) -> None:
+    from lse.evals.batch.config import BatchConfig
+
+    s = settings.model_copy(
+        update={
+            "eval_batch_poll_s": 5.0,
+            "eval_batch_max_rounds": 2,
+            "eval_batch_max_requests": 10,
+            "eval_batch_max_enqueued_tokens": 99,
+        }
+    )
+    c = BatchConfig.from_settings(s)
+    assert (c.poll_s, c.max_rounds, c.limits.max_requests, c.limits.max_tokens) == (5.0, 2, 10, 99)
+    assert c.limits.max_bytes == 190_000_000 and c.deadline_grace_s == 21_600
 
 
 def test_poll_cadence_slows_for_old_batches() -> None:

@@ -11,6 +11,7 @@ stopped become failed items rather than going to another round.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import openai
@@ -26,6 +27,13 @@ from lse.store.models.evaluation import utcnow
 CANCELLED_BY_USER = "cancelled by the user before the provider ran it"
 
 
+@dataclass(frozen=True)
+class CancelResult:
+    batch_id: int
+    state: str  # the row's state afterwards
+    done: bool  # False: another process holds the row right now; ask again
+
+
 def cancel_batch_row(
     repo: BatchRepository,
     client: openai.OpenAI,
@@ -34,11 +42,13 @@ def cancel_batch_row(
     owner: str,
     config: BatchConfig,
     now: Callable[[], datetime] = utcnow,
-) -> str:
-    """Cancel one batch; the row's state afterwards (raises ProviderCallError if the provider cannot be reached)."""
+) -> CancelResult:
+    """Cancel one batch (raises ProviderCallError if the provider cannot be reached: ask again)."""
     at = now()
     if not repo.acquire(batch_id, owner, now=at, lease_s=config.lease_s, states=[PREPARED, UPLOADED, SUBMITTED]):
-        return repo.get(batch_id).state
+        row = repo.get(batch_id)
+        busy = row.state in (PREPARED, UPLOADED, SUBMITTED)  # else: already past the point of cancelling
+        return CancelResult(batch_id, row.state, done=not busy)
     try:
         row = repo.get(batch_id)
         if row.state in (PREPARED, UPLOADED):
@@ -57,7 +67,7 @@ def cancel_batch_row(
                     cancel_requested_at=at,
                     updated_at=at,
                 )
-                return ABANDONED
+                return CancelResult(batch_id, ABANDONED, True)
             repo.update(
                 batch_id,
                 owner,
@@ -88,6 +98,6 @@ def cancel_batch_row(
                 next_poll_at=at,
                 updated_at=at,
             )
-        return SUBMITTED
+        return CancelResult(batch_id, SUBMITTED, True)
     finally:
         repo.release(batch_id, owner)

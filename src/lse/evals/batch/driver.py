@@ -1,7 +1,8 @@
 """One step for one provider batch, whatever state it is in: the loop the pollers run.
 
 `advance_batch` submits a prepared or uploaded batch, polls a submitted one when due, and
-collects a terminal one; a collected or abandoned batch has nothing left to do. Each step
+collects a terminal one; a collected or abandoned batch has nothing left to do. A provider
+failure never escapes a step: it is in the step's note and the row, for the next pass. Each step
 takes the row's lease, so any number of processes may call this for the same batch.
 """
 
@@ -20,6 +21,7 @@ from lse.evals.batch.repository import BatchRepository
 from lse.evals.batch.states import NOT_YET_CREATED, SUBMITTED, TERMINAL
 from lse.evals.batch.submit import SubmitResult, submit_batch
 from lse.objects import ObjectStore
+from lse.providers.errors import ProviderCallError
 from lse.store.models.evaluation import utcnow
 
 
@@ -57,5 +59,7 @@ def advance_batch(
             got = collect_batch(repo, client, store, batch_id, owner=owner, config=config, now=now)
         except BatchNotTerminal as exc:
             return Step(batch_id, repo.get(batch_id).state, note=str(exc))
+        except ProviderCallError as exc:  # a download failed after its retries: the next pass tries again
+            return Step(batch_id, repo.get(batch_id).state, note=f"collect: {exc}")
         return Step(batch_id, repo.get(batch_id).state, collected=got)
     return Step(batch_id, row.state)

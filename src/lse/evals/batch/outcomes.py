@@ -5,9 +5,10 @@ Per item (pure):
   mode's shape (`ItemRecord`), `attempts` being the round it was sent in;
 - a retryable failure, a request never executed (expired, or cancelled by the provider or
   at our deadline) or missing goes to the next round while rounds remain, else it is a
-  failed item saying why; a request the user's cancel stopped is a failed item at once.
-Per batch: `completed` with no success at all is fatal for the run (never a success-looking
-run); a `failed` batch maps each `errors.data[].line` back to its item, fails those items
+  failed item saying why; in a batch the user cancelled, whatever did not finish is a failed
+  item at once (a cancelled evaluation has no next round).
+Per batch: a first-round batch `completed` with no success at all is fatal for the run (never
+a success-looking run); a `failed` batch maps each `errors.data[].line` back to its item, fails those items
 with the provider's message and sends the others again; `token_limit_exceeded` sends every
 item again later in smaller batches (`defer`); a rejection naming no line is fatal.
 """
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lse.evals.batch.lines import LineVerdict
 from lse.evals.batch.reconcile import Reconciliation
 from lse.evals.batch.repository import RequestOutcome
 from lse.evals.batch.request_file import RequestRef
-from lse.evals.batch.states import FAILED, NOT_EXECUTED, SUCCEEDED
+from lse.evals.batch.states import FAILED, NOT_EXECUTED, RETRY, SUCCEEDED
 from lse.evals.fast.repository import ItemRecord
 from lse.providers.usage import Usage
 
@@ -102,11 +103,16 @@ def decide_lines(
         d.outcomes.append(_outcome(ref, v))
         if v.kind in (SUCCEEDED, FAILED):
             d.items.append(_record(ref, v, round_))
-        elif v.kind == NOT_EXECUTED and v.error_code == "batch_cancelled" and user_cancelled:
-            d.items.append(_record(ref, v, round_, error="not executed: the evaluation was cancelled"))
+        elif user_cancelled:  # no next round for a cancelled evaluation: whatever did not finish ends here
+            why = v.error if v.kind == RETRY else "not executed: the evaluation was cancelled"
+            d.items.append(_record(ref, replace(v, error_code=v.error_code or "batch_cancelled"), round_, error=why))
         else:
             _again_or_fail(d, ref, v, round_, max_rounds)
-    if provider_status == "completed" and refs and not any(r.status == "succeeded" for r in d.items):
+    # A first-round batch that completed without one success means something systematic (model,
+    # params, account): resending it would only pay again. Leftovers of later rounds are judged
+    # item by item instead, under the run's failure threshold.
+    first_round = round_ == 1
+    if first_round and provider_status == "completed" and refs and not any(r.status == "succeeded" for r in d.items):
         errors = Counter(v.error or v.kind for v in rec.verdicts.values())
         top, count = errors.most_common(1)[0]
         d.fatal = (

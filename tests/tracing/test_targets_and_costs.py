@@ -55,10 +55,16 @@ def test_an_items_cost_is_lses_own_split_into_disjoint_parts() -> None:
     assert parts["input"] + parts["input_cached_tokens"] + parts["output"] == pytest.approx(full)
 
 
-def test_no_price_means_no_cost_never_zero() -> None:
+def test_a_batch_item_costs_batch_rates_and_no_price_means_no_cost() -> None:
+    from lse.providers import batch_prices
+
+    batch = item_cost("gpt-4o-mini", "batch", 1000, 0, 100)
+    assert batch.total == batch_prices.batch_cost_usd("gpt-4o-mini", Usage(input_tokens=1000, output_tokens=100))
+    sync = item_cost("gpt-4o-mini", "synchronous", 1000, 0, 100)
+    assert batch.total is not None and sync.total is not None and batch.total < sync.total
     assert item_cost("some-new-model", "synchronous", 10, 0, 5).cost is None
-    # a tier with no table here (batch, until its table is registered) is unpriced, not synchronous
-    assert item_cost("gpt-4o-mini", "batch", 10, 0, 5).cost is None
+    # a tier lse has no table for is unpriced, never priced at another tier's rates
+    assert item_cost("gpt-4o-mini", "flex", 10, 0, 5).cost is None
 
 
 def test_the_pacer_keeps_calls_apart() -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lse.providers import prices
+from lse.providers import batch_prices, prices
 from lse.providers.usage import Usage
 
 # Tier name (as stored in a run's cost["pricing"]) → the price function of that tier.
 TIER_PRICES: dict[str, Callable[[str | None, Usage], float | None]] = {
     prices.PRICING_TIER: prices.cost_usd,
+    batch_prices.BATCH_PRICING_TIER: batch_prices.batch_cost_usd,
 }
 
 

@@ -107,7 +107,14 @@ class RunView:
 
     @property
     def pricing_tier(self) -> str | None:
-        return self.cost.get("pricing") if isinstance(self.cost, dict) else None
+        """The tier the run was priced at: the run's cost says (or its responses stage);
+        a batch run without one is at batch rates."""
+        cost = self.cost if isinstance(self.cost, dict) else {}
+        stage = cost.get("responses") if isinstance(cost.get("responses"), dict) else {}
+        for tier in (cost.get("pricing"), stage.get("pricing")):
+            if isinstance(tier, str):
+                return tier
+        return "batch" if self.run_mode == "batch" else None
 
     def metadata(self) -> dict[str, Any]:
         """What a target shows about the run as a whole."""

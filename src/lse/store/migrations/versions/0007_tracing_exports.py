@@ -1,7 +1,7 @@
 """Tracing outbox: exports of evaluation runs and datasets to Langfuse and LangSmith.
 
-Revision ID: 0006_tracing_exports
-Revises: 0005_run_trace_seed
+Revision ID: 0007_tracing_exports
+Revises: 0006_evaluation_batches
 
 Four new tables and nothing else touched: a run's export (one row per destination), its
 items, a dataset pushed to a destination, and that dataset's items. Every row carries the
@@ -11,8 +11,8 @@ remote ids lse chose, so a retry or a re-export addresses the same remote object
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_tracing_exports"
-down_revision = "0005_run_trace_seed"
+revision = "0007_tracing_exports"
+down_revision = "0006_evaluation_batches"
 branch_labels = None
 depends_on = None
 

@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from lse.errors import ConfigError, StorageError
-from lse.records.jsonl import dumps_line
+from lse.records.jsonl import dumps_document, loads
 from lse.settings import Settings
-from lse.store.stored_form import loads_exact
 
 _engines: dict[str, Engine] = {}
 _schema_checked: set[str] = set()  # URLs whose schema get_engine has found (or made) at head
@@ -52,6 +51,11 @@ def _sqlite_locked_ddl(dbapi_conn, record) -> None:
     """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too."""
     dbapi_conn.isolation_level = None
     _sqlite_pragmas(dbapi_conn, record)
+
+
+def _dumps_document(value: object) -> str:
+    """ORM documents: the codec's database form; NaN stays a token, as SQLite keeps it."""
+    return dumps_document(value, allow_nan=True)
 
 
 def _begin_immediate(conn) -> None:
@@ -102,7 +106,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
     """
     parsed = database_url(url)
     shown = _redact(url)
-    json_codec = {"json_deserializer": loads_exact, "json_serializer": dumps_line}  # exact numbers both ways
+    json_codec = {"json_deserializer": loads, "json_serializer": _dumps_document}  # the one number policy
     try:
         if parsed.get_backend_name() == "sqlite":
             if not _truthy(parsed.query.get("uri")):

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from lse.records.jsonl import loads
 from lse.store.rows import FeedbackColumns, RunColumns, stored_feedback_columns
-from lse.store.stored_form import ENCODING, encode_for_storage, encode_text, loads_exact
+from lse.store.stored_form import ENCODING, encode_for_storage, encode_text
 
 
 @dataclass(slots=True)
@@ -182,7 +183,7 @@ def decoded_feedback(
     """`stored_feedback_columns` from the columns as written, JSON documents as text."""
 
     def doc(text: str | None) -> Any:
-        return None if text is None else loads_exact(text)
+        return None if text is None else loads(text)
 
     return stored_feedback_columns(
         feedback_id,

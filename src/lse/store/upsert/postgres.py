@@ -19,8 +19,9 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
 from lse.errors import RowRefused, StorageError
+from lse.records.jsonl import loads
 from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import decode_stored, loads_exact
+from lse.store.stored_form import decode_stored
 from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, decoded_feedback
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
@@ -171,7 +172,7 @@ class _PostgresTx:
         )
         found = {}
         for text, encoding, *columns in self.cur.fetchall():
-            doc = loads_exact(text)  # psycopg's own JSONB loader would read numbers as floats
+            doc = loads(text)  # the codec, not psycopg's JSONB loader (which reads every number as a float)
             cols = RunColumns(*columns)
             found[cols.run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
         self.existing_runs = set(found)

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lse.errors import RowRefused, StorageError
+from lse.records.jsonl import loads
 from lse.records.timestamps import parse_utc
 from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import decode_stored, loads_exact
+from lse.store.stored_form import decode_stored
 from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks, decoded_feedback
 
 _RUN_COLS = (
@@ -126,7 +127,7 @@ class _SqliteTx:
             for data, encoding, run_id, trace_id, parent, project, run_date, start, status in self.conn.execute(
                 sql, part
             ):
-                doc = loads_exact(data)
+                doc = loads(data)
                 cols = RunColumns(run_id, trace_id, parent, project, _parse_day(run_date), parse_utc(start), status)
                 found[run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
         return found

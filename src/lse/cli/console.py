@@ -9,6 +9,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -34,7 +35,7 @@ class BarProgress:
     def __init__(self, enabled: bool | None = None):
         self.enabled = err.is_terminal if enabled is None else enabled
         self._bar: RichProgress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Self:
         if self.enabled:
@@ -48,12 +49,12 @@ class BarProgress:
                 console=err,
                 transient=False,
             )
-            self._bar.__enter__()
+            self._bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
-            self._bar.__exit__(*exc)  # type: ignore[arg-type]
+            self._bar.stop()
 
     def start(self, total: int | None, label: str = "") -> None:
         if self._bar is not None:

@@ -22,10 +22,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-try:  # a dependency of the langsmith SDK; without it everything still works, slower
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment] -- the module or None, tested before each use
+import orjson
 
 # A number of at most 15 digits is always the float whose repr spells it (a double
 # holds 15 significant decimal digits), so it needs none of the checks below.
@@ -80,7 +77,7 @@ class Scan:
 
     def __init__(self, raw: bytes):
         numbers = raw.translate(_NUMBER_CHARS)
-        self.orjson_exact = orjson is not None and _LONG_NUMBER not in numbers and _TINY_EXPONENT not in numbers
+        self.orjson_exact = _LONG_NUMBER not in numbers and _TINY_EXPONENT not in numbers
         self.positive_exponent = _POSITIVE_EXPONENT in numbers
 
 

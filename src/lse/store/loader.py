@@ -34,9 +34,9 @@ from lse.archive.reader import iter_lines, read_manifest
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
+from lse.records.batches import batched
 from lse.settings import Settings
 from lse.store import fetch_records
-from lse.store.archive_lines import batched
 from lse.store.batch_merge import BatchOutcome, prepare
 from lse.store.engine import get_engine
 from lse.store.lanes import Lanes
@@ -62,8 +62,8 @@ class LoadReport(BaseModel):
     runs_inserted: int = 0
     runs_updated: int = 0
     runs_unchanged: int = 0
-    runs_escaped: int = Field(0, description="stored with U+0000/surrogates/NaN escaped")
-    feedback_rows: int = Field(0, description="feedback rows written: new, or newer than the stored row")
+    runs_escaped: int = Field(default=0, description="stored with U+0000/surrogates/NaN escaped")
+    feedback_rows: int = Field(default=0, description="feedback rows written: new, or newer than the stored row")
     feedback: dict[str, int] = Field(
         default_factory=lambda: {s.value: 0 for s in FeedbackStatus},
         description="runs in the file by feedback status; 'unknown' = archived before capture",
@@ -72,7 +72,7 @@ class LoadReport(BaseModel):
     bad_rows: list[BadRow] = Field(default_factory=list)
     duration_s: float = 0.0
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def status(self) -> str:
         return "partial" if self.bad_rows_count else "complete"
@@ -85,7 +85,7 @@ class LoadRangeReport(BaseModel):
     days: list[LoadReport] = Field(default_factory=list)
     days_not_archived: list[date] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def bad_rows_count(self) -> int:
         return sum(d.bad_rows_count for d in self.days)

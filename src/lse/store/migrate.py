@@ -47,7 +47,7 @@ class DbStatus(BaseModel):
     state: SchemaState
     tables: list[str] = []  # our tables found in a database without a revision
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def up_to_date(self) -> bool:
         return self.current == self.head

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Select, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
+from lse.records.timestamps import as_utc
 from lse.store.engine import storage_error
 from lse.store.models.archive import FeedbackRow
 from lse.store.stored_form import decode_stored
@@ -161,8 +162,6 @@ def verdict_summary(engine: Engine, project: str, day: date, *, top: int = 5) ->
 def _hit(row: Any) -> FeedbackHit:
     encoded = bool(row["encoding"])
     created = row["created_at"]
-    if created is not None and created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
     return FeedbackHit(
         feedback_id=row["feedback_id"],
         run_id=row["run_id"],
@@ -173,7 +172,7 @@ def _hit(row: Any) -> FeedbackHit:
         score=row["score"],
         comment=decode_stored(row["comment"]) if encoded else row["comment"],
         value=decode_stored(row["value"]) if encoded else row["value"],
-        created_at=created,
+        created_at=None if created is None else as_utc(created),
     )
 
 

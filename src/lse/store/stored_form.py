@@ -55,7 +55,7 @@ def encode_for_storage(value: Any, *, finite: bool = False) -> tuple[str, bool]:
     and no lone surrogate (it came from a strict parse, see `parse_line`), which lets
     orjson do the dump (it would write NaN as null).
     """
-    if finite and orjson is not None:
+    if finite:
         try:
             text = orjson.dumps(value).decode("utf-8")
         except TypeError:  # a Decimal, a big int or a surrogate: the general path decides

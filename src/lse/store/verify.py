@@ -16,7 +16,7 @@ this one stays offline and cheap.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -28,8 +28,9 @@ from lse.archive.reader import iter_lines
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
+from lse.records.batches import batched
+from lse.records.timestamps import as_utc
 from lse.settings import Settings
-from lse.store.archive_lines import batched
 from lse.store.batch_merge import VALUE_ERRORS
 from lse.store.engine import get_engine, storage_error
 from lse.store.models.archive import FeedbackRow, RunRow
@@ -43,7 +44,6 @@ from lse.store.rows import (
     stored_feedback_columns,
 )
 from lse.store.stored_form import comparable_json, decode_stored, parse_line
-from lse.store.upsert import chunks
 
 MAX_DIFFERENCES_KEPT = 1000
 
@@ -62,14 +62,14 @@ class Difference(BaseModel):
 class VerifyReport(BaseModel):
     project: str
     day: date
-    runs_in_files: int = Field(0, description="distinct runs in the file (a run listed twice counts once)")
+    runs_in_files: int = Field(default=0, description="distinct runs in the file (a run listed twice counts once)")
     runs_in_db: int = 0
     feedback_in_files: int = 0
     feedback_rows_in_db: int = 0
     differences_count: int = 0
     differences: list[Difference] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def ok(self) -> bool:
         return self.differences_count == 0
@@ -109,7 +109,7 @@ def verify_day(
                 progress.update(len(batch))
             run_ids.update(merged_repeats)
             report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
-            for part in chunks(list(merged_repeats.items()), batch_size):
+            for part in batched(merged_repeats.items(), batch_size):
                 _compare_batch(conn, dict(part), project, day, report, feedback_ids)
             _extras(conn, project, day, run_ids, feedback_ids, report)
     except SQLAlchemyError as exc:
@@ -250,22 +250,7 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
         report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
         return
 
-    got = stored_feedback_columns(
-        row.feedback_id,
-        row.run_id,
-        row.trace_id,
-        row.project,
-        row.run_date,
-        row.key,
-        row.score,
-        row.value,
-        row.comment,
-        row.correction,
-        row.source,
-        row.created_at,
-        row.modified_at,
-        row.encoding,
-    )
+    got = stored_feedback_columns(row._mapping)
     bad = feedback_differences(want, got)
     if bad:
         report.add(
@@ -305,6 +290,4 @@ def _text(value: Any) -> str:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else as_utc(value)

@@ -15,14 +15,21 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
 from lse.errors import RowRefused, StorageError
 from lse.records.jsonl import loads
-from lse.store.rows import FeedbackColumns, RunColumns
+from lse.store.rows import (
+    FEEDBACK_COLUMNS,
+    FEEDBACK_DOCUMENTS,
+    FeedbackColumns,
+    stored_feedback_columns,
+    stored_run_columns,
+)
 from lse.store.stored_form import decode_stored
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, decoded_feedback
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
 GIN_MERGE_WORK_MEM = "64MB"
@@ -102,6 +109,10 @@ _UPSERT_FEEDBACK = (
 )
 
 
+# The feedback columns, JSONB documents as text (read by the codec, see `stored_runs`).
+_FEEDBACK_DOCUMENTS_AS_TEXT = ", ".join(f"{c}::text AS {c}" if c in FEEDBACK_DOCUMENTS else c for c in FEEDBACK_COLUMNS)
+
+
 def load_lock_name(project: str, shard: int) -> str:
     """The advisory lock (hashed by `hashtextextended(name, 0)`) a loader holds while it
     merges and writes runs of this shard of this project."""
@@ -116,7 +127,10 @@ class PostgresWriter:
     @contextmanager
     def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_PostgresTx]:
         raw = self.engine.raw_connection()
-        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn = raw.driver_connection
+        if not isinstance(conn, psycopg.Connection):
+            raw.close()
+            raise StorageError(f"the PostgreSQL writer needs a psycopg 3 connection, not {type(conn).__name__}")
         try:
             with conn.cursor() as cur:
                 # Read committed whatever the database's default: under repeatable read or
@@ -166,21 +180,29 @@ class _PostgresTx:
         self.cur = cur
         self.existing_runs: set[str] = set()
 
+    def _select(self, sql: str, ids: list[str]) -> list[dict[str, Any]]:
+        """Rows of `sql` for `ids` (bound as one array), as mappings by column name."""
+        with self.cur.connection.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql, (ids,))
+            return cur.fetchall()
+
     def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
-        self.cur.execute(
-            f"SELECT data::text, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id = ANY(%s)", (run_ids,)
-        )
+        # JSONB as text, read by the codec: psycopg's own JSONB loader reads every number as a float.
+        sql = f"SELECT data::text AS data, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id = ANY(%s)"
         found = {}
-        for text, encoding, *columns in self.cur.fetchall():
-            doc = loads(text)  # the codec, not psycopg's JSONB loader (which reads every number as a float)
-            cols = RunColumns(*columns)
-            found[cols.run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
+        for row in self._select(sql, run_ids):
+            doc = loads(row["data"])
+            found[row["run_id"]] = StoredRun(
+                decode_stored(doc) if row["data_encoding"] else doc, stored_run_columns(row)
+            )
         self.existing_runs = set(found)
         return found
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None:
         if not rows:
             return
+        cols: tuple[str, ...]
+        now: tuple[datetime, ...]
         if any(r.cols.run_id in self.existing_runs for r in rows):
             self.cur.execute(_STAGE_RUNS)
             target, cols, now = "lse_stage_runs", _RUN_COLS, ()
@@ -210,13 +232,11 @@ class _PostgresTx:
     def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
         if not feedback_ids:
             return {}
-        self.cur.execute(
-            "SELECT feedback_id, run_id, trace_id, project, run_date, key, score, value::text, comment,"
-            " correction::text, source::text, created_at, modified_at, encoding"
-            " FROM feedback WHERE feedback_id = ANY(%s)",
-            (feedback_ids,),
-        )
-        return {row[0]: decoded_feedback(*row) for row in self.cur.fetchall()}
+        sql = f"SELECT {_FEEDBACK_DOCUMENTS_AS_TEXT} FROM feedback WHERE feedback_id = ANY(%s)"
+        return {
+            row["feedback_id"]: stored_feedback_columns(row, documents_as_text=True)
+            for row in self._select(sql, feedback_ids)
+        }
 
     def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
         if not rows:
@@ -265,8 +285,10 @@ def _json(text: str | None) -> Jsonb | None:
 
 def _now(cur: psycopg.Cursor) -> datetime:
     """The transaction's timestamp, as `now()` in the staging INSERT would give."""
-    cur.execute("SELECT now()")
-    return cur.fetchone()[0]  # type: ignore[index]
+    row = cur.execute("SELECT now()").fetchone()
+    if row is None:
+        raise StorageError("the database returned no row for SELECT now()")
+    return row[0]
 
 
 # SQLSTATE classes that are about the values written, not the database: data

@@ -3,8 +3,7 @@
 SQLite gets WAL, foreign keys and a busy timeout so the API, CLI and workers can share
 one file. A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file
 whose folder cannot exist) is a `ConfigError` here, before anything connects. Every
-SQLAlchemy error that escapes a unit of work becomes a `StorageError` with a message
-that says what to check.
+driver error that escapes a unit of work becomes a `StorageError` (`lse.store.errors`).
 
 First use (`get_engine`) migrates only an EMPTY database: a database behind head is
 refused until `lse db upgrade` migrates it, so no command (a verify, an API request)
@@ -21,13 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from lse.errors import ConfigError, StorageError
+from lse.errors import ConfigError
 from lse.records.jsonl import dumps_document, loads
 from lse.settings import Settings
+from lse.store.errors import DRIVER_ERRORS, database_error, first_line
 
 _engines: dict[str, Engine] = {}
 _schema_checked: set[str] = set()  # URLs whose schema get_engine has found (or made) at head
@@ -119,7 +119,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
     except (ArgumentError, ImportError, TypeError, ValueError) as exc:  # missing driver, bad query options
-        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {_first_line(exc)}; write {URL_FORMS}") from exc
+        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {first_line(exc)}; write {URL_FORMS}") from exc
 
 
 def _sqlite_folder(path: Path) -> None:
@@ -179,24 +179,14 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         session.rollback()
-        raise StorageError(f"database error: {_first_line(exc)}") from exc
+        raise database_error(exc) from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-
-
-def storage_error(exc: BaseException, doing: str) -> StorageError:
-    """The StorageError for a database failure while `doing` something (one line, what to check)."""
-    return StorageError(f"database error while {doing}: {_first_line(exc)}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _redact(url: str) -> str:

@@ -24,9 +24,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from pydantic import BaseModel, computed_field
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import SQLAlchemyError
 
 from lse.errors import StorageError
+from lse.store.errors import DRIVER_ERRORS, database_error
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -90,7 +90,7 @@ def db_status(engine: Engine) -> DbStatus:
             # revision, never as "our tables without a revision".
             tables = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
             current = MigrationContext.configure(conn).get_current_revision()
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         raise _storage_error(exc, f"reading the schema revision of {_where(engine)}") from exc
     except CommandError as exc:  # several revisions in alembic_version: not a history of ours
         raise StorageError(f"cannot read the schema revision of {_where(engine)}: {exc}") from exc
@@ -165,7 +165,7 @@ def _run_upgrade(engine: Engine, revision: str) -> None:
     migrating = make_engine(engine.url.render_as_string(hide_password=False), locked_ddl=True) if sqlite else engine
     try:
         command.upgrade(alembic_config(migrating), revision)
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         raise _storage_error(exc, f"migrating {_where(engine)} to {revision}") from exc
     except CommandError as exc:
         raise StorageError(f"cannot migrate {_where(engine)} to {revision!r}: {exc}") from exc
@@ -183,7 +183,5 @@ def _where(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _storage_error(exc: SQLAlchemyError, doing: str) -> StorageError:
-    from lse.store.engine import storage_error
-
-    return storage_error(exc, f"{doing} (check LSE_DATABASE_URL and that the database is up)")
+def _storage_error(exc: BaseException, doing: str) -> StorageError:
+    return database_error(exc, f"{doing} (check LSE_DATABASE_URL and that the database is up)")

@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from lse.archive.layout import list_days
 from lse.archive.reader import iter_lines
@@ -32,7 +31,8 @@ from lse.records.batches import batched
 from lse.records.timestamps import as_utc
 from lse.settings import Settings
 from lse.store.batch_merge import VALUE_ERRORS
-from lse.store.engine import get_engine, storage_error
+from lse.store.engine import get_engine
+from lse.store.errors import translated
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.rows import (
     FeedbackColumns,
@@ -100,20 +100,17 @@ def verify_day(
     # A run listed more than once merges across the whole file (as the loader merges it
     # through the database), so it is compared once, after its last line.
     merged_repeats: dict[str, dict[str, Any]] = {}
-    try:
-        with engine.connect() as conn:
-            for batch in batched(iter_lines(settings, project, day), batch_size):
-                expected = _expected_runs(batch, project, day, report, repeated, merged_repeats)
-                run_ids.update(expected)
-                _compare_batch(conn, expected, project, day, report, feedback_ids)
-                progress.update(len(batch))
-            run_ids.update(merged_repeats)
-            report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
-            for part in batched(merged_repeats.items(), batch_size):
-                _compare_batch(conn, dict(part), project, day, report, feedback_ids)
-            _extras(conn, project, day, run_ids, feedback_ids, report)
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, f"verifying {project} {day}") from exc
+    with translated(f"verifying {project} {day}"), engine.connect() as conn:
+        for batch in batched(iter_lines(settings, project, day), batch_size):
+            expected = _expected_runs(batch, project, day, report, repeated, merged_repeats)
+            run_ids.update(expected)
+            _compare_batch(conn, expected, project, day, report, feedback_ids)
+            progress.update(len(batch))
+        run_ids.update(merged_repeats)
+        report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
+        for part in batched(merged_repeats.items(), batch_size):
+            _compare_batch(conn, dict(part), project, day, report, feedback_ids)
+        _extras(conn, project, day, run_ids, feedback_ids, report)
     progress.complete()
     return report
 

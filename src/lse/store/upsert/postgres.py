@@ -19,8 +19,9 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
-from lse.errors import RowRefused, StorageError
+from lse.errors import StorageError
 from lse.records.jsonl import loads
+from lse.store.errors import database_error
 from lse.store.rows import (
     FEEDBACK_COLUMNS,
     FEEDBACK_DOCUMENTS,
@@ -158,8 +159,7 @@ class PostgresWriter:
             conn.commit()
         except psycopg.Error as exc:
             _end(raw, conn)
-            kind = RowRefused if _refuses_values(exc) else StorageError
-            raise kind(f"database error while loading runs: {_first_line(exc)}") from exc
+            raise database_error(exc, "loading runs") from exc
         except BaseException:
             _end(raw, conn)
             raise
@@ -289,24 +289,6 @@ def _now(cur: psycopg.Cursor) -> datetime:
     if row is None:
         raise StorageError("the database returned no row for SELECT now()")
     return row[0]
-
-
-# SQLSTATE classes that are about the values written, not the database: data
-# exceptions (22: NUL in text, bad encoding, out-of-range values), integrity
-# violations (23), program limits (54: an index row too large, too deep a document),
-# an exception raised by a trigger (P0), and a deadlock or serialization failure (40),
-# which a retry row by row gets past. Anything else (connection, missing schema,
-# disk full, read-only) stops the load.
-_ROW_SQLSTATE_CLASSES = {"22", "23", "54", "P0", "40"}
-
-
-def _refuses_values(exc: psycopg.Error) -> bool:
-    return (exc.sqlstate or "")[:2] in _ROW_SQLSTATE_CLASSES
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _end(raw: Any, conn: psycopg.Connection) -> None:

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lse.errors import RowRefused, StorageError
+from lse.errors import StorageError
 from lse.records.batches import batched
 from lse.records.jsonl import loads
 from lse.records.timestamps import parse_utc
+from lse.store.errors import database_error
 from lse.store.rows import FeedbackColumns, stored_feedback_columns, stored_run_columns
 from lse.store.stored_form import decode_stored
 from lse.store.upsert import STORED_FEEDBACK_COLUMNS, STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
@@ -109,10 +110,7 @@ class SqliteWriter:
             conn.commit()
         except sqlite3.Error as exc:
             _rollback(conn)
-            # Constraint and data errors (a trigger's RAISE(ABORT) included) are about the
-            # row; OperationalError (locked, no such table, disk I/O, read-only) is not.
-            kind = RowRefused if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)) else StorageError
-            raise kind(f"database error while loading runs: {exc}") from exc
+            raise database_error(exc, "loading runs") from exc
         except BaseException:
             _rollback(conn)
             raise

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import time
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Engine
@@ -47,6 +48,11 @@ from lse.store.upsert import writer_for
 # retry of a refused batch five times longer.
 BATCH_SIZE = 2000
 MAX_BAD_ROWS_KEPT = 100  # in the report and the fetch record; the count is always exact
+
+
+class LoadStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"  # some rows were bad: reported, kept in the file, the rest loaded
 
 
 class BadRow(BaseModel):
@@ -74,8 +80,8 @@ class LoadReport(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
-    def status(self) -> str:
-        return "partial" if self.bad_rows_count else "complete"
+    def status(self) -> LoadStatus:
+        return LoadStatus.PARTIAL if self.bad_rows_count else LoadStatus.COMPLETE
 
 
 class LoadRangeReport(BaseModel):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -48,12 +49,22 @@ from lse.store.stored_form import comparable_json, decode_stored, parse_line
 MAX_DIFFERENCES_KEPT = 1000
 
 
+class DifferenceKind(StrEnum):
+    RUN_MISSING_IN_DB = "run_missing_in_db"
+    RUN_EXTRA_IN_DB = "run_extra_in_db"
+    RUN_UNREADABLE_IN_FILE = "run_unreadable_in_file"  # a line the loader isolates as a bad row
+    COLUMN_MISMATCH = "column_mismatch"
+    DATA_MISMATCH = "data_mismatch"
+    FEEDBACK_MISSING_IN_DB = "feedback_missing_in_db"  # a record in the file's run, not the stored one
+    FEEDBACK_EXTRA_IN_DB = "feedback_extra_in_db"
+    FEEDBACK_MISMATCH = "feedback_mismatch"
+    FEEDBACK_ROW_MISSING = "feedback_row_missing"  # a row of the feedback table
+    FEEDBACK_ROW_MISMATCH = "feedback_row_mismatch"
+    FEEDBACK_ROW_EXTRA = "feedback_row_extra"
+
+
 class Difference(BaseModel):
-    kind: str = Field(
-        description="run_missing_in_db | run_extra_in_db | run_unreadable_in_file | "
-        "column_mismatch | data_mismatch | feedback_missing_in_db | feedback_extra_in_db | "
-        "feedback_mismatch | feedback_row_missing | feedback_row_mismatch | feedback_row_extra"
-    )
+    kind: DifferenceKind
     run_id: str | None = None
     feedback_id: str | None = None
     detail: str = ""
@@ -167,7 +178,7 @@ def _expected_runs(
             run_columns(run, project, day)  # raise BadRun where the loader does
             feedback_columns(run, project, day)
         except VALUE_ERRORS as exc:
-            report.add(Difference(kind="run_unreadable_in_file", detail=f"line {position}: {exc}"))
+            report.add(Difference(kind=DifferenceKind.RUN_UNREADABLE_IN_FILE, detail=f"line {position}: {exc}"))
             continue
         if rid in repeated:
             merged_repeats[rid] = merge_run(merged_repeats.get(rid), run)
@@ -193,7 +204,7 @@ def _compare_batch(
         feedback_ids.update(f.feedback_id for f in want_fb)
         row = rows.get(rid)
         if row is None:
-            report.add(Difference(kind="run_missing_in_db", run_id=rid, detail="run is in the files only"))
+            report.add(Difference(kind=DifferenceKind.RUN_MISSING_IN_DB, run_id=rid, detail="run is in the files only"))
         else:
             _compare_run(rid, run, row, project, day, report)
         for want in want_fb:
@@ -205,12 +216,16 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
     for name in ("trace_id", "parent_run_id", "project", "run_date", "feedback_status"):
         want, got = getattr(cols, name), getattr(row, name)
         if want != got:
-            report.add(Difference(kind="column_mismatch", run_id=rid, detail=f"{name}: files {want!r}, db {got!r}"))
+            report.add(
+                Difference(
+                    kind=DifferenceKind.COLUMN_MISMATCH, run_id=rid, detail=f"{name}: files {want!r}, db {got!r}"
+                )
+            )
     if _utc(cols.start_time) != _utc(row.start_time):
-        report.add(Difference(kind="column_mismatch", run_id=rid, detail="start_time differs"))
+        report.add(Difference(kind=DifferenceKind.COLUMN_MISMATCH, run_id=rid, detail="start_time differs"))
     stored = decode_stored(row.data) if row.data_encoding else row.data
     if not isinstance(stored, dict):
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail="db data is not a JSON object"))
+        report.add(Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail="db data is not a JSON object"))
         return
     if canonical_run_text(run) == canonical_run_text(stored):
         return
@@ -221,13 +236,15 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
         and _text(run.get(k)) != _text(stored.get(k))
     )
     if fields:
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail=f"fields differ: {', '.join(fields)}"))
+        report.add(
+            Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail=f"fields differ: {', '.join(fields)}")
+        )
     want = _records_by_id(run)
     got = _records_by_id(stored)
     for fid in sorted(set(want) - set(got)):
-        report.add(Difference(kind="feedback_missing_in_db", run_id=rid, feedback_id=fid))
+        report.add(Difference(kind=DifferenceKind.FEEDBACK_MISSING_IN_DB, run_id=rid, feedback_id=fid))
     for fid in sorted(set(got) - set(want)):
-        report.add(Difference(kind="feedback_extra_in_db", run_id=rid, feedback_id=fid))
+        report.add(Difference(kind=DifferenceKind.FEEDBACK_EXTRA_IN_DB, run_id=rid, feedback_id=fid))
     for fid in sorted(set(want) & set(got)):
         if _text(want[fid]) != _text(got[fid]):
             keys = sorted(
@@ -235,16 +252,21 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
             )
             report.add(
                 Difference(
-                    kind="feedback_mismatch", run_id=rid, feedback_id=fid, detail=f"fields differ: {', '.join(keys)}"
+                    kind=DifferenceKind.FEEDBACK_MISMATCH,
+                    run_id=rid,
+                    feedback_id=fid,
+                    detail=f"fields differ: {', '.join(keys)}",
                 )
             )
     if not fields and set(want) == set(got) and all(_text(want[f]) == _text(got[f]) for f in want):
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail="feedback status differs"))
+        report.add(Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail="feedback status differs"))
 
 
 def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport) -> None:
     if row is None:
-        report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
+        report.add(
+            Difference(kind=DifferenceKind.FEEDBACK_ROW_MISSING, run_id=want.run_id, feedback_id=want.feedback_id)
+        )
         return
 
     got = stored_feedback_columns(row._mapping)
@@ -252,7 +274,7 @@ def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport)
     if bad:
         report.add(
             Difference(
-                kind="feedback_row_mismatch",
+                kind=DifferenceKind.FEEDBACK_ROW_MISMATCH,
                 run_id=want.run_id,
                 feedback_id=want.feedback_id,
                 detail=f"columns differ: {', '.join(bad)}",
@@ -267,12 +289,14 @@ def _extras(
     for (rid,) in conn.execute(select(RunRow.run_id).where(where_runs)):
         report.runs_in_db += 1
         if rid not in run_ids:
-            report.add(Difference(kind="run_extra_in_db", run_id=rid, detail="run is in the database only"))
+            report.add(
+                Difference(kind=DifferenceKind.RUN_EXTRA_IN_DB, run_id=rid, detail="run is in the database only")
+            )
     where_fb = (FeedbackRow.project == project) & (FeedbackRow.run_date == day)
     for fid, rid in conn.execute(select(FeedbackRow.feedback_id, FeedbackRow.run_id).where(where_fb)):
         report.feedback_rows_in_db += 1
         if fid not in feedback_ids:
-            report.add(Difference(kind="feedback_row_extra", run_id=rid, feedback_id=fid))
+            report.add(Difference(kind=DifferenceKind.FEEDBACK_ROW_EXTRA, run_id=rid, feedback_id=fid))
 
 
 def _records_by_id(run: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -34,9 +34,12 @@ def test_a_refused_value_is_row_refused_and_a_broken_database_is_not(engine):
     table = _names_table(engine)
     with engine.begin() as conn:
         conn.execute(insert(table).values(id=1, name="a"))
-    with pytest.raises(RowRefused, match="^database error while adding a name: "), translated("adding a name"):
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(id=1, name="b"))  # duplicate key: about the row
+    with (
+        pytest.raises(RowRefused, match=r"^database error while adding a name: "),
+        translated("adding a name"),
+        engine.begin() as conn,
+    ):
+        conn.execute(insert(table).values(id=1, name="b"))  # duplicate key: about the row
     with pytest.raises(StorageError) as caught, translated("reading"), engine.connect() as conn:
         conn.execute(text("SELECT * FROM no_such_table"))  # about the database
     assert not isinstance(caught.value, RowRefused)
@@ -57,10 +60,16 @@ def test_conflict_on_names_only_its_own_constraint(engine):
     with engine.begin() as conn:
         conn.execute(insert(table).values(id=1, name="a"))
     conflict = ConflictError("name a exists")
-    with pytest.raises(ConflictError), conflict_on("uq_names_name", "names", ("name",), conflict):
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(id=2, name="a"))
+    with (
+        pytest.raises(ConflictError),
+        conflict_on("uq_names_name", "names", ("name",), conflict),
+        engine.begin() as conn,
+    ):
+        conn.execute(insert(table).values(id=2, name="a"))
     # the primary key is another constraint: an error, never disguised as the conflict
-    with pytest.raises(RowRefused), conflict_on("uq_names_name", "names", ("name",), conflict):
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(id=1, name="b"))
+    with (
+        pytest.raises(RowRefused),
+        conflict_on("uq_names_name", "names", ("name",), conflict),
+        engine.begin() as conn,
+    ):
+        conn.execute(insert(table).values(id=1, name="b"))

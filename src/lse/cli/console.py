@@ -1,9 +1,16 @@
-"""Rich consoles and the Rich-backed Progress: stdout is data, stderr is everything else."""
+"""Rich consoles, the one JSON printer and the Rich-backed Progress.
+
+stdout is data — tables, reports, JSON — and stderr is everything else: progress,
+logs, notes about what was skipped. With `--json` a command prints `print_json(result)`
+and nothing else on stdout.
+"""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
+import typer
+from pydantic_core import to_json
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,6 +34,13 @@ def _console(stderr: bool) -> Console:
 
 out = _console(stderr=False)
 err = _console(stderr=True)
+
+
+def print_json(value: Any) -> None:
+    """`value` on stdout as indented JSON: a pydantic model (computed fields included),
+    a list of them, or plain data — dates as ISO-8601, every command alike. Plain text,
+    never coloured or wrapped, so a pipe gets exactly the JSON."""
+    typer.echo(to_json(value, indent=2).decode("utf-8"))
 
 
 class BarProgress:

@@ -36,7 +36,7 @@ def upgrade(
     finally:
         engine.dispose()
     if json_out:
-        typer.echo(status.model_dump_json(indent=2))
+        console.print_json(status)
         return
     if before == status.current:
         console.out.print(f"{status.url}: already at {status.current}")
@@ -56,7 +56,7 @@ def current(json_out: bool = typer.Option(False, "--json", help="Print the resul
     finally:
         engine.dispose()
     if json_out:
-        typer.echo(status.model_dump_json(indent=2))
+        console.print_json(status)
         return
     _render(status)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from lse.errors import ConfigError
@@ -166,10 +166,6 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _schema_checked.clear()
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

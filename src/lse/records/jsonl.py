@@ -32,9 +32,9 @@ _SHORT = 15
 def number(text: str) -> float | Decimal:
     """A non-integer JSON number under the policy: the float if its repr is this
     decimal, else the exact Decimal (also for numbers beyond a float's range)."""
-    if len(text) <= _SHORT and "e" not in text and "E" not in text:
-        return float(text)
     value = float(text)
+    if (len(text) <= _SHORT and "e" not in text and "E" not in text) or repr(value) == text:
+        return value  # the usual cases, decided without Decimals: short, or written by repr
     if math.isfinite(value) and Decimal(repr(value)) == Decimal(text):
         return value
     return Decimal(text)

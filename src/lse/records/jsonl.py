@@ -19,6 +19,7 @@ import json
 import math
 import re
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -146,18 +147,29 @@ def _dumps(obj: Any, *, ensure_ascii: bool, allow_nan: bool, positional: bool = 
 
 
 def _positional_floats(value: Any) -> Any:
-    """`value` with floats of 1e16 and up as the Decimals their repr spells (written
-    positionally). Loops, not comprehensions: one frame per level of nesting."""
-    if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) and abs(value) >= 1e16 else value
+    """`value` with floats of 1e16 and up as the Decimals their repr spells (written positionally)."""
+    return map_json(value, _positional_float)
+
+
+def _positional_float(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 1e16:
+        return Decimal(repr(value))
+    return value
+
+
+def map_json(value: Any, leaf: Callable[[Any], Any], key: Callable[[str], Any] | None = None) -> Any:
+    """A parsed JSON value with `leaf` applied to every scalar and `key` (if given) to
+    every string key; lists and tuples become lists. Loops, not comprehensions: one
+    stack frame per level of nesting, so the deepest stored documents fit under the
+    recursion limit (lse.store.stored_form.MAX_NESTING)."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            out[k] = _positional_floats(v)
+            out[key(k) if key is not None and isinstance(k, str) else k] = map_json(v, leaf, key)
         return out
     if isinstance(value, (list, tuple)):
         items = []
         for v in value:
-            items.append(_positional_floats(v))
+            items.append(map_json(v, leaf, key))
         return items
-    return value
+    return leaf(value)

@@ -165,23 +165,6 @@ def is_older(a: FeedbackColumns, b: FeedbackColumns) -> bool:
     return sb is not None and (sa is None or sa < sb)
 
 
-# What a feedback row says, column by column, as loader and verify compare it.
-FEEDBACK_COMPARED = (
-    "run_id",
-    "trace_id",
-    "project",
-    "run_date",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "source",
-    "created_at",
-    "modified_at",
-)
-
-
 def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[str]:
     """The columns in which two decoded feedback rows differ (by value: JSON key order,
     a timestamp's zone and NaN vs NaN are not differences)."""
@@ -210,6 +193,8 @@ FEEDBACK_COLUMNS = (
     "encoding",
 )
 FEEDBACK_DOCUMENTS = ("value", "correction", "source")  # JSON columns
+# What a feedback row says, column by column, as loader and verify compare it.
+FEEDBACK_COMPARED = tuple(c for c in FEEDBACK_COLUMNS if c not in ("feedback_id", "encoding"))
 
 
 def stored_run_columns(row: Mapping[str, Any]) -> RunColumns:

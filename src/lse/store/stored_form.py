@@ -29,7 +29,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from lse.records.jsonl import NonFiniteNumber, Scan, dumps_document, loads, loads_strict, number, orjson
+from lse.records.jsonl import NonFiniteNumber, Scan, dumps_document, loads, loads_strict, map_json, number, orjson
 
 ENCODING = "lse-esc-1"
 MARK = "\ue000lse1"
@@ -155,7 +155,7 @@ def comparable_json(value: Any) -> str:
     stand for the same number."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=_comparable)
     if "-0.0" in text:  # rare: the walk only runs then
-        text = json.dumps(_unsigned_zeros(value), sort_keys=True, ensure_ascii=False, default=_comparable)
+        text = json.dumps(map_json(value, _unsigned_zero), sort_keys=True, ensure_ascii=False, default=_comparable)
     return text
 
 
@@ -163,54 +163,34 @@ def _comparable(value: Any) -> Any:
     return f"{type(value).__name__}({value})"  # Decimals, datetimes and other values from columns
 
 
-def _unsigned_zeros(value: Any) -> Any:
-    if isinstance(value, float) and value == 0:
-        return 0.0
-    if isinstance(value, dict):
-        return {k: _unsigned_zeros(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unsigned_zeros(v) for v in value]
-    return value
+def _unsigned_zero(value: Any) -> Any:
+    return 0.0 if isinstance(value, float) and value == 0 else value
 
 
 def decode_stored(value: Any) -> Any:
-    """The exact original of a value stored by `encode_for_storage` (or stored plain).
+    """The exact original of a value stored by `encode_for_storage` (or stored plain)."""
+    return map_json(value, _decode_leaf, _decode_str)
 
-    Loops rather than comprehensions here and in `_encode`: one stack frame per level
-    of nesting, so both have room for MAX_NESTING levels under the recursion limit.
-    """
-    if isinstance(value, str):
-        return _decode_str(value)
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out[_decode_str(k)] = decode_stored(v)
-        return out
-    if isinstance(value, list):
-        items = []
-        for v in value:
-            items.append(decode_stored(v))
-        return items
-    return value
+
+def _decode_leaf(value: Any) -> Any:
+    return _decode_str(value) if isinstance(value, str) else value
 
 
 def _encode(value: Any) -> Any:
+    return map_json(value, _encode_leaf, _encode_str)
+
+
+def _encode_str(value: str) -> str:
+    return _escape_str(value) if _NEEDS_ESCAPE.search(value) or value.startswith(MARK) else value
+
+
+def _encode_leaf(value: Any) -> Any:
     if isinstance(value, str):
-        return _escape_str(value) if _NEEDS_ESCAPE.search(value) or value.startswith(MARK) else value
+        return _encode_str(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return _FLOAT + ("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out[_encode(k) if isinstance(k, str) else k] = _encode(v)
-        return out
-    if isinstance(value, (list, tuple)):
-        items = []
-        for v in value:
-            items.append(_encode(v))
-        return items
-    if isinstance(value, Decimal) and not value.is_finite():
-        return _encode(float(value))
     return value
 
 

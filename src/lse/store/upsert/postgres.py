@@ -25,6 +25,7 @@ from lse.store.errors import database_error
 from lse.store.rows import (
     FEEDBACK_COLUMNS,
     FEEDBACK_DOCUMENTS,
+    RUN_COLUMNS,
     FeedbackColumns,
     stored_feedback_columns,
     stored_run_columns,
@@ -42,17 +43,7 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_runs (
 ) ON COMMIT DELETE ROWS
 """
 # Binary COPY (no text escaping on either side), so each column's type is given.
-_RUN_COLS = (
-    "run_id",
-    "trace_id",
-    "parent_run_id",
-    "project",
-    "run_date",
-    "start_time",
-    "feedback_status",
-    "data",
-    "data_encoding",
-)
+_RUN_COLS = (*RUN_COLUMNS, "data", "data_encoding")
 _RUN_TYPES = ("text", "text", "text", "text", "date", "timestamptz", "text", "jsonb", "text")
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}, loaded_at, updated_at) "
@@ -68,22 +59,7 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_feedback (
     created_at timestamptz, modified_at timestamptz, encoding text
 ) ON COMMIT DELETE ROWS
 """
-_FB_COLS = (
-    "feedback_id",
-    "run_id",
-    "trace_id",
-    "project",
-    "run_date",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "source",
-    "created_at",
-    "modified_at",
-    "encoding",
-)
+_FB_COLS = FEEDBACK_COLUMNS
 _FB_TYPES = (
     "text",
     "text",

@@ -20,44 +20,23 @@ from lse.records.batches import batched
 from lse.records.jsonl import loads
 from lse.records.timestamps import parse_utc
 from lse.store.errors import database_error
-from lse.store.rows import FeedbackColumns, stored_feedback_columns, stored_run_columns
+from lse.store.rows import (
+    FEEDBACK_COLUMNS,
+    RUN_COLUMNS,
+    FeedbackColumns,
+    stored_feedback_columns,
+    stored_run_columns,
+)
 from lse.store.stored_form import decode_stored
 from lse.store.upsert import STORED_FEEDBACK_COLUMNS, STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
 
-_RUN_COLS = (
-    "run_id",
-    "trace_id",
-    "parent_run_id",
-    "project",
-    "run_date",
-    "start_time",
-    "feedback_status",
-    "data",
-    "data_encoding",
-    "loaded_at",
-    "updated_at",
-)
+_RUN_COLS = (*RUN_COLUMNS, "data", "data_encoding", "loaded_at", "updated_at")
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}) VALUES ({', '.join('?' * len(_RUN_COLS))}) "
     "ON CONFLICT (run_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _RUN_COLS if c not in ("run_id", "loaded_at"))
 )
-_FB_COLS = (
-    "feedback_id",
-    "run_id",
-    "trace_id",
-    "project",
-    "run_date",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "source",
-    "created_at",
-    "modified_at",
-    "encoding",
-)
+_FB_COLS = FEEDBACK_COLUMNS
 _UPSERT_FEEDBACK = (
     f"INSERT INTO feedback ({', '.join(_FB_COLS)}) VALUES ({', '.join('?' * len(_FB_COLS))}) "
     "ON CONFLICT (feedback_id) DO UPDATE SET "

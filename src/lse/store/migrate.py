@@ -81,7 +81,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def db_status(engine: Engine) -> DbStatus:
     """Where the database stands against the migrations shipped with this version."""
-    import lse.store.models  # noqa: F401  (register every table on Base.metadata)
+    import lse.store.models  # noqa: F401 -- registers every table on Base.metadata
     from lse.store.base import Base
 
     try:

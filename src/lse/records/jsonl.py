@@ -66,19 +66,26 @@ _NUMBER_CHARS = bytes(
     48 if chr(i) in "0123456789." else i if chr(i) in "+-" else 101 if chr(i) in "eE" else 32 for i in range(256)
 )
 _LONG_NUMBER = b"0" * (_SHORT + 1)  # more digits than a double holds, or an int beyond 64 bits
-_TINY_EXPONENT = b"e-000"  # below 1e-99: where doubles lose digits (subnormals) or underflow
+_TINY_EXPONENT = b"e-000"  # an exponent of three digits, maybe below a double's full precision
 _POSITIVE_EXPONENT = b"e+0"  # how Python and orjson write 1e16 and up
+# Those runs also occur in strings (ids, hex digests, dotted orders); on the few lines
+# that have one, these find out whether a number (after ":", "," or "[") really does.
+_LONG_TOKEN = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]{%d,}" % _SHORT)
+_TINY_TOKEN = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]*[eE]-(?:[3-9][0-9]{2}|[0-9]{4,})")  # 1e-300 and below
 
 
 class Scan:
-    """What one scan of a JSON text says about its numbers (false positives, e.g. in
-    strings, only cost the slower path)."""
+    """What one scan of a JSON text says about its numbers (a false positive only
+    costs the slower path)."""
 
     __slots__ = ("orjson_exact", "positive_exponent")
 
     def __init__(self, raw: bytes):
         numbers = raw.translate(_NUMBER_CHARS)
-        self.orjson_exact = _LONG_NUMBER not in numbers and _TINY_EXPONENT not in numbers
+        self.orjson_exact = not (
+            (_LONG_NUMBER in numbers and _LONG_TOKEN.search(raw))
+            or (_TINY_EXPONENT in numbers and _TINY_TOKEN.search(raw))
+        )
         self.positive_exponent = _POSITIVE_EXPONENT in numbers
 
 

@@ -165,13 +165,9 @@ def _run_upgrade(engine: Engine, revision: str) -> None:
     migrating = make_engine(engine.url.render_as_string(hide_password=False), locked_ddl=True) if sqlite else engine
     try:
         command.upgrade(alembic_config(migrating), revision)
-<<<<<<< HEAD
-    except DRIVER_ERRORS as exc:
-=======
         if sqlite:
             _check_foreign_keys(migrating)
-    except SQLAlchemyError as exc:
->>>>>>> main
+    except DRIVER_ERRORS as exc:
         raise _storage_error(exc, f"migrating {_where(engine)} to {revision}") from exc
     except CommandError as exc:
         raise StorageError(f"cannot migrate {_where(engine)} to {revision!r}: {exc}") from exc

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.fast_eval import fast_settings
+from helpers.redis_fixtures import redis_url  # noqa: F401 -- a fixture, used by name
 from lse.settings import Settings
 
 

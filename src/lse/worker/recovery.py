@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from lse.evals.fast.repository import FastRunRepository
 from lse.evals.liveness import STALE_AFTER_S, check_stale_after
+from lse.evals.pipeline.repository import RunRepository
 from lse.settings import Settings
 from lse.store.engine import get_engine
 
@@ -26,7 +26,7 @@ def requeue_left_behind(settings: Settings, *, queue: str, stale_after_s: float 
     from lse.worker.celery_app import TASK_RUN_FAST, create_celery_app
 
     check_stale_after(stale_after_s)
-    repo = FastRunRepository(get_engine(settings))
+    repo = RunRepository(get_engine(settings))
     try:
         ids = repo.resumable_runs(stale_after_s=stale_after_s, include_pending_older_than_s=stale_after_s)
     except Exception:

@@ -170,14 +170,15 @@ def test_peak_in_flight_never_exceeds_the_bound(settings, openai_sandbox) -> Non
     assert openai_sandbox.stats.peak_in_flight == 4
 
 
-@pytest.mark.parametrize("limit", ["max_concurrency", "rate_limit_rps"])
+@pytest.mark.parametrize("limit", ["max_concurrency", "rate_limit_rpm"])
 def test_rate_adaptation_gives_zero_failed_items(limit, settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=10, retry_max_wait_s=1.0)
     if limit == "max_concurrency":
         openai_sandbox.faults.max_concurrency = 3
         openai_sandbox.faults.responses_latency_ms = 100
     else:
-        openai_sandbox.faults.rate_limit_rps = 25
+        openai_sandbox.faults.rate_limit_rpm = 25 * 60
+        openai_sandbox.faults.rate_limit_quantum_s = 0.04  # stricter than OpenAI: a burst of one
     run_id = make_fast_run(fs, 40)
     t0 = time.monotonic()
     out = execute_run(fs, run_id)

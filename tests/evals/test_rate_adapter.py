@@ -79,6 +79,9 @@ def test_pacing_follows_the_refill_rate_with_at_most_a_second_of_burst() -> None
     }
     budget.observe(report)
     assert budget.rate["requests"] == pytest.approx(20.0)  # (1200 - 1180) / 1 s
+    # what went out before the pace was known may have spent the provider's burst: paced at once
+    assert budget.reserve() == pytest.approx(1 / (HEADROOM * 20))
+    clock.t += 2.0  # idle: the mirror refills, but never beyond one second's worth
     waits = [budget.reserve() for _ in range(40)]
     burst = sum(1 for w in waits if w == 0.0)
     assert burst == int(HEADROOM * 20)  # one second's worth may go back to back, not the 1,180 left
@@ -89,21 +92,12 @@ def test_pacing_follows_the_refill_rate_with_at_most_a_second_of_burst() -> None
 def test_a_small_remaining_caps_the_mirror_so_other_clients_on_the_key_are_seen() -> None:
     clock = Clock()
     budget = _budget(clock)
-    budget.observe(
-        {
-            "x-ratelimit-limit-requests": "600",
-            "x-ratelimit-remaining-requests": "595",
-            "x-ratelimit-reset-requests": "500ms",
-        }
-    )
-    assert budget.reserve() == 0.0
-    budget.observe(
-        {
-            "x-ratelimit-limit-requests": "600",
-            "x-ratelimit-remaining-requests": "2",
-            "x-ratelimit-reset-requests": "59s",
-        }
-    )
+    report = {"x-ratelimit-limit-requests": "600", "x-ratelimit-reset-requests": "500ms"}
+    budget.observe({**report, "x-ratelimit-remaining-requests": "595"})  # 10/s
+    clock.t += 5.0
+    assert budget.reserve() == 0.0  # a full mirror: a second's worth may start at once
+    budget.observe({**report, "x-ratelimit-remaining-requests": "2", "x-ratelimit-reset-requests": "59.8s"})
+    assert budget.rate["requests"] == pytest.approx(10.0)  # someone else on the key spent the rest
     waits = [budget.reserve() for _ in range(4)]
     assert waits[:2] == [0.0, 0.0] and waits[2] > 0  # two left, then paced
 

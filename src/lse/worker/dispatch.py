@@ -145,7 +145,7 @@ def takeover_notice(settings: Settings, run_id: int, stale_after_s: float) -> st
 
 def live_runs(settings: Settings) -> list[int]:
     """Fast runs a worker holds right now (its heartbeat may be fresh or already stale)."""
-    return RunRepository(get_engine(settings)).processing_runs()
+    return RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s).processing_runs()
 
 
 def resume_runs(
@@ -167,7 +167,9 @@ def resume_runs(
         _check_runnable(settings, run_id)
         ids = [run_id]
     else:
-        ids = RunRepository(get_engine(settings)).resumable_runs(stale_after_s=stale)
+        ids = RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s).resumable_runs(
+            stale_after_s=stale
+        )
     outcomes = []
     for rid in ids:
         outcome = execute_run(settings, rid, progress, stale_after_s=stale)

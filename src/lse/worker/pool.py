@@ -56,7 +56,7 @@ class InProcessPool:
 
     def recover(self) -> list[int]:
         """Queue every run left behind by a dead process; returns their ids."""
-        repo = RunRepository(get_engine(self.settings))
+        repo = RunRepository(get_engine(self.settings), heartbeat_s=self.settings.eval_heartbeat_s)
         ids = repo.resumable_runs(stale_after_s=self.stale_after_s, include_pending_older_than_s=PENDING_ORPHAN_AFTER_S)
         new = [run_id for run_id in ids if self._idle(run_id)]
         for run_id in new:

@@ -70,7 +70,7 @@ def execute_run(
     stale = check_stale_after(
         stale_after_s if stale_after_s is not None else settings.eval_stale_after_s, settings.eval_heartbeat_s
     )
-    repo = RunRepository(get_engine(settings))
+    repo = RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s)
     if not repo.claim(run_id, stale_after_s=stale):
         return None
     with _Heartbeat(repo, run_id, settings.eval_heartbeat_s):

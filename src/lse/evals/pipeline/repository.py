@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lse.errors import NotFoundError
 from lse.evals.datasets import dataset_items
-from lse.evals.liveness import check_stale_after
+from lse.evals.liveness import HEARTBEAT_S, check_stale_after
 from lse.evals.pipeline.records import ItemOutcome, ItemScore, PlanItem, RunPlan
 from lse.evals.pipeline.status import ItemStatus, RunStatus, ScoreStatus, StageJob
 from lse.providers.usage import Usage
@@ -30,14 +30,15 @@ from lse.store.models.evaluation import (
 
 
 class RunRepository:
-    def __init__(self, engine: Engine, *, mode: str = "fast"):
+    def __init__(self, engine: Engine, *, mode: str = "fast", heartbeat_s: float = HEARTBEAT_S):
         self.engine = engine
         self.mode = mode
+        self.heartbeat_s = heartbeat_s  # a stale-after under three of these is refused
 
     # --- claiming & liveness -------------------------------------------------------------
     def claim(self, run_id: int, *, stale_after_s: float) -> bool:
         """Take the run if it is pending, or processing with a heartbeat older than `stale_after_s`."""
-        check_stale_after(stale_after_s)
+        check_stale_after(stale_after_s, self.heartbeat_s)
         now = utcnow()
         stale_before = now - timedelta(seconds=stale_after_s)
         with unit_of_work(self.engine) as s:
@@ -75,7 +76,7 @@ class RunRepository:
 
     def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
         """Runs of this mode left `processing` by a dead worker (and, optionally, long-pending ones)."""
-        check_stale_after(stale_after_s)
+        check_stale_after(stale_after_s, self.heartbeat_s)
         now = utcnow()
         cond = and_(
             EvaluationRun.status == RunStatus.PROCESSING,

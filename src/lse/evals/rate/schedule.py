@@ -11,7 +11,10 @@ back to back. Three operations change it:
 - `hold(wait_s)`: the provider refused a call and said when the next one is allowed:
   nothing starts before then, and the mirror is empty (later starts are paced);
 - `cap(dim, remaining)`: the provider reported `remaining` units left: the mirror never
-  believes it holds more.
+  believes it holds more;
+- `configure(dim, unit_s)`: the pace learned from the headers; the first one starts from
+  an empty mirror, since the calls that went out unpaced before it may have spent the
+  provider's burst.
 
 `LocalSchedule` keeps the timetable in memory (one process); `RedisSchedule` runs the
 same arithmetic in one Lua script per operation on the Redis server's clock, so every
@@ -55,6 +58,8 @@ class LocalSchedule:
 
     def configure(self, dim: str, unit_s: float | None) -> None:
         with self._lock:
+            if unit_s and not self.unit_s[dim]:  # first pace: what went unpaced before is unknown
+                self.tat[dim] = max(self.tat[dim], self._clock() + BURST_S)
             self.unit_s[dim] = unit_s
 
     def reserve(self, tokens: float) -> float:
@@ -100,6 +105,9 @@ end
 local function tol(unit, cost) return math.max(0, burst - cost * unit) end
 local result = 0
 if op == 'configure' then
+  if tonumber(ARGV[5]) > 0 and num('unit_' .. ARGV[4]) == 0 then
+    redis.call('HSET', key, 'tat_' .. ARGV[4], tostring(math.max(num('tat_' .. ARGV[4]), now + burst)))
+  end
   redis.call('HSET', key, 'unit_' .. ARGV[4], ARGV[5])
 elseif op == 'reserve' then
   local costs = {requests = 1, tokens = tonumber(ARGV[4])}

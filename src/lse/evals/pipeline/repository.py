@@ -58,7 +58,7 @@ class RunRepository:
                 .values(status=RunStatus.PROCESSING, heartbeat_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if getattr(result, "rowcount", 0) != 1:  # an UPDATE's CursorResult
                 return False
             run = s.get(EvaluationRun, run_id)
             if run is not None and run.started_at is None:
@@ -137,7 +137,8 @@ class RunRepository:
                     code="config_version_not_found",
                 )
             blob = version.config_blob or {}
-            completion = blob.get("completion") if isinstance(blob.get("completion"), dict) else blob
+            inner = blob.get("completion")
+            completion: dict = inner if isinstance(inner, dict) else blob
             items = [
                 PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in dataset_items(s, run.dataset_id)
             ]

@@ -35,11 +35,11 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float | None:
 def summarize(scores: list[float], *, not_scored: int, embedding_model: str) -> dict:
     """Kaapi's summary_scores[{name, avg, std, total_pairs, data_type}], and the same figures
     keyed by metric ({"cosine_similarity": {avg, std, total_pairs}}) for direct reads."""
+    avg: float | None = None
+    std: float | None = None
     if scores:
         arr = np.asarray(scores, dtype=np.float64)
         avg, std = round(float(arr.mean()), 6), round(float(arr.std()), 6)
-    else:
-        avg = std = None
     return {
         "summary_scores": [
             {

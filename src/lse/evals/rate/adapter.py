@@ -86,11 +86,11 @@ class RateAdapter:
         except BaseException:
             self._give_back()
             raise
-        if delay > 0:
-            stopped = stop.wait(delay) if stop is not None else (time.sleep(delay) or False)
-            if stopped:
-                self._give_back()
-                return None
+        if delay > 0 and stop is None:
+            time.sleep(delay)
+        elif delay > 0 and stop is not None and stop.wait(delay):
+            self._give_back()
+            return None
         return Slot(self._clock())
 
     def _give_back(self) -> None:

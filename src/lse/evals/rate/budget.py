@@ -78,7 +78,7 @@ class RateBudget:
         refused_wait_s: float | None = None,
     ) -> None:
         """Learn from one answer: its headers, the tokens it used, and a refusal's wait."""
-        updates: list[tuple[str, float | None]] = []
+        updates: list[tuple[str, float]] = []
         caps: list[tuple[str, float, float]] = []
         with self._lock:
             if tokens:
@@ -90,8 +90,9 @@ class RateBudget:
                     continue
                 if report.refill_per_s:
                     self._samples[dim].append(report.refill_per_s)
-                    self.rate[dim] = statistics.median(self._samples[dim])
-                    unit = 1.0 / (HEADROOM * self.rate[dim])
+                    learned = statistics.median(self._samples[dim])
+                    self.rate[dim] = learned
+                    unit = 1.0 / (HEADROOM * learned)
                     old = self._configured[dim]
                     if old is None or abs(unit - old) > RECONFIGURE_CHANGE * old:
                         self._configured[dim] = unit

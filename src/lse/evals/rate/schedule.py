@@ -153,11 +153,11 @@ class RedisSchedule:
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._script = self._redis.register_script(_LUA)
 
-    def _run(self, op: str, *args: object) -> float:
-        return float(self._script(keys=[self.key], args=[op, BURST_S, IDLE_TTL_S, *args]))
+    def _run(self, op: str, *args: str) -> float:
+        return float(self._script(keys=[self.key], args=[op, repr(BURST_S), str(IDLE_TTL_S), *args]))
 
     def configure(self, dim: str, unit_s: float | None) -> None:
-        self._run("configure", dim, repr(unit_s or 0.0))
+        self._run("configure", dim, repr(float(unit_s or 0.0)))
 
     def reserve(self, tokens: float) -> float:
         return self._run("reserve", repr(float(tokens)))

@@ -23,7 +23,7 @@ MIN_STALE_AFTER_S = BEATS_BEFORE_STALE * HEARTBEAT_S
 def check_stale_after(stale_after_s: float, heartbeat_s: float = HEARTBEAT_S) -> float:
     """`stale_after_s` if it is safe; else a one-line UsageError saying the minimum."""
     minimum = BEATS_BEFORE_STALE * heartbeat_s
-    if not stale_after_s >= minimum:  # `not >=` also refuses NaN
+    if not stale_after_s >= minimum * (1 - 1e-9):  # `not >=` also refuses NaN; float slack for 3 x 0.2
         raise UsageError(
             f"stale-after must be at least {minimum:g} s (three heartbeats of {heartbeat_s:g} s), "
             f"got {stale_after_s:g}: a shorter wait could hand a live run to a second worker"

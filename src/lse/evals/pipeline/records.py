@@ -57,6 +57,23 @@ class ItemOutcome:
     def succeeded(self) -> bool:
         return self.status is ItemStatus.SUCCEEDED
 
+    # the token columns as the item row stores them
+    @property
+    def input_tokens(self) -> int:
+        return self.usage.input_tokens
+
+    @property
+    def cached_tokens(self) -> int:
+        return self.usage.cached_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.usage.output_tokens
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return self.usage.reasoning_tokens
+
     @classmethod
     def failed(cls, item_id: int, error: str, code: str, **fields: Any) -> ItemOutcome:
         return cls(item_id=item_id, status=ItemStatus.FAILED, error=error, error_code=code[:64], **fields)

@@ -7,6 +7,16 @@ from helpers.redis_fixtures import redis_url  # noqa: F401 -- a fixture, used by
 from lse.settings import Settings
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_budgets():
+    """Each test learns its sandbox's limits afresh (a new sandbox may reuse an old port)."""
+    from lse.evals.rate.budget import forget_budgets
+
+    forget_budgets()
+    yield
+    forget_budgets()
+
+
 @pytest.fixture
 def fs(settings: Settings, openai_sandbox):
     """Settings on a fresh SQLite database, pointed at a fresh OpenAI sandbox."""

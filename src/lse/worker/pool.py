@@ -71,7 +71,9 @@ class InProcessPool:
             return current is None or current.done()
 
     def watch(self) -> threading.Thread:
-        """Recover now, then every heartbeat interval until `shutdown` (a daemon thread)."""
+        """Recover now, then every heartbeat interval until `shutdown` (one daemon thread per pool)."""
+        if self._watcher is not None and self._watcher.is_alive():
+            return self._watcher
 
         def loop() -> None:
             while True:

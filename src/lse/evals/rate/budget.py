@@ -133,6 +133,12 @@ _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
+def forget_budgets() -> None:
+    """Drop every budget this process learned (tests: a new server may reuse an old port)."""
+    with _budgets_lock:
+        _budgets.clear()
+
+
 def budget_key(endpoint: str, api_key: str) -> str:
     """A stable name for (endpoint, key) that never carries the key itself."""
     digest = hashlib.sha256(f"{endpoint}\n{api_key}".encode()).hexdigest()[:24]

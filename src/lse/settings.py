@@ -10,6 +10,7 @@ one machine: all state lives under `LSE_DATA_DIR`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,16 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Timeout of one provider call in a fast run."
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
+    eval_fast_max_rate_limited_attempts: int = Field(
+        default=30, ge=1, description="Attempts per provider call refused with 429 (each after the provider's wait)."
+    )
+    eval_heartbeat_s: float = Field(default=5.0, gt=0, description="How often a running evaluation beats.")
+    eval_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a processing run is taken over "
+        "(at least three heartbeats).",
+    )
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
     eval_batch_poll_s: float = Field(
         default=60.0, gt=0, description="Seconds between polls of a young provider batch (older ones are polled less)."
@@ -177,7 +188,7 @@ class Settings(BaseSettings):
         return self.object_store_url or (self.data_dir / "objects").resolve().as_uri()
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, with explicit overrides winning.
 
     A bad value becomes one ConfigError naming the variable, not a pydantic dump.
@@ -187,10 +198,14 @@ def load_settings(**overrides: object) -> Settings:
     from lse.errors import ConfigError
 
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        env = field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}"
+        alias = field.validation_alias if field else None
+        if isinstance(alias, AliasChoices):
+            env = str(alias.choices[0])
+        else:
+            env = alias if isinstance(alias, str) else f"LSE_{name.upper()}"
         raise ConfigError(f"{env}: {first['msg']} (got {first.get('input')!r})") from exc

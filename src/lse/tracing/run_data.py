@@ -109,8 +109,9 @@ class RunView:
     def pricing_tier(self) -> str | None:
         """The tier the run was priced at: the run's cost says (or its responses stage);
         a batch run without one is at batch rates."""
-        cost = self.cost if isinstance(self.cost, dict) else {}
-        stage = cost.get("responses") if isinstance(cost.get("responses"), dict) else {}
+        cost: dict[str, Any] = self.cost if isinstance(self.cost, dict) else {}
+        responses = cost.get("responses")
+        stage: dict[str, Any] = responses if isinstance(responses, dict) else {}
         for tier in (cost.get("pricing"), stage.get("pricing")):
             if isinstance(tier, str):
                 return tier

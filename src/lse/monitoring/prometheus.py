@@ -49,7 +49,9 @@ def exposition(report: StatusReport) -> str:
         ):
             if value is not None:
                 g.labels(project, day).set(value)
-    run_api = gauge("lse_fetch_run_api", "The runs query API that answered the fetch (1 on its label).", [*labels, "api"])
+    run_api = gauge(
+        "lse_fetch_run_api", "The runs query API that answered the fetch (1 on its label).", [*labels, "api"]
+    )
     for (project, day), fig in latest.items():
         if fig.run_api:
             run_api.labels(project, day, fig.run_api).set(1)

@@ -37,6 +37,7 @@ def render_status(report: StatusReport) -> tuple[Table, Table]:
         "project",
         "day",
         "status",
+        "api",
         "runs",
         "coverage",
         "fb failure",
@@ -52,6 +53,7 @@ def render_status(report: StatusReport) -> tuple[Table, Table]:
             f.project,
             str(f.day),
             f.status,
+            f.run_api or "-",
             str(f.runs),
             _pct(f.feedback_coverage_rate),
             _pct(f.feedback_failure_rate),
@@ -82,10 +84,13 @@ def status(
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or prometheus (textfile collector)."),
 ) -> None:
     """Recent fetches with coverage, failure and error rates, and alerts. Exit 0 ok, 1 warning, 2 critical."""
+    from lse.jobs.preflight import check_settings
     from lse.monitoring.prometheus import exposition
     from lse.monitoring.status import build_status
 
-    report = build_status(load_settings(), project=project, days=days)
+    settings = load_settings()
+    check_settings(settings, database="ready")
+    report = build_status(settings, project=project, days=days)
     if as_json or fmt is Format.json:
         out.print_json(json.dumps(report.model_dump(mode="json")))
     elif fmt is Format.prometheus:

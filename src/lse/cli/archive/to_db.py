@@ -10,8 +10,9 @@ from rich.table import Table
 from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.cli.options import days_from
+from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import PartialResult
+from lse.jobs.preflight import check_settings
 from lse.settings import load_settings
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
 
 @app.command("to-db")
 def to_db(
-    project: str = typer.Option(..., "--project", help="LangSmith project name."),
-    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the load report as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    project: ProjectOpt,
+    day: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Load archived days into the database: upsert by id, merged, never shrinking.
 
@@ -34,8 +35,9 @@ def to_db(
     from lse.store.loader import LoadRangeReport, load_day, load_range
 
     days = days_from(day, start_date, end_date)
-    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
+    require_archived(settings, project, days)  # a typo never succeeds on nothing
+    check_settings(settings, database="ready")  # before the first row
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
             result: LoadReport | LoadRangeReport = load_day(settings, project, days[0], progress)

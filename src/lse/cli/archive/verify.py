@@ -12,8 +12,9 @@ from rich.table import Table
 from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.cli.options import days_from
+from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import VerificationFailed
+from lse.jobs.preflight import check_settings
 from lse.settings import load_settings
 
 if TYPE_CHECKING:
@@ -25,25 +26,26 @@ SHOWN = 50  # differences listed per day in the human view; --json has them all 
 
 @app.command("verify")
 def verify(
-    project: str = typer.Option(..., "--project", help="LangSmith project name."),
-    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
+    project: ProjectOpt,
+    day: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
     against_source: bool = typer.Option(
         False, "--against-source", help="Compare a sample of archived runs with LangSmith instead of the database."
     ),
     sample: int = typer.Option(100, "--sample", min=1, help="Runs to re-read from LangSmith with --against-source."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the --against-source sample."),
-    json_out: bool = typer.Option(False, "--json", help="Print the verification result as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check that files and database agree: run ids, traces, feedback ids and content.
 
     Exits 3 (verification failed) when they disagree, listing the differences.
     """
     days = days_from(day, start_date, end_date)
-    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
+    require_archived(settings, project, days)  # a typo never succeeds on nothing
+    check_settings(settings, langsmith=against_source, database=None if against_source else "ready")
     if against_source:
         from lse.jobs.verify_source import verify_against_source
 

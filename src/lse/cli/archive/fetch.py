@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rich.table import Table
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def render_fetch_report(report: FetchReport) -> Table:
     via = f" via the {report.run_api} runs query" if report.run_api else ""
     table = Table(title=f"Archived {report.project}{via}")
-    for col, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("day", "left"),
         ("status", "left"),
         ("runs", "right"),
@@ -40,7 +40,8 @@ def render_fetch_report(report: FetchReport) -> Table:
         ("requests", "right"),
         ("retries/429/err", "right"),
         ("secs", "right"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for d in report.days:
         table.add_row(

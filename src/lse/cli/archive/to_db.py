@@ -39,12 +39,13 @@ def to_db(
     require_archived(settings, project, days)  # a typo never succeeds on nothing
     check_settings(settings, database="ready")  # before the first row
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
+        result: LoadReport | LoadRangeReport
         if day:
-            result: LoadReport | LoadRangeReport = load_day(settings, project, days[0], progress)
-            reports = [result]
+            one = load_day(settings, project, days[0], progress)
+            result, reports = one, [one]
         else:
-            result = load_range(settings, project, days[0], days[-1], progress)
-            reports = result.days
+            span = load_range(settings, project, days[0], days[-1], progress)
+            result, reports = span, span.days
     if json_out:
         typer.echo(result.model_dump_json(indent=2))
     else:

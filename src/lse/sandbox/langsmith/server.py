@@ -96,7 +96,7 @@ class LangSmithSandbox:
             timeout_keep_alive=30,
         )
 
-    def start(self, timeout_s: float = 10.0) -> LangSmithSandbox:
+    def start(self, timeout_s: float = 10.0) -> Self:
         """Start serving in a daemon thread; returns once the port accepts connections."""
         if self._server is not None:
             raise RuntimeError("the sandbox is already started")

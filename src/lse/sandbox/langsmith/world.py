@@ -105,7 +105,7 @@ class World:
         with self.lock:
             if name in self.projects:
                 return self.projects[name]
-            project = {
+            project: dict[str, Any] = {
                 "id": _uuid_from(f"project:{name}"),
                 "name": name,
                 "tenant_id": self.tenant_id,

@@ -89,6 +89,18 @@ def test_a_bad_setting_stops_before_any_work(tmp_path, make_langsmith_sandbox):
         assert not list(tmp_path.rglob("runs.jsonl")), name
 
 
+def test_commands_on_the_archive_check_the_database_url_first(tmp_path, make_langsmith_sandbox):
+    sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=3, hard_cases=False)], api_key=KEY)
+    env = env_for(tmp_path, sb)
+    assert run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "-q", env=env).returncode == 0
+    bad = {**env, "LSE_DATABASE_URL": "mysql://db.example/lse"}
+    day = ("--project", "demo-project", "--date", str(DAY))
+    for args in (("to-db", *day), ("verify", *day), ("status",), ("status", "--format", "prometheus")):
+        proc = run_lse("archive", *args, env=bad)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert "LSE_DATABASE_URL" in one_line_error(proc) and proc.stdout == "", args
+
+
 def test_bad_input_gives_one_line_and_distinct_codes(tmp_path, make_langsmith_sandbox):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=2, hard_cases=False)], api_key=KEY)
     env = env_for(tmp_path, sb)

@@ -242,3 +242,29 @@ def test_a_feedback_hiccup_does_not_open_the_circuit(tmp_path, make_langsmith_sa
     day = info.value.details.days[0]
     assert 0 < day.runs_feedback_not_fetched < day.runs_with_feedback_stats / 2
     assert all("in a row failed" not in e for e in day.feedback_errors)
+
+
+@pytest.mark.parametrize(
+    ("apis", "answered"),
+    [(ServerApis.v2_only(), "v2"), (ServerApis.old_self_hosted(), "v1"), (ServerApis.v1_deprecated(), "v2")],
+    ids=["v2-only", "v1-only", "v1-deprecated"],
+)
+def test_full_sweep_and_refetch_archive_complete_days_on_every_server_kind(
+    tmp_path, make_langsmith_sandbox, apis, answered
+):
+    from lse.jobs.full_sweep import full_sweep
+    from lse.jobs.refetch import refetch_window
+
+    days = [DAY, DAY + timedelta(days=1)]
+    sb = make_langsmith_sandbox([spec(days=days, traces_per_day=8)], apis=apis)
+    settings = fetch_settings(tmp_path, sb)
+    sweep = full_sweep(settings, "demo-project", days[:1])
+    assert sweep.complete and sweep.run_api == answered
+    assert sweep.days[0].load.runs_inserted == len(sb.world.runs_for_day("demo-project", DAY))
+    refetched = refetch_window(settings, "demo-project", days)
+    assert refetched.complete and refetched.run_api == answered
+    assert [d.runs_after for d in refetched.days] == [len(sb.world.runs_for_day("demo-project", d)) for d in days]
+    if answered == "v1":
+        assert len(bodies(sb, V2)) == 2  # one probe per command (the sweep, the re-fetch), not per day
+    for day in days:
+        assert read_manifest(settings, "demo-project", day).run_api == answered

@@ -36,8 +36,8 @@ def to_db(
 
     days = days_from(day, start_date, end_date)
     settings = load_settings()
-    require_archived(settings, project, days)  # a typo never succeeds on nothing
     check_settings(settings, database="ready")  # before the first row
+    require_archived(settings, project, days)  # a typo never succeeds on nothing
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         result: LoadReport | LoadRangeReport
         if day:

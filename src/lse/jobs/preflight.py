@@ -19,9 +19,7 @@ import os
 from typing import Literal
 
 from lse.errors import ConfigError
-from lse.langsmith.client_factory import check_langsmith_settings
 from lse.settings import Settings
-from lse.store.engine import get_engine, make_engine
 
 
 def check_data_dir(settings: Settings) -> None:
@@ -39,6 +37,8 @@ def check_data_dir(settings: Settings) -> None:
 
 
 def check_database(settings: Settings, level: Literal["form", "ready"]) -> None:
+    from lse.store.engine import get_engine, make_engine  # SQLAlchemy: loaded when needed
+
     if level == "ready":
         get_engine(settings)  # connects, checks the schema (StorageError says what to run)
         return
@@ -56,6 +56,8 @@ def check_settings(
     if data_dir:
         check_data_dir(settings)
     if langsmith:
+        from lse.langsmith.client_factory import check_langsmith_settings  # the SDK: loaded when needed
+
         check_langsmith_settings(settings)
     if database is not None:
         check_database(settings, database)

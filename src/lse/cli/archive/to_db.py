@@ -12,7 +12,6 @@ from lse.cli import console
 from lse.cli.archive import app
 from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import PartialResult
-from lse.jobs.preflight import check_settings
 from lse.settings import load_settings
 
 if TYPE_CHECKING:
@@ -32,6 +31,7 @@ def to_db(
 
     Exits 3 when some runs could not be loaded (the rest are loaded and listed).
     """
+    from lse.jobs.preflight import check_settings
     from lse.store.loader import LoadRangeReport, load_day, load_range
 
     days = days_from(day, start_date, end_date)

@@ -14,7 +14,6 @@ from lse.cli import console
 from lse.cli.archive import app
 from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import VerificationFailed
-from lse.jobs.preflight import check_settings
 from lse.settings import load_settings
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ def verify(
 
     Exits 3 (verification failed) when they disagree, listing the differences.
     """
+    from lse.jobs.preflight import check_settings
+
     days = days_from(day, start_date, end_date)
     settings = load_settings()
     check_settings(settings, langsmith=against_source, database=None if against_source else "ready")

@@ -64,8 +64,8 @@ def test_the_table_names_the_runs_query_api_and_deprecations(tmp_path, make_lang
     env = env_for(tmp_path, sb, LSE_LANGSMITH_RUN_API="v1", COLUMNS="200")
     proc = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "via the v1 runs query" in proc.stderr
-    assert "LangSmith marks POST /runs/query deprecated (Sunset: Sun, 31 Jan 2027 00:00:00 GMT)" in proc.stderr
+    assert "via the v1 runs query" in proc.stdout
+    assert "LangSmith marks POST /runs/query deprecated (Sunset: Sun, 31 Jan 2027 00:00:00 GMT)" in proc.stdout
 
 
 def test_a_bad_setting_stops_before_any_work(tmp_path, make_langsmith_sandbox):

@@ -85,6 +85,17 @@ def fetch_settings(tmp_path: Any, sb: LangSmithSandbox, **overrides: Any) -> Any
     return Settings(**values)
 
 
+COSTS = {"total_cost", "prompt_cost", "completion_cost", "prompt_cost_details", "completion_cost_details"}
+
+
+def _amounts(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {k: _amounts(v) for k, v in value.items()}
+    return str(Decimal(value).normalize()) if isinstance(value, str) else value
+
+
 def _stat_counts(stats: Any) -> dict[str, Any]:
     return {k: (v.get("n"), v.get("values")) for k, v in (stats or {}).items()}
 
@@ -108,6 +119,8 @@ def cross_api_differences(v1_run: dict[str, Any], v2_run: dict[str, Any]) -> lis
         a, b = v1_run.get(key), v2_run.get(key)
         if key == "feedback_stats":
             a, b = _stat_counts(a), _stat_counts(b)
+        if key in COSTS:  # decimal strings: equal amounts ("0.0030" is "0.003")
+            a, b = _amounts(a), _amounts(b)
         if key == "first_token_time" and a is None:
             continue
         if key not in v1_run or key not in v2_run or dumps_line(a) != dumps_line(b):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -204,15 +205,25 @@ def test_range_of_days_uses_one_project_lookup(tmp_path, make_langsmith_sandbox)
         assert set(ids[days.index(d)]) == set(by_id(sb.world.runs_for_day("demo-project", d)))
 
 
-def test_costs_survive_without_loss(tmp_path, make_langsmith_sandbox):
+@pytest.mark.parametrize("run_api", ["v2", "v1"])
+def test_costs_survive_without_loss(tmp_path, make_langsmith_sandbox, run_api):
     sb = make_langsmith_sandbox([spec(traces_per_day=5, hard_cases=False)], api_key=KEY)
-    settings = cfg(tmp_path, sb)
+    settings = cfg(tmp_path, sb, langsmith_run_api=run_api)
     fetch_days(settings, "demo-project", [DAY])
     text = runs_path(settings, "demo-project", DAY).read_text()
+    stored = by_id(iter_stored_runs(settings, "demo-project", DAY))
+    costs = 0
     for run in sb.world.runs_for_day("demo-project", DAY):
-        cost = run.get("total_cost")
-        if cost is not None:
-            assert dumps_line(cost) in text
+        for field in ("total_cost", "prompt_cost", "completion_cost"):
+            cost = run.get(field)
+            if cost is None:
+                continue
+            costs += 1
+            mine = stored[run["id"]][field]
+            assert isinstance(mine, str) and Decimal(mine) == Decimal(cost)  # a decimal string, the same amount
+            if run_api == "v1":
+                assert dumps_line(cost) in text  # as v1 spelled it
+    assert costs > 0
     assert json.loads(manifest_path(settings, "demo-project", DAY).read_text())["format_version"] == 1
 
 

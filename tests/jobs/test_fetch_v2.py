@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -127,7 +128,7 @@ def test_closure_over_midnight_through_v2(tmp_path, make_langsmith_sandbox):
     # the parent of a child archived through v2 carries its subtree's tokens, as v1 did
     root = stored[hard["midnight_trace"]]
     assert root["total_tokens"] == sb.world.runs[hard["midnight_trace"]].data["total_tokens"] > 0
-    assert root["total_cost"] == sb.world.runs[hard["midnight_trace"]].data["total_cost"]
+    assert Decimal(root["total_cost"]) == Decimal(sb.world.runs[hard["midnight_trace"]].data["total_cost"])
 
 
 def test_a_refetch_through_v2_never_erases_v1_only_fields(tmp_path, make_langsmith_sandbox):

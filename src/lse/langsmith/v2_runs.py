@@ -5,7 +5,7 @@ fields. So a v2 item is mapped back, field by field (docs/v2-run-mapping.md has 
 table): `project_id` → `session_id`, `parent_run_ids[-1]` → `parent_run_id`,
 `is_in_dataset` → `in_dataset`, upper-case `status`/`run_type` → lower case, RFC 3339
 times → v1's naive-UTC ISO strings, `{"raw": {...}}` details → the plain mapping, and
-costs → v1's decimal strings with every digit the server sent (parsed as Decimal, never
+costs → v1's decimal strings, exactly the value the server sent (never rounded through
 a float). Values derived from other fields (`latency_seconds`, `is_root`, `metadata`,
 previews) are not selected; a field this module does not know is kept as it came.
 
@@ -15,6 +15,7 @@ run; the merge rule keeps what an earlier v1 fetch archived for them.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -165,8 +166,16 @@ def v1_time(value: Any) -> Any:
 
 
 def v1_cost(value: Any) -> Any:
-    """A cost as v1 sends it: the decimal as a string, with the digits the server sent."""
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+    """A cost as v1 sends it: the decimal as a string, exactly the value the server sent.
+
+    The JSON codec reads a number as a float only when the float's shortest spelling is
+    that number, so `Decimal(repr(value))` is exact (trailing zeros are not kept: a
+    number's value has none)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return str(Decimal(repr(value))) if math.isfinite(value) else value
+    if isinstance(value, (Decimal, int)):
         return str(value)
     return value
 

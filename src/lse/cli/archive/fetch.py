@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Literal
 
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
+from lse.cli.console import BarProgress, out, print_json
 from lse.cli.options import (
     DateOpt,
     DelayMsOpt,
@@ -95,6 +94,6 @@ def _emit(report: FetchReport | None, as_json: bool, show: bool) -> None:
     if report is None:
         return
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_fetch_report(report))
+        out.print(render_fetch_report(report))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
+from lse.cli.console import BarProgress, out, print_json
 from lse.cli.options import (
     DateOpt,
     DelayMsOpt,
@@ -64,8 +63,8 @@ def full_sweep_cmd(
     with BarProgress(enabled=None if show else False) as progress:
         report = full_sweep(settings, project, days, progress)
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_sweep(report))
+        out.print(render_sweep(report))
     if not report.complete:
         raise PartialResult("the sweep is incomplete (feedback not fetched or rows isolated); see the table")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
+from lse.cli.console import BarProgress, out, print_json
 from lse.cli.options import (
     DelayMsOpt,
     EndDateOpt,
@@ -81,8 +80,8 @@ def refetch(
     with BarProgress(enabled=None if show else False) as progress:
         report = refetch_window(settings, project, the_days, progress, restart=restart)
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_refetch(report))
+        out.print(render_refetch(report))
     if not report.complete:
         raise PartialResult(f"re-fetch incomplete ({'; '.join(report.problems)}); run it again to fill the gap")

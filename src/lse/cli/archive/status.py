@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.settings import load_settings
 
 LEVEL_STYLE = {"CRITICAL": "bold red", "WARNING": "yellow", "INFO": "cyan", "SUCCESS": "green"}
@@ -92,7 +91,7 @@ def status(
     check_settings(settings, database="ready")
     report = build_status(settings, project=project, days=days)
     if as_json or fmt is Format.json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif fmt is Format.prometheus:
         print(exposition(report), end="")  # noqa: T201 -- the exposition text goes to stdout exactly as rendered
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import typer
 from rich.table import Table
 
 from lse.archive.layout import require_archived
@@ -47,7 +46,7 @@ def to_db(
             span = load_range(settings, project, days[0], days[-1], progress)
             result, reports = span, span.days
     if json_out:
-        typer.echo(result.model_dump_json(indent=2))
+        console.print_json(result)
     else:
         _render(reports, result if isinstance(result, LoadRangeReport) else None)
     bad = sum(r.bad_rows_count for r in reports)

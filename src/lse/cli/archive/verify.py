@@ -52,7 +52,7 @@ def verify(
 
         check = verify_against_source(settings, project, days, sample, seed)
         if json_out:
-            typer.echo(check.model_dump_json(indent=2))
+            console.print_json(check)
         else:
             _render_source(check)
         if not check.agrees:
@@ -62,9 +62,7 @@ def verify(
             )
         return
 
-    from pydantic import TypeAdapter
-
-    from lse.store.verify import VerifyReport, verify_day, verify_range
+    from lse.store.verify import verify_day, verify_range
 
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
@@ -72,7 +70,7 @@ def verify(
         else:
             reports = verify_range(settings, project, days[0], days[-1], progress)
     if json_out:
-        typer.echo(TypeAdapter(list[VerifyReport]).dump_json(reports, indent=2).decode())
+        console.print_json(reports)
     else:
         _render(reports)
     failed = [r for r in reports if not r.ok]

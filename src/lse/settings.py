@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
 
+    # --- web viewer --------------------------------------------------------------------
+    web_archive_access: str = Field(
+        default="",
+        description="Which archived LangSmith projects each evaluation project's key may see in the "
+        "web viewer: 'org/project=ls-project[,ls-project...]' entries separated by ';' ('*' for all).",
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs viewer session cookies; default a random one kept in $LSE_DATA_DIR/state/.",
+    )
+
     # --- derived -----------------------------------------------------------------------
     @property
     def archive_dir(self) -> Path:

@@ -55,6 +55,9 @@ class DayTruth:
     traces: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     criteria: dict[str, dict[str, int]] = field(default_factory=dict)
+    roots: set[str] = field(default_factory=set)
+    # (verdict or None, criterion or None) -> runs with one record matching both
+    matching: dict[tuple[str | None, str | None], set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +89,7 @@ def clean_env():
         os.environ.update(saved)
 
 
-def _truth(sb: LangSmithSandbox, project: str, days: list[date]) -> dict[date, DayTruth]:
+def truth_of(sb: LangSmithSandbox, project: str, days: list[date]) -> dict[date, DayTruth]:
     out = {}
     for day in days:
         t = DayTruth()
@@ -94,17 +97,27 @@ def _truth(sb: LangSmithSandbox, project: str, days: list[date]) -> dict[date, D
         t.runs = len(day_runs)
         t.traces = len({r.get("trace_id") or r["id"] for r in day_runs})
         for r in day_runs:
+            if r["parent_run_id"] is None:
+                t.roots.add(r["id"])
             for f in sb.world.feedback_for_run(r["id"]):
                 value = f.get("value")
-                if isinstance(value, dict) and value.get("verdict") is not None:
-                    verdict = str(value["verdict"])
+                if not isinstance(value, dict):
+                    continue
+                verdict = value.get("verdict")
+                rationale = value.get("rationale")
+                true = [k for k, v in rationale.items() if v is True] if isinstance(rationale, dict) else []
+                for c in true:
+                    t.matching.setdefault((None, c), set()).add(r["id"])
+                if isinstance(verdict, str):
+                    t.matching.setdefault((verdict, None), set()).add(r["id"])
+                    for c in true:
+                        t.matching.setdefault((verdict, c), set()).add(r["id"])
+                if verdict is not None:
+                    verdict = str(verdict)
                     t.verdicts[verdict] = t.verdicts.get(verdict, 0) + 1
-                    rationale = value.get("rationale")
-                    if isinstance(rationale, dict):
-                        by = t.criteria.setdefault(verdict, {})
-                        for name, v in rationale.items():
-                            if v is True:
-                                by[name] = by.get(name, 0) + 1
+                    by = t.criteria.setdefault(verdict, {})
+                    for name in true:
+                        by[name] = by.get(name, 0) + 1
         out[day] = t
     return out
 
@@ -171,7 +184,7 @@ def build_world(root: Path, openai_base_url: str, openai_key: str, *, database_u
         ls = settings.model_copy(update={"langsmith_endpoint": sb.url, "langsmith_api_key": SecretStr("sandbox-key")})
         full_sweep(ls, ACME_PROJECT, DAYS, None)
         full_sweep(ls, GLOBEX_PROJECT, DAYS[1:], None)
-        truth = {ACME_PROJECT: _truth(sb, ACME_PROJECT, DAYS), GLOBEX_PROJECT: _truth(sb, GLOBEX_PROJECT, DAYS[1:])}
+        truth = {ACME_PROJECT: truth_of(sb, ACME_PROJECT, DAYS), GLOBEX_PROJECT: truth_of(sb, GLOBEX_PROJECT, DAYS[1:])}
         example = _example_run(sb)
 
     acme_key = create_key(settings, "acme", "support")
@@ -223,6 +236,14 @@ def build_world(root: Path, openai_base_url: str, openai_key: str, *, database_u
         truth=truth,
         example_run_id=example,
     )
+
+
+def matching(truth: dict[date, DayTruth], verdict: str | None, criterion: str | None, *, roots: bool) -> set[str]:
+    out: set[str] = set()
+    for t in truth.values():
+        ids = t.matching.get((verdict, criterion), set())
+        out |= (ids & t.roots) if roots else ids
+    return out
 
 
 def totals(truth: dict[date, DayTruth]) -> dict[str, Any]:

@@ -7,21 +7,20 @@ order others ran in.
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Iterator
 
 import pytest
 from browser import chromium_missing, launch
 from fastapi.testclient import TestClient
 from live_server import live_server
+from viewer_client import wait_for_runs
 from world import World, build_world
 
 from lse.api.app import create_app
 from lse.sandbox.openai import OpenAISandbox
-from lse.store.engine import get_engine, unit_of_work
-from lse.store.models.evaluation import EvaluationRun
 
-IN_CI = __import__("os").environ.get("CI", "").lower() in {"1", "true", "yes"}
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -33,19 +32,6 @@ def web_openai() -> Iterator[OpenAISandbox]:
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory, web_openai: OpenAISandbox) -> World:
     return build_world(tmp_path_factory.mktemp("viewer"), web_openai.base_url, web_openai.api_key)
-
-
-def wait_for_runs(world: World, timeout: float = 30.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        with unit_of_work(get_engine(world.settings)) as s:
-            live = s.query(EvaluationRun).filter(EvaluationRun.status.in_(("pending", "processing"))).count()
-        if not live:
-            return
-        assert time.monotonic() < deadline, f"{live} run(s) still running after {timeout:g} s"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
@@ -68,22 +54,6 @@ def browser():
         b = launch(p)
         yield b
         b.close()
-
-
-def sign_in(client: TestClient, key: str) -> TestClient:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token, page.text
-    r = client.post("/login", data={"api_key": key, "csrf_token": token.group(1), "next": "/"}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client
-
-
-def csrf_of(client: TestClient) -> str:
-    page = client.get("/evaluations")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    return token.group(1)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import io
 import re
 from datetime import UTC, datetime
 
-from conftest import csrf_of, sign_in, wait_for_runs
 from sqlalchemy import select, update
+from viewer_client import csrf_of, sign_in, wait_for_runs
 from world import ACME_PROJECT, GLOBEX_MARK, GLOBEX_PROJECT, World
 
 from lse.evals import datasets, runs
@@ -98,7 +98,9 @@ def test_actions_need_this_session_csrf_token_and_this_site(app_client, world: W
     assert app_client.post("/evaluations", data=form).status_code == 403
     assert app_client.post("/evaluations", data={**form, "csrf_token": "x" * 43}).status_code == 403
     token = csrf_of(app_client)
-    cross = app_client.post("/evaluations", data={**form, "csrf_token": token}, headers={"Origin": "https://evil.example"})
+    cross = app_client.post(
+        "/evaluations", data={**form, "csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
     assert cross.status_code == 403
     assert app_client.post("/logout", data={}).status_code == 403  # even signing out
     assert _run_count(world) == before  # nothing was created by a refused request

@@ -21,7 +21,7 @@ from lse.api.routes import configs, datasets, evaluations
 from lse.datasets.csv_upload import MAX_CSV_BYTES
 from lse.errors import LseError
 from lse.settings import Settings
-from lse.web import mount_viewer
+from lse.web.app import mount_viewer
 from lse.worker import dispatch
 
 log = logging.getLogger(__name__)

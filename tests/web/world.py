@@ -132,7 +132,7 @@ def _example_run(sb: LangSmithSandbox) -> str:
     raise AssertionError("the sandbox world has no reviewed root run")
 
 
-def _config(settings: Settings, tenant: Tenant, name: str, temperature: float) -> str:
+def _config(settings: Settings, tenant: Tenant, name: str, temperature: float, instructions: str) -> str:
     body = ConfigCreate.model_validate(
         {
             "name": name,
@@ -141,7 +141,7 @@ def _config(settings: Settings, tenant: Tenant, name: str, temperature: float) -
                 "completion": {
                     "provider": "openai",
                     "type": "text",
-                    "params": {"model": "gpt-4o-mini", "instructions": "Answer briefly.", "temperature": temperature},
+                    "params": {"model": "gpt-4o-mini", "instructions": instructions, "temperature": temperature},
                 }
             },
         }
@@ -203,8 +203,8 @@ def build_world(root: Path, openai_base_url: str, openai_key: str, *, database_u
         days=DAYS,
         max_items=settings.eval_fast_max_unique_rows,
     )
-    config_a = _config(settings, acme, "bot-cool", 0.2)
-    config_b = _config(settings, acme, "bot-warm", 1.0)
+    config_a = _config(settings, acme, "bot-cool", 0.2, "Answer briefly.")
+    config_b = _config(settings, acme, "bot-warm", 1.0, "Answer in one friendly sentence.")
     run_a = run_now(settings, acme, "first try", upload.dataset_id, config_a)
     run_b = run_now(settings, acme, "second try", upload.dataset_id, config_b)
     archive_run = run_now(settings, acme, "approved answers", approved.dataset_id, config_a)
@@ -219,7 +219,7 @@ def build_world(root: Path, openai_base_url: str, openai_key: str, *, database_u
             content_type="text/csv",
         ),
     )
-    g_config = _config(settings, globex, f"{GLOBEX_MARK} config", 0.2)
+    g_config = _config(settings, globex, f"{GLOBEX_MARK} config", 0.2, "Answer briefly.")
     globex_run = run_now(settings, globex, f"{GLOBEX_MARK} run", g_data.dataset_id, g_config)
     return World(
         settings=settings,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Engine, String, and_, case, func, or_, select, text, type_coerce
+from sqlalchemy import Date, Engine, String, and_, bindparam, case, func, or_, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -204,75 +204,104 @@ def load_marks(engine: Engine, project: str, start: date, end: date) -> dict[dat
 
 _PG_VERDICTS = text(
     """
-    SELECT CASE WHEN jsonb_typeof(value) = 'object' THEN value ->> 'verdict' END AS verdict, count(*) AS n
-    FROM feedback WHERE project = :project AND run_date = :day
-    GROUP BY 1
+    SELECT run_date, CASE WHEN jsonb_typeof(value) = 'object' THEN value ->> 'verdict' END AS verdict, count(*) AS n
+    FROM feedback WHERE project = :project AND run_date IN :days
+    GROUP BY 1, 2
     """
-)
+).bindparams(bindparam("days", expanding=True))
 _SQLITE_VERDICTS = text(
     """
-    SELECT CASE WHEN json_type(value) = 'object' THEN json_extract(value, '$.verdict') END AS verdict,
+    SELECT run_date, CASE WHEN json_type(value) = 'object' THEN json_extract(value, '$.verdict') END AS verdict,
            count(*) AS n
-    FROM feedback WHERE project = :project AND run_date = :day
-    GROUP BY 1
+    FROM feedback WHERE project = :project AND run_date IN :days
+    GROUP BY 1, 2
     """
-)
+).bindparams(bindparam("days", expanding=True))
 _PG_CRITERIA = text(
     """
-    SELECT feedback.value ->> 'verdict' AS verdict, c.key AS criterion, count(*) AS n
+    SELECT feedback.run_date, feedback.value ->> 'verdict' AS verdict, c.key AS criterion, count(*) AS n
     FROM feedback,
          jsonb_each(CASE WHEN jsonb_typeof(feedback.value -> 'rationale') = 'object'
                          THEN feedback.value -> 'rationale' ELSE '{}'::jsonb END) AS c
-    WHERE feedback.project = :project AND feedback.run_date = :day
+    WHERE feedback.project = :project AND feedback.run_date IN :days
       AND jsonb_typeof(feedback.value) = 'object' AND feedback.value ->> 'verdict' IS NOT NULL
       AND c.value = 'true'::jsonb
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
     """
-)
+).bindparams(bindparam("days", expanding=True))
 _SQLITE_CRITERIA = text(
     """
-    SELECT json_extract(feedback.value, '$.verdict') AS verdict, c.key AS criterion, count(*) AS n
+    SELECT feedback.run_date, json_extract(feedback.value, '$.verdict') AS verdict, c.key AS criterion, count(*) AS n
     FROM feedback, json_each(feedback.value, '$.rationale') AS c
-    WHERE feedback.project = :project AND feedback.run_date = :day
+    WHERE feedback.project = :project AND feedback.run_date IN :days
       AND json_type(feedback.value, '$.rationale') = 'object'
       AND json_extract(feedback.value, '$.verdict') IS NOT NULL
       AND c.type = 'true'
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
     """
-)
+).bindparams(bindparam("days", expanding=True))
 
 
-def day_figures(engine: Engine, project: str, day: date) -> DayFigures:
-    """Runs, traces, feedback status, verdicts and true rationale criteria of one project-day.
+def _runs_by_day(project: str, days: list[date]) -> Any:
+    """Runs, traces and feedback status per day in one pass over the days' runs: grouped
+    by (day, trace) first, so counting traces needs no sort of the whole range."""
+    r = RunRow
+    trace = func.coalesce(r.trace_id, r.run_id)
+    per_trace = (
+        select(
+            r.run_date.label("day"),
+            func.count().label("n"),
+            *(func.sum(case((r.feedback_status == s, 1), else_=0)).label(s) for s in FEEDBACK_STATUSES),
+        )
+        .where(r.project == project, r.run_date.in_(days))
+        .group_by(r.run_date, trace)
+        .subquery()
+    )
+    return select(
+        per_trace.c.day,
+        func.count(),
+        func.sum(per_trace.c.n),
+        *(func.sum(per_trace.c[s]) for s in FEEDBACK_STATUSES),
+    ).group_by(per_trace.c.day)
+
+
+def days_figures(engine: Engine, project: str, days: list[date]) -> dict[date, DayFigures]:
+    """Runs, traces, feedback status, verdicts and true rationale criteria of project-days.
 
     A verdict is a feedback record whose value is an object with a `verdict` field; a run
-    reviewed twice counts twice, as the reviewers gave two verdicts."""
-    r = RunRow
+    reviewed twice counts twice, as the reviewers gave two verdicts. Three queries for
+    all the days together, each one range of the (project, run_date) indexes."""
+    out = {d: DayFigures(day=d) for d in days}
+    if not days:
+        return out
     pg = engine.dialect.name == "postgresql"
-    out = DayFigures(day=day)
-    params = {"project": project, "day": day}
+    params = {"project": project, "days": list(days)}
     try:
         with engine.connect() as conn:
-            runs_stmt = select(
-                func.count(),
-                func.count(func.distinct(func.coalesce(r.trace_id, r.run_id))),
-                *(func.coalesce(func.sum(case((r.feedback_status == s, 1), else_=0)), 0) for s in FEEDBACK_STATUSES),
-            ).where(r.project == project, r.run_date == day)
-            runs, traces, *by_status = conn.execute(runs_stmt).one()
-            out.runs, out.traces = int(runs), int(traces)
-            out.feedback_status = {s: int(n) for s, n in zip(FEEDBACK_STATUSES, by_status, strict=True)}
-            for verdict, n in conn.execute(_PG_VERDICTS if pg else _SQLITE_VERDICTS, params):
-                out.feedback_records += int(n)
+            for day, traces, runs, *by_status in conn.execute(_runs_by_day(project, list(days))):
+                f = out[_as_date(day)]
+                f.runs, f.traces = int(runs or 0), int(traces or 0)
+                f.feedback_status = {s: int(n or 0) for s, n in zip(FEEDBACK_STATUSES, by_status, strict=True)}
+            for day, verdict, n in conn.execute(_PG_VERDICTS if pg else _SQLITE_VERDICTS, params):
+                f = out[_as_date(day)]
+                f.feedback_records += int(n)
                 if verdict is not None:
                     name = str(decode_stored(verdict))
-                    out.verdicts[name] = out.verdicts.get(name, 0) + int(n)
-            for verdict, criterion, n in conn.execute(_PG_CRITERIA if pg else _SQLITE_CRITERIA, params):
-                by = out.criteria.setdefault(str(decode_stored(verdict)), {})
+                    f.verdicts[name] = f.verdicts.get(name, 0) + int(n)
+            for day, verdict, criterion, n in conn.execute(_PG_CRITERIA if pg else _SQLITE_CRITERIA, params):
+                by = out[_as_date(day)].criteria.setdefault(str(decode_stored(verdict)), {})
                 name = str(decode_stored(criterion))
                 by[name] = by.get(name, 0) + int(n)
     except SQLAlchemyError as exc:
-        raise _query_error(exc, f"summarising {project} {day}") from exc
+        raise _query_error(exc, f"summarising {project} {days[0]}..{days[-1]}") from exc
+    for f in out.values():
+        f.feedback_status = f.feedback_status or dict.fromkeys(FEEDBACK_STATUSES, 0)
     return out
+
+
+def day_figures(engine: Engine, project: str, day: date) -> DayFigures:
+    """The figures of one project-day (`days_figures` for one day)."""
+    return days_figures(engine, project, [day])[day]
 
 
 # --- lists of runs ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The archive pages' figures: a project's date range summed from per-day figures.
 
-Each day's figures come from `lse.store.archive_views.day_figures` (one index range)
-and are kept in memory until that day is loaded again — the newest load record of the
+Each day's figures come from `lse.store.archive_views.days_figures` (the days not yet
+known, together, in three queries over one index range) and are kept in memory until
+that day is loaded again — the newest load record of the
 day is the cache key — so a page over months costs a handful of small queries once
 the days have been seen, and a reload of a day shows at once.
 """
@@ -40,24 +41,28 @@ class DayFiguresCache:
             return []
         marks = av.load_marks(engine, project, days[0], days[-1])
         db = engine.url.render_as_string(hide_password=True)
-        out = []
-        for day in days:
-            key, mark = (db, project, day), marks.get(day)
-            with self._lock:
-                hit = self._items.get(key)
+        found: dict[date, av.DayFigures] = {}
+        with self._lock:
+            for day in days:
+                hit = self._items.get((db, project, day))
+                mark = marks.get(day)
                 if hit is not None and mark is not None and hit[0] == mark:
-                    self._items.move_to_end(key)
-                    out.append(hit[1])
-                    continue
-            figures = av.day_figures(engine, project, day)
-            if mark is not None:  # a day no load recorded is never cached: nothing would say it changed
-                with self._lock:
-                    self._items[key] = (mark, figures)
-                    self._items.move_to_end(key)
-                    while len(self._items) > self._size:
-                        self._items.popitem(last=False)
-            out.append(figures)
-        return out
+                    self._items.move_to_end((db, project, day))
+                    found[day] = hit[1]
+        missing = [d for d in days if d not in found]
+        if missing:
+            fresh = av.days_figures(engine, project, missing)
+            with self._lock:
+                for day, figures in fresh.items():
+                    found[day] = figures
+                    mark = marks.get(day)
+                    if mark is None:  # a day no load recorded is never cached: nothing would say it changed
+                        continue
+                    self._items[(db, project, day)] = (mark, figures)
+                    self._items.move_to_end((db, project, day))
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return [found[d] for d in days]
 
     def clear(self) -> None:
         with self._lock:

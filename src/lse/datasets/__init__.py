@@ -1,1 +1,1 @@
-"""datasets part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Golden datasets: from CSV uploads and from archived runs that reviewers approved."""

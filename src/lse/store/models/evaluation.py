@@ -1,4 +1,4 @@
-"""Evaluation tables: tenancy, configs, datasets, runs, jobs, item results (issue 5).
+"""Evaluation tables: tenancy, configs, datasets, runs, jobs, item results.
 
 Every dataset, config and run carries (organization_id, project_id): tenancy is a
 column on the row, so every query filters by it and one tenant can never address

@@ -11,10 +11,13 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select, update
 from viewer_client import csrf_of, sign_in, wait_for_runs
 from world import ACME_PROJECT, GLOBEX_MARK, GLOBEX_PROJECT, World
 
+from lse.api.app import create_app
+from lse.errors import ConfigError
 from lse.evals import datasets, runs
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import ApiKey, EvaluationDataset, EvaluationRun
@@ -243,3 +246,8 @@ def test_upload_and_build_datasets_through_the_forms(app_client, world: World):
     with unit_of_work(get_engine(world.settings)) as s:
         names = set(s.scalars(select(EvaluationDataset.name)))
     assert "not csv" not in names
+
+
+def test_a_malformed_archive_grant_stops_the_server_at_start(world: World):
+    with pytest.raises(ConfigError, match="LSE_WEB_ARCHIVE_ACCESS"):
+        create_app(world.settings.model_copy(update={"web_archive_access": "acme-support=support-prod"}))

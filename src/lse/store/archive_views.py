@@ -243,26 +243,23 @@ _SQLITE_CRITERIA = text(
 
 
 def _runs_by_day(project: str, days: list[date]) -> Any:
-    """Runs, traces and feedback status per day in one pass over the days' runs: grouped
-    by (day, trace) first, so counting traces needs no sort of the whole range."""
+    """Runs, traces and feedback status per day in one pass over the days' runs.
+
+    A project-day's traces are those whose root run started that day (the archive's
+    definition), so they are counted by their root runs: a sum in the same pass, where
+    counting distinct trace ids would sort every run of the range (about 3x slower on
+    a million runs, bench/bench_viewer.py)."""
     r = RunRow
-    trace = func.coalesce(r.trace_id, r.run_id)
-    per_trace = (
+    return (
         select(
-            r.run_date.label("day"),
-            func.count().label("n"),
-            *(func.sum(case((r.feedback_status == s, 1), else_=0)).label(s) for s in FEEDBACK_STATUSES),
+            r.run_date,
+            func.sum(case((r.parent_run_id.is_(None), 1), else_=0)),
+            func.count(),
+            *(func.sum(case((r.feedback_status == s, 1), else_=0)) for s in FEEDBACK_STATUSES),
         )
         .where(r.project == project, r.run_date.in_(days))
-        .group_by(r.run_date, trace)
-        .subquery()
+        .group_by(r.run_date)
     )
-    return select(
-        per_trace.c.day,
-        func.count(),
-        func.sum(per_trace.c.n),
-        *(func.sum(per_trace.c[s]) for s in FEEDBACK_STATUSES),
-    ).group_by(per_trace.c.day)
 
 
 def days_figures(engine: Engine, project: str, days: list[date]) -> dict[date, DayFigures]:

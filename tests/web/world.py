@@ -41,11 +41,11 @@ _ENV_PREFIXES = ("LSE_", "LANGSMITH_", "LANGCHAIN_", "OPENAI_")
 
 UPLOAD_CSV = (
     "question,answer,category\n"
-    "What is the capital of France?,Paris,geography\n"
-    "How many legs does a spider have?,Eight,biology\n"
+    "What is the capital of France?,The capital of France is Paris.,geography\n"
+    "How many legs does a spider have?,A spider has eight legs.,biology\n"
     '=HYPERLINK("http://example.invalid"),Formula cell,security\n'
-    "What colour is the sky on a clear day?,Blue,geography\n"
-    "What gas do plants absorb?,Carbon dioxide,biology\n"
+    "What colour is the sky on a clear day?,On a clear day the sky is blue.,geography\n"
+    "What gas do plants absorb?,Plants absorb carbon dioxide gas.,biology\n"
 )
 
 

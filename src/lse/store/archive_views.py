@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Engine, String, and_, bindparam, case, func, or_, select, text, type_coerce
+from sqlalchemy import Date, Engine, String, and_, case, func, or_, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -205,44 +205,44 @@ def load_marks(engine: Engine, project: str, start: date, end: date) -> dict[dat
 _PG_VERDICTS = text(
     """
     SELECT run_date, CASE WHEN jsonb_typeof(value) = 'object' THEN value ->> 'verdict' END AS verdict, count(*) AS n
-    FROM feedback WHERE project = :project AND run_date IN :days
+    FROM feedback WHERE project = :project AND run_date BETWEEN :first AND :last
     GROUP BY 1, 2
     """
-).bindparams(bindparam("days", expanding=True))
+)
 _SQLITE_VERDICTS = text(
     """
     SELECT run_date, CASE WHEN json_type(value) = 'object' THEN json_extract(value, '$.verdict') END AS verdict,
            count(*) AS n
-    FROM feedback WHERE project = :project AND run_date IN :days
+    FROM feedback WHERE project = :project AND run_date BETWEEN :first AND :last
     GROUP BY 1, 2
     """
-).bindparams(bindparam("days", expanding=True))
+)
 _PG_CRITERIA = text(
     """
     SELECT feedback.run_date, feedback.value ->> 'verdict' AS verdict, c.key AS criterion, count(*) AS n
     FROM feedback,
          jsonb_each(CASE WHEN jsonb_typeof(feedback.value -> 'rationale') = 'object'
                          THEN feedback.value -> 'rationale' ELSE '{}'::jsonb END) AS c
-    WHERE feedback.project = :project AND feedback.run_date IN :days
+    WHERE feedback.project = :project AND feedback.run_date BETWEEN :first AND :last
       AND jsonb_typeof(feedback.value) = 'object' AND feedback.value ->> 'verdict' IS NOT NULL
       AND c.value = 'true'::jsonb
     GROUP BY 1, 2, 3
     """
-).bindparams(bindparam("days", expanding=True))
+)
 _SQLITE_CRITERIA = text(
     """
     SELECT feedback.run_date, json_extract(feedback.value, '$.verdict') AS verdict, c.key AS criterion, count(*) AS n
     FROM feedback, json_each(feedback.value, '$.rationale') AS c
-    WHERE feedback.project = :project AND feedback.run_date IN :days
+    WHERE feedback.project = :project AND feedback.run_date BETWEEN :first AND :last
       AND json_type(feedback.value, '$.rationale') = 'object'
       AND json_extract(feedback.value, '$.verdict') IS NOT NULL
       AND c.type = 'true'
     GROUP BY 1, 2, 3
     """
-).bindparams(bindparam("days", expanding=True))
+)
 
 
-def _runs_by_day(project: str, days: list[date]) -> Any:
+def _runs_by_day(project: str, first: date, last: date) -> Any:
     """Runs, traces and feedback status per day in one pass over the days' runs.
 
     A project-day's traces are those whose root run started that day (the archive's
@@ -257,7 +257,7 @@ def _runs_by_day(project: str, days: list[date]) -> Any:
             func.count(),
             *(func.sum(case((r.feedback_status == s, 1), else_=0)) for s in FEEDBACK_STATUSES),
         )
-        .where(r.project == project, r.run_date.in_(days))
+        .where(r.project == project, r.run_date >= first, r.run_date <= last)
         .group_by(r.run_date)
     )
 
@@ -272,20 +272,27 @@ def days_figures(engine: Engine, project: str, days: list[date]) -> dict[date, D
     if not days:
         return out
     pg = engine.dialect.name == "postgresql"
-    params = {"project": project, "days": list(days)}
+    first, last = min(days), max(days)  # one index range; days between that were not asked are skipped
+    params = {"project": project, "first": first, "last": last}
     try:
         with engine.connect() as conn:
-            for day, traces, runs, *by_status in conn.execute(_runs_by_day(project, list(days))):
-                f = out[_as_date(day)]
+            for day, traces, runs, *by_status in conn.execute(_runs_by_day(project, first, last)):
+                f = out.get(_as_date(day))
+                if f is None:
+                    continue
                 f.runs, f.traces = int(runs or 0), int(traces or 0)
                 f.feedback_status = {s: int(n or 0) for s, n in zip(FEEDBACK_STATUSES, by_status, strict=True)}
             for day, verdict, n in conn.execute(_PG_VERDICTS if pg else _SQLITE_VERDICTS, params):
-                f = out[_as_date(day)]
+                f = out.get(_as_date(day))
+                if f is None:
+                    continue
                 f.feedback_records += int(n)
                 if verdict is not None:
                     name = str(decode_stored(verdict))
                     f.verdicts[name] = f.verdicts.get(name, 0) + int(n)
             for day, verdict, criterion, n in conn.execute(_PG_CRITERIA if pg else _SQLITE_CRITERIA, params):
+                if _as_date(day) not in out:
+                    continue
                 by = out[_as_date(day)].criteria.setdefault(str(decode_stored(verdict)), {})
                 name = str(decode_stored(criterion))
                 by[name] = by.get(name, 0) + int(n)

@@ -19,6 +19,7 @@ from world import World, build_world
 
 from lse.api.app import create_app
 from lse.sandbox.openai import OpenAISandbox
+from lse.worker import dispatch
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -34,8 +35,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, web_openai: OpenAISandbox) -
     return build_world(tmp_path_factory.mktemp("viewer"), web_openai.base_url, web_openai.api_key)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server_url(world: World) -> Iterator[str]:
+    """Module-scoped: the app's lifespan owns the process-wide evaluation pool, which must
+    be stopped (with this world's settings) before other tests start their own."""
     with live_server(world.settings) as url:
         yield url
         wait_for_runs(world)
@@ -63,3 +66,4 @@ def app_client(world: World) -> Iterator[TestClient]:
     yield with_client
     with_client.close()
     wait_for_runs(world)
+    dispatch.stop_background()  # the pool a started run made lazily holds this world's settings

@@ -251,3 +251,11 @@ def test_upload_and_build_datasets_through_the_forms(app_client, world: World):
 def test_a_malformed_archive_grant_stops_the_server_at_start(world: World):
     with pytest.raises(ConfigError, match="LSE_WEB_ARCHIVE_ACCESS"):
         create_app(world.settings.model_copy(update={"web_archive_access": "acme-support=support-prod"}))
+
+
+def test_only_runs_on_the_same_dataset_are_compared(app_client, world: World):
+    sign_in(app_client, world.acme_key)
+    r = app_client.get(f"/evaluations/compare?a={world.run_a}&b={world.archive_run}")
+    assert r.status_code == 422 and "different datasets" in r.text
+    ok = app_client.get(f"/evaluations/compare?a={world.run_a}&b={world.run_b}")
+    assert ok.status_code == 200 and ok.text.count('<tr data-item-id="') == 5

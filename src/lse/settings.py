@@ -97,6 +97,33 @@ class Settings(BaseSettings):
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
+    eval_batch_poll_s: float = Field(
+        default=60.0, gt=0, description="Seconds between polls of a young provider batch (older ones are polled less)."
+    )
+    eval_batch_max_rounds: int = Field(
+        default=3, ge=1, description="Batches per item at most: expired, cancelled or retryable requests go again."
+    )
+    eval_batch_max_requests: int = Field(
+        default=50_000, ge=1, le=50_000, description="Requests per provider batch file (OpenAI allows 50,000)."
+    )
+    eval_batch_max_bytes: int = Field(
+        default=190_000_000, ge=1, le=200_000_000, description="Bytes per provider batch file (OpenAI allows 200 MB)."
+    )
+    eval_batch_max_enqueued_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Estimated input tokens per batch file (your enqueued-token limit); unset: no cap.",
+    )
+    eval_batch_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one process owns a provider batch while it submits, polls or collects it.",
+    )
+    eval_batch_deadline_grace_s: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="A batch still unfinished this long after its expires_at is cancelled and treated as expired.",
+    )
 
     # --- web viewer --------------------------------------------------------------------
     web_archive_access: str = Field(

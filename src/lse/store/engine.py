@@ -49,9 +49,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_locked_ddl(dbapi_conn, record) -> None:
-    """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too."""
+    """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too.
+
+    Foreign keys are off on a migrating connection (SQLite ignores the pragma inside a
+    transaction, so it is set here, before BEGIN): a migration that rebuilds a parent table
+    (copy, drop, rename — how SQLite alters a column) would otherwise cascade the drop to
+    every child row. The migration checks the keys itself when it is done.
+    """
     dbapi_conn.isolation_level = None
     _sqlite_pragmas(dbapi_conn, record)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
 
 
 def _begin_immediate(conn) -> None:

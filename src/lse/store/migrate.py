@@ -165,6 +165,8 @@ def _run_upgrade(engine: Engine, revision: str) -> None:
     migrating = make_engine(engine.url.render_as_string(hide_password=False), locked_ddl=True) if sqlite else engine
     try:
         command.upgrade(alembic_config(migrating), revision)
+        if sqlite:
+            _check_foreign_keys(migrating)
     except SQLAlchemyError as exc:
         raise _storage_error(exc, f"migrating {_where(engine)} to {revision}") from exc
     except CommandError as exc:
@@ -172,6 +174,18 @@ def _run_upgrade(engine: Engine, revision: str) -> None:
     finally:
         if sqlite:
             migrating.dispose()
+
+
+def _check_foreign_keys(engine: Engine) -> None:
+    """SQLite migrations run with foreign keys off; prove afterwards that every key still holds."""
+    with engine.connect() as conn:
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StorageError(
+            f"after migrating {_where(engine)}, {len(broken)} row(s) of {', '.join(tables)} name a parent row "
+            "that does not exist: the migration is wrong; restore the database from a copy and report it"
+        )
 
 
 def _some(names: list[str], shown: int = 3) -> str:

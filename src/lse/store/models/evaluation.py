@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 RUN_MODES = ("batch", "fast")
-RUN_STATUSES = ("pending", "processing", "completed", "failed")
+RUN_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 ITEM_STATUSES = ("succeeded", "failed")
 SCORE_STATUSES = ("scored", "not_scored")
 # The constraint the API turns into 409 run_name_already_exists (and nothing else).

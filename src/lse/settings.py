@@ -10,6 +10,7 @@ one machine: all state lives under `LSE_DATA_DIR`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -150,7 +151,7 @@ class Settings(BaseSettings):
         return self.object_store_url or (self.data_dir / "objects").resolve().as_uri()
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, with explicit overrides winning.
 
     A bad value becomes one ConfigError naming the variable, not a pydantic dump.
@@ -160,10 +161,14 @@ def load_settings(**overrides: object) -> Settings:
     from lse.errors import ConfigError
 
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        env = field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}"
+        alias = field.validation_alias if field else None
+        if isinstance(alias, AliasChoices):
+            env = str(alias.choices[0])
+        else:
+            env = alias if isinstance(alias, str) else f"LSE_{name.upper()}"
         raise ConfigError(f"{env}: {first['msg']} (got {first.get('input')!r})") from exc

@@ -3,8 +3,7 @@
 SQLite gets WAL, foreign keys and a busy timeout so the API, CLI and workers can share
 one file. A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file
 whose folder cannot exist) is a `ConfigError` here, before anything connects. Every
-SQLAlchemy error that escapes a unit of work becomes a `StorageError` with a message
-that says what to check.
+driver error that escapes a unit of work becomes a `StorageError` (`lse.store.errors`).
 
 First use (`get_engine`) migrates only an EMPTY database: a database behind head is
 refused until `lse db upgrade` migrates it, so no command (a verify, an API request)
@@ -21,14 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from lse.errors import ConfigError, StorageError
-from lse.records.jsonl import dumps_line
+from lse.errors import ConfigError
+from lse.records.jsonl import dumps_document, loads
 from lse.settings import Settings
-from lse.store.stored_form import loads_exact
+from lse.store.errors import DRIVER_ERRORS, database_error, first_line
 
 _engines: dict[str, Engine] = {}
 _schema_checked: set[str] = set()  # URLs whose schema get_engine has found (or made) at head
@@ -61,6 +60,11 @@ def _sqlite_locked_ddl(dbapi_conn, record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=OFF")
     cur.close()
+
+
+def _dumps_document(value: object) -> str:
+    """ORM documents: the codec's database form; NaN stays a token, as SQLite keeps it."""
+    return dumps_document(value, allow_nan=True)
 
 
 def _begin_immediate(conn) -> None:
@@ -111,7 +115,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
     """
     parsed = database_url(url)
     shown = _redact(url)
-    json_codec = {"json_deserializer": loads_exact, "json_serializer": dumps_line}  # exact numbers both ways
+    json_codec = {"json_deserializer": loads, "json_serializer": _dumps_document}  # the one number policy
     try:
         if parsed.get_backend_name() == "sqlite":
             if not _truthy(parsed.query.get("uri")):
@@ -124,7 +128,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
     except (ArgumentError, ImportError, TypeError, ValueError) as exc:  # missing driver, bad query options
-        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {_first_line(exc)}; write {URL_FORMS}") from exc
+        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {first_line(exc)}; write {URL_FORMS}") from exc
 
 
 def _sqlite_folder(path: Path) -> None:
@@ -173,10 +177,6 @@ def dispose_engines() -> None:
         _schema_checked.clear()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commit on success, roll back and translate errors on failure."""
@@ -184,24 +184,14 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         session.rollback()
-        raise StorageError(f"database error: {_first_line(exc)}") from exc
+        raise database_error(exc) from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-
-
-def storage_error(exc: BaseException, doing: str) -> StorageError:
-    """The StorageError for a database failure while `doing` something (one line, what to check)."""
-    return StorageError(f"database error while {doing}: {_first_line(exc)}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _redact(url: str) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
 from lse.records import FeedbackStatus
-from lse.store.engine import storage_error
+from lse.store.errors import database_error
 from lse.store.models.archive import FeedbackRow, FetchRecordRow, RunRow
 from lse.store.stored_form import decode_stored, encode_text
 
@@ -112,7 +112,7 @@ class RunsPage:
 
 
 def _query_error(exc: SQLAlchemyError, doing: str):
-    return storage_error(exc, doing)
+    return database_error(exc, doing)
 
 
 def _as_date(value: Any) -> date:

@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Timeout of one provider call in a fast run."
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
+    eval_fast_max_rate_limited_attempts: int = Field(
+        default=30, ge=1, description="Attempts per provider call refused with 429 (each after the provider's wait)."
+    )
+    eval_heartbeat_s: float = Field(default=5.0, gt=0, description="How often a running evaluation beats.")
+    eval_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a processing run is taken over "
+        "(at least three heartbeats).",
+    )
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
     eval_batch_poll_s: float = Field(
         default=60.0, gt=0, description="Seconds between polls of a young provider batch (older ones are polled less)."

@@ -140,6 +140,17 @@ class Settings(BaseSettings):
         description="A batch still unfinished this long after its expires_at is cancelled and treated as expired.",
     )
 
+    # --- web viewer --------------------------------------------------------------------
+    web_archive_access: str = Field(
+        default="",
+        description="Which archived LangSmith projects each evaluation project's key may see in the "
+        "web viewer: 'org/project=ls-project[,ls-project...]' entries separated by ';' ('*' for all).",
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs viewer session cookies; default a random one kept in $LSE_DATA_DIR/state/.",
+    )
+
     # --- derived -----------------------------------------------------------------------
     @property
     def archive_dir(self) -> Path:

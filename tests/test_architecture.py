@@ -41,7 +41,10 @@ ALLOWED: dict[str, set[str]] = {
         "archive",
         "providers",
         "tracing",
+        "web",
     },
+    # the viewer: a skin over the same services as the API (api/app.py mounts it)
+    "web": {"store", "tenancy", "datasets", "evals", "worker", "monitoring", "records"},
     "cli": {"*"},
     "sandbox": set(),
 }
@@ -49,6 +52,7 @@ SKIN_LIBS = {"typer", "rich", "fastapi", "starlette", "celery", "uvicorn"}
 MAY_USE_SKIN_LIBS = {
     "cli": SKIN_LIBS,
     "api": {"fastapi", "starlette", "uvicorn"},
+    "web": {"fastapi", "starlette"},
     "worker": {"celery", "uvicorn"},
     "sandbox": {"fastapi", "starlette", "uvicorn"},
 }

@@ -17,7 +17,7 @@ from lse.settings import Settings
 PG_ADMIN_URL = os.environ.get("LSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-_ENV_PREFIXES = ("LSE_", "LANGSMITH_", "LANGCHAIN_", "OPENAI_")
+_ENV_PREFIXES = ("LSE_", "LANGSMITH_", "LANGCHAIN_", "OPENAI_", "LANGFUSE_")
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,9 @@ ALLOWED: dict[str, set[str]] = {
     "providers": set(),
     "datasets": {"store", "archive", "objects", "records", "tenancy"},
     "evals": {"store", "providers", "objects", "datasets", "tenancy"},
-    "worker": {"evals", "store", "providers", "objects", "datasets", "tenancy"},
+    "worker": {"evals", "store", "providers", "objects", "datasets", "tenancy", "tracing"},
+    # exports of stored results; evals never imports it: scoring never depends on a trace
+    "tracing": {"store", "evals", "providers", "objects"},
     "api": {
         "store",
         "tenancy",
@@ -38,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "records",
         "archive",
         "providers",
+        "tracing",
         "web",
     },
     # the viewer: a skin over the same services as the API (api/app.py mounts it)
@@ -99,3 +102,13 @@ def test_parts_import_only_what_they_may():
             elif top in SKIN_LIBS and top not in MAY_USE_SKIN_LIBS.get(part, set()):
                 problems.append(f"{path.relative_to(SRC)} imports {top} (services stay skin-free)")
     assert not problems, "\n".join(problems)
+
+
+def test_scoring_never_depends_on_a_trace():
+    """No engine module imports the tracing exports (they read stored results afterwards)."""
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in (SRC / "evals").rglob("*.py")
+        if any(name.split(".")[:2] == ["lse", "tracing"] for name in _imports(path))
+    ]
+    assert offenders == []

@@ -151,6 +151,44 @@ class Settings(BaseSettings):
         description="Key that signs viewer session cookies; default a random one kept in $LSE_DATA_DIR/state/.",
     )
 
+    # --- tracing exports (Langfuse, LangSmith) -----------------------------------------
+    langfuse_public_key: str | None = Field(
+        default=None,
+        validation_alias=_alias("LANGFUSE_PUBLIC_KEY"),
+        description="Langfuse public key; with the secret key, evaluations are exported to Langfuse.",
+    )
+    langfuse_secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("LANGFUSE_SECRET_KEY"), description="Langfuse secret key."
+    )
+    langfuse_host: str = Field(
+        default="https://cloud.langfuse.com",
+        validation_alias=_alias("LANGFUSE_HOST", "LANGFUSE_BASE_URL"),
+        description="Langfuse base URL (cloud region, self-hosted or compatible).",
+    )
+    tracing_targets: str = Field(
+        default="langfuse,langsmith",
+        description="Targets evaluations are exported to when configured (comma list; empty: none).",
+    )
+    tracing_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between background export passes (worker, serve)."
+    )
+    tracing_resend_after_s: float = Field(
+        default=1800.0,
+        ge=0,
+        description="A Langfuse trace sent but not visible after this long is taken as lost and sent again.",
+    )
+    tracing_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Export passes per run and target before the export is failed (backoff 30 s to 1 h).",
+    )
+    tracing_lease_s: float = Field(
+        default=300.0, gt=0, description="How long one exporter owns a run's export before another may take it."
+    )
+    tracing_requests_per_minute: int = Field(
+        default=90, ge=1, description="Pace of dataset/REST calls to a target (Langfuse Hobby allows 100/min)."
+    )
+
     # --- derived -----------------------------------------------------------------------
     @property
     def archive_dir(self) -> Path:

@@ -14,4 +14,5 @@ def test_demo_runs_offline_end_to_end(tmp_path):
     assert "verdicts among them" in text and "most frequent true rationale factors" in text
     assert "SUCCESS" in text  # lse archive status
     assert "completed" in text and "cosine_similarity avg" in text and "Cost" in text
+    assert "Published to LangSmith" in text and "→ confirmed" in text and "where to look" in text
     assert (tmp_path / "data" / "lse.db").is_file()

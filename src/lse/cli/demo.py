@@ -3,7 +3,8 @@
 Starts the local LangSmith- and OpenAI-compatible servers on loopback, then runs the
 real product paths against them: fetch a day (with the rationale `feedback_stats`
 cannot carry), full-sweep it into the embedded database and query it, show the
-monitoring status, and run a fast evaluation of a small dataset.
+monitoring status, run a fast evaluation of a small dataset, and publish it to the
+LangSmith sandbox as an experiment on the golden dataset.
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ def _continue_demo(settings, day, quiet: bool) -> None:
         out.print(table)
 
     out.rule("4. Fast evaluation on a golden dataset of approved traces")
-    _fast_eval(settings, day, quiet)
+    run_id = _fast_eval(settings, day, quiet)
+
+    out.rule("5. Published to LangSmith: the golden dataset and an experiment on it")
+    _publish(settings, run_id)
 
 
-def _fast_eval(settings, day, quiet: bool) -> None:
+def _fast_eval(settings, day, quiet: bool) -> int:
     """Dataset from PASS verdicts → config → fast run against the sandbox model."""
     from datetime import datetime
 
@@ -176,6 +180,27 @@ def _fast_eval(settings, day, quiet: bool) -> None:
             )
     cost.add_row("total", "", "", "", "", "", _usd((detail.cost or {}).get("total_cost_usd")))
     out.print(cost)
+    return detail.id
+
+
+def _publish(settings, run_id: int) -> None:
+    """Export the run to the LangSmith sandbox (the archive's source) and say where it is."""
+    from lse.tracing import export_run, tracing_status
+
+    (outcome,) = export_run(settings, run_id, target="langsmith")
+    status = tracing_status(settings, run_id)["langsmith"] or {}
+    out.print(
+        f"run {run_id} → {outcome.state}: {status.get('exported', 0)} runs with cosine feedback, "
+        f"each linked to its example (reference_example_id); lse's own cost on every run"
+    )
+    out.print(f"where to look: {outcome.location}")
+    endpoint = settings.langsmith_endpoint
+    out.print(
+        f"  curl -H 'x-api-key: {LS_KEY}' '{endpoint}/datasets'   # the dataset, named org/project/dataset\n"
+        f"  curl -H 'x-api-key: {LS_KEY}' '{endpoint}/sessions'   # the experiment: reference_dataset_id, end_time\n"
+        "(the sandbox stops with the demo: run `lse sandbox langsmith` and `lse eval export RUN --to langsmith` "
+        "to keep one up)"
+    )
 
 
 def _usd(value: float | None) -> str:

@@ -1,6 +1,6 @@
-"""`lse sandbox langsmith|openai`: run a local compatible server in the foreground.
+"""`lse sandbox langsmith|openai|langfuse`: run a local compatible server in the foreground.
 
-Point the SDKs at it (LANGSMITH_ENDPOINT / OPENAI_BASE_URL) to try lse with no network.
+Point the SDKs at it (LANGSMITH_ENDPOINT / OPENAI_BASE_URL / LANGFUSE_HOST) to try lse with no network.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import typer
 from lse.cli.console import err
 from lse.cli.options import parse_day
 
-app = typer.Typer(help="Local LangSmith- and OpenAI-compatible servers for demos and tests.", no_args_is_help=True)
+app = typer.Typer(
+    help="Local LangSmith-, OpenAI- and Langfuse-compatible servers for demos and tests.", no_args_is_help=True
+)
 
 
 def demo_day() -> date:
@@ -47,3 +49,17 @@ def openai(
 
     err.print(f"OpenAI sandbox on http://{host}:{port}/v1 — key {api_key!r}")
     serve_forever(host=host, port=port, api_key=api_key)
+
+
+@app.command("langfuse")
+def langfuse(
+    host: str = typer.Option("127.0.0.1", help="Bind address."),
+    port: int = typer.Option(3000, help="Port."),
+    public_key: str = typer.Option("pk-lf-sandbox", help="The public key clients must send."),
+    secret_key: str = typer.Option("sk-lf-sandbox", help="The secret key clients must send."),
+) -> None:
+    """Serve a Langfuse-compatible API (OTLP traces, scores, datasets, experiments) in memory."""
+    from lse.sandbox.langfuse import serve_forever
+
+    err.print(f"Langfuse sandbox on http://{host}:{port} — keys {public_key!r} / {secret_key!r}")
+    serve_forever(host=host, port=port, public_key=public_key, secret_key=secret_key)

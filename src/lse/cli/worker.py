@@ -47,6 +47,14 @@ def worker(
             requeue_left_behind(settings, queue=q, stale_after_s=stale_after)
             watch_left_behind(settings, queue=q, stale_after_s=stale_after)
 
+    from celery.signals import worker_ready
+
+    from lse.tracing import TracingWatcher
+
+    @worker_ready.connect(weak=False)
+    def _export(**_: object) -> None:  # exports of completed runs to Langfuse/LangSmith, paced and retried
+        TracingWatcher(settings).start()
+
     app.worker_main(
         [
             "worker",

@@ -27,10 +27,12 @@ from lse.evals.pipeline.status import RunStatus
 from lse.progress import Progress
 from lse.settings import Settings
 from lse.store.engine import get_engine
+from lse.tracing import TracingWatcher
 
 log = logging.getLogger(__name__)
 
 _pool = None
+_tracing: TracingWatcher | None = None
 _pool_lock = threading.Lock()
 
 
@@ -77,18 +79,26 @@ def send_to_celery(settings: Settings, run_id: int) -> None:
 
 def start_background(settings: Settings) -> None:
     """Start the in-process pool (embedded mode); it queues runs a dead process left behind,
-    now and every heartbeat interval for as long as it lives."""
+    now and every heartbeat interval for as long as it lives. The tracing exporter runs
+    beside it (Celery workers run their own)."""
+    global _tracing  # noqa: PLW0603 -- one background exporter per process, like the pool
     if settings.celery_broker_url:
         return  # Celery workers own execution and recover on their own
     _ensure_pool(settings).watch()
+    with _pool_lock:
+        if _tracing is None:
+            _tracing = TracingWatcher(settings).start()
 
 
 def stop_background() -> None:
-    global _pool  # noqa: PLW0603 -- one in-process pool per process, started lazily
+    global _pool, _tracing  # noqa: PLW0603 -- one in-process pool per process, started lazily
     with _pool_lock:
         if _pool is not None:
             _pool.shutdown(wait=False)
             _pool = None
+        if _tracing is not None:
+            _tracing.stop()
+            _tracing = None
 
 
 def _check_runnable(settings: Settings, run_id: int) -> None:

@@ -20,6 +20,7 @@ from lse.evals.liveness import check_stale_after
 from lse.evals.pipeline.repository import RunRepository
 from lse.settings import Settings
 from lse.store.engine import get_engine
+from lse.tracing import after_run_completed
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class InProcessPool:
             outcome = execute_run(self.settings, run_id)
             if outcome is None:
                 log.info("run %s is held by another worker or finished; skipped", run_id)
+            elif outcome.status == "completed":
+                after_run_completed(self.settings, run_id)  # never raises: a failed export is retried later
         except Exception:
             log.exception("fast run %s raised", run_id)
 

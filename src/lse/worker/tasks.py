@@ -8,6 +8,7 @@ from celery import shared_task
 
 from lse.evals.fast import execute_run
 from lse.settings import load_settings
+from lse.tracing import after_run_completed
 from lse.worker.celery_app import TASK_RUN_FAST
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,10 @@ def run_fast(run_id: int, stale_after_s: float | None = None) -> str:
     `stale_after_s` is set when the task re-queues a run a dead worker left `processing`.
     """
     stale = None if stale_after_s is None else float(stale_after_s)
-    outcome = execute_run(load_settings(), int(run_id), stale_after_s=stale)
+    settings = load_settings()
+    outcome = execute_run(settings, int(run_id), stale_after_s=stale)
     status = outcome.status if outcome is not None else "skipped"
+    if status == "completed":
+        after_run_completed(settings, int(run_id))  # never raises: a failed export is retried later
     log.info("fast run %s: %s", run_id, status)
     return status

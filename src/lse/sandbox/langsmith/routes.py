@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from lse.sandbox.langsmith.apis import ServerApis
 from lse.sandbox.langsmith.feedback_query import list_feedback
 from lse.sandbox.langsmith.query import QueryError, query_runs
+from lse.sandbox.langsmith.routes_write import install_write_routes
 from lse.sandbox.langsmith.wire import dumps
 from lse.sandbox.langsmith.world import World
 
@@ -182,6 +183,7 @@ def build_app(world: World, apis: Callable[[], ServerApis] = ServerApis) -> Fast
     app.include_router(router)
     app.include_router(router, prefix="/api/v1")
     app.include_router(build_v2_router(world, apis), prefix="/api/v2")
+    install_write_routes(app, world)  # datasets, examples, experiments, runs, feedback
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -3,3 +3,4 @@
 from lse.store.models.archive import *  # noqa: F403 -- the package re-exports every model (each module has __all__)
 from lse.store.models.batches import *  # noqa: F403 -- the package re-exports every model (each module has __all__)
 from lse.store.models.evaluation import *  # noqa: F403 -- the package re-exports every model (each module has __all__)
+from lse.store.models.tracing import *  # noqa: F403 -- the package re-exports every model (each module has __all__)

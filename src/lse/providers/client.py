@@ -2,8 +2,7 @@
 
 SDK retries are off (`max_retries=0`): lse's own policy (`lse.retry` judged by
 `providers.retry_rules`) decides what to retry, so each attempt is made, counted and paced
-exactly once. Tests swap the
-endpoint (the sandbox on loopback), never this function.
+exactly once. Tests swap the endpoint (the sandbox on loopback), never this function.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ from lse.settings import Settings
 
 def openai_client(settings: Settings, *, timeout: float | None = None) -> openai.OpenAI:
     """A synchronous, thread-safe client; `timeout` defaults to the fast-eval call timeout."""
-    secret = settings.openai_api_key
-    key = secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
     if not key:
         raise ConfigError("OPENAI_API_KEY is not set: export it (or put it in .env) and retry")
     return openai.OpenAI(

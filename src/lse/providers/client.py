@@ -8,6 +8,7 @@ exactly once. Tests swap the endpoint (the sandbox on loopback), never this func
 from __future__ import annotations
 
 import openai
+from pydantic import SecretStr
 
 from lse.errors import ConfigError
 from lse.settings import Settings
@@ -15,7 +16,8 @@ from lse.settings import Settings
 
 def openai_client(settings: Settings, *, timeout: float | None = None) -> openai.OpenAI:
     """A synchronous, thread-safe client; `timeout` defaults to the fast-eval call timeout."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else None
+    secret = settings.openai_api_key  # a plain str in a `model_copy(update=...)`, which skips validation
+    key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
     if not key:
         raise ConfigError("OPENAI_API_KEY is not set: export it (or put it in .env) and retry")
     return openai.OpenAI(

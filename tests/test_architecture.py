@@ -7,13 +7,12 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lse"
 
-BASE = {"settings", "errors", "progress", "retry", "retry_after", "__init__"}
+BASE = {"settings", "errors", "progress", "retry", "__init__"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "errors": set(),
     "progress": set(),
     "retry": set(),
-    "retry_after": set(),
     "records": set(),
     "langsmith": {"records"},
     "archive": {"records"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from lse.errors import NotFoundError, UsageError
 from lse.settings import Settings
@@ -26,10 +26,6 @@ def project_slug(project: str) -> str:
     if slug in {".", ".."} or slug.startswith("."):
         slug = "%2E" + slug[1:]
     return slug
-
-
-def project_from_slug(slug: str) -> str:
-    return unquote(slug)
 
 
 def project_dir(settings: Settings, project: str) -> Path:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 MANIFEST_FORMAT_VERSION = 1
+
+
+class DayStatus(StrEnum):
+    """Whether an archived day holds everything LangSmith had (stored as these strings)."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # some runs' feedback is `not_fetched`; the next fetch fills it in
 
 
 class DeprecationSeen(BaseModel):
@@ -45,7 +53,7 @@ class Manifest(BaseModel):
     format_version: int = MANIFEST_FORMAT_VERSION
     project: str
     date: date
-    status: Literal["complete", "incomplete"]
+    status: DayStatus
     counts: DayCounts
     fetch: FetchCounters
     upstream_runs: int | None = Field(

@@ -6,7 +6,7 @@ import socket
 
 import typer
 
-from lse.evals.liveness import MIN_STALE_AFTER_S, STALE_AFTER_S
+from lse.evals.liveness import MIN_STALE_AFTER_S, STALE_AFTER_S, check_stale_after
 from lse.settings import load_settings
 
 
@@ -22,11 +22,12 @@ def worker(
         "--recover/--no-recover",
         help="Re-queue runs left behind (dead worker, lost message) on start and every --stale-after seconds.",
     ),
-    stale_after: float = typer.Option(
-        STALE_AFTER_S,
+    stale_after: float | None = typer.Option(
+        None,
         "--stale-after",
         min=MIN_STALE_AFTER_S,
-        help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
+        help="Seconds without a heartbeat after which a processing run counts as abandoned "
+        f"(default LSE_EVAL_STALE_AFTER_S, {STALE_AFTER_S:g}; at least three heartbeats).",
     ),
 ) -> None:
     """Run a Celery worker for evaluation jobs; it re-queues runs left behind by dead workers
@@ -36,6 +37,10 @@ def worker(
     from lse.worker.recovery import requeue_left_behind, watch_left_behind
 
     settings = load_settings()
+    # checked here, not in the worker_ready signal where a refusal would only be logged
+    stale = check_stale_after(
+        stale_after if stale_after is not None else settings.eval_stale_after_s, settings.eval_heartbeat_s
+    )
     get_engine(settings)  # a bad URL or a database needing `lse db upgrade` stops here, not in every task
     app = create_celery_app(settings)
     q = queue or queue_name(settings)
@@ -44,8 +49,8 @@ def worker(
 
         @worker_ready.connect(weak=False)
         def _recover(**_: object) -> None:
-            requeue_left_behind(settings, queue=q, stale_after_s=stale_after)
-            watch_left_behind(settings, queue=q, stale_after_s=stale_after)
+            requeue_left_behind(settings, queue=q, stale_after_s=stale)
+            watch_left_behind(settings, queue=q, stale_after_s=stale)
 
     from celery.signals import worker_ready
 

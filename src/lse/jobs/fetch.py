@@ -25,7 +25,7 @@ from lse import __version__
 from lse.archive.counts import count_runs, rationale_records
 from lse.archive.day_lock import locked_day
 from lse.archive.layout import runs_path
-from lse.archive.manifest import DayCounts, DeprecationSeen, FetchCounters, Manifest
+from lse.archive.manifest import DayCounts, DayStatus, DeprecationSeen, FetchCounters, Manifest
 from lse.archive.reader import iter_stored_runs
 from lse.archive.writer import write_manifest, write_runs
 from lse.errors import AuthError, ConfigError, LseError, PartialResult, StorageError
@@ -38,6 +38,7 @@ from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
 from lse.settings import Settings
+from lse.store.fetch_records import FetchKind
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 class DayReport(BaseModel):
     project: str
     date: date
-    status: str  # complete | incomplete
+    status: DayStatus
     runs: int
     traces: int
     runs_with_feedback_stats: int
@@ -92,11 +93,11 @@ class FetchReport(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return all(d.status == "complete" for d in self.days) and not self.failed_days and not self.warnings
+        return all(d.status is DayStatus.COMPLETE for d in self.days) and not self.failed_days and not self.warnings
 
     def summary(self) -> str:
         parts = []
-        bad = [d for d in self.days if d.status != "complete"]
+        bad = [d for d in self.days if d.status is not DayStatus.COMPLETE]
         if bad:
             first = next((d.feedback_errors[0] for d in bad if d.feedback_errors), "see the manifest")
             parts.append(
@@ -137,7 +138,7 @@ def fetch_days(
     progress: Progress | None = None,
     api: LangSmithApi | None = None,
     raise_on_partial: bool = True,
-    kind: str = "fetch",
+    kind: FetchKind = FetchKind.FETCH,
 ) -> FetchReport:
     """Fetch each day; a day that fails is recorded and the others still run (retention
     does not wait). Credentials and configuration errors stop everything at once; if
@@ -210,7 +211,7 @@ def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Man
         manifest = Manifest(
             project=ref.name,
             date=day,
-            status="complete" if complete else "incomplete",
+            status=DayStatus.COMPLETE if complete else DayStatus.INCOMPLETE,
             counts=counts,
             fetch=FetchCounters(**spent),
             upstream_runs=len(fetched.runs),

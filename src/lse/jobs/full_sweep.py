@@ -11,6 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from lse.archive.manifest import DayStatus
 from lse.jobs.fetch import DayReport, fetch_days
 from lse.jobs.preflight import check_settings
 from lse.langsmith.transport import LangSmithApi
@@ -32,7 +33,7 @@ class SweepReport(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return all(d.fetch.status == "complete" and not d.load.bad_rows_count for d in self.days)
+        return all(d.fetch.status is DayStatus.COMPLETE and not d.load.bad_rows_count for d in self.days)
 
 
 def full_sweep(settings: Settings, project: str, days: list[date], progress: Progress | None = None) -> SweepReport:

@@ -13,11 +13,11 @@ from typing import Any
 from lse.archive.manifest import Manifest
 from lse.settings import Settings
 from lse.store.engine import get_engine
-from lse.store.fetch_records import FetchRecord, record
+from lse.store.fetch_records import FetchKind, FetchRecord, FetchStatus, MilestoneStatus, record
 
 
-def record_fetch(settings: Settings, kind: str, report: Any, manifest: Manifest) -> None:
-    rec = FetchRecord.from_manifest(manifest, kind=kind)  # type: ignore[arg-type]
+def record_fetch(settings: Settings, kind: FetchKind, report: Any, manifest: Manifest) -> None:
+    rec = FetchRecord.from_manifest(manifest, kind=kind)
     rec.details.update(
         {
             "crossing_traces": report.crossing_traces,
@@ -30,17 +30,25 @@ def record_fetch(settings: Settings, kind: str, report: Any, manifest: Manifest)
     record(get_engine(settings), rec)
 
 
-def record_milestone(settings: Settings, project: str, day: date, status: str, details: dict[str, Any]) -> None:
+def record_milestone(
+    settings: Settings, project: str, day: date, status: MilestoneStatus, details: dict[str, Any]
+) -> None:
     now = datetime.now(UTC)
     rec = FetchRecord(
-        kind="refetch", project=project, day=day, status=status, started_at=now, finished_at=now, details=details
+        kind=FetchKind.REFETCH,
+        project=project,
+        day=day,
+        status=status,
+        started_at=now,
+        finished_at=now,
+        details=details,
     )
     record(get_engine(settings), rec)
 
 
 def record_failure(
     settings: Settings,
-    kind: str,
+    kind: FetchKind,
     project: str,
     day: date,
     started: datetime,
@@ -51,10 +59,10 @@ def record_failure(
     """A day whose fetch failed outright: monitoring must see it (CRITICAL), not silence."""
     now = datetime.now(UTC)
     rec = FetchRecord(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         project=project,
         day=day,
-        status="failed",
+        status=FetchStatus.FAILED,
         requests=spent["requests"],
         retries=spent["retries"],
         rate_limited=spent["rate_limited"],

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel
 
 from lse.archive.atomic_write import atomic_text_write
 from lse.archive.layout import project_slug
+from lse.archive.manifest import DayStatus
 from lse.errors import AuthError, ConfigError, LseError, NotFoundError
 from lse.jobs.fetch import FailedDay, fetch_days
 from lse.jobs.preflight import check_settings
@@ -23,12 +25,21 @@ from lse.jobs.records import record_milestone
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.settings import Settings
+from lse.store.fetch_records import FetchKind, MilestoneStatus
 from lse.store.loader import load_day
+
+
+class RefetchDayStatus(StrEnum):
+    """How a re-fetched day ended, worst first (stored in the checkpoint as these strings)."""
+
+    INCOMPLETE = "incomplete"  # feedback missing or rows not loaded
+    EXPIRED_UPSTREAM = "expired upstream"  # LangSmith no longer has some archived runs
+    COMPLETE = "complete"
 
 
 class RefetchDay(BaseModel):
     date: date
-    status: str  # incomplete (feedback missing or rows not loaded) > expired upstream > complete
+    status: RefetchDayStatus
     expired_upstream: bool  # LangSmith returned fewer runs than the archive holds
     runs_before: int
     runs_after: int
@@ -56,13 +67,17 @@ class RefetchReport(BaseModel):
 
     @property
     def complete(self) -> bool:
-        return self.completed and not self.failed_days and all(d.status != "incomplete" for d in self.days)
+        return (
+            self.completed
+            and not self.failed_days
+            and all(d.status is not RefetchDayStatus.INCOMPLETE for d in self.days)
+        )
 
     @property
     def problems(self) -> list[str]:
         out = []
         for d in self.days:
-            if d.status == "incomplete":
+            if d.status is RefetchDayStatus.INCOMPLETE:
                 why = f"{d.db_bad_rows} row(s) not loaded" if d.db_bad_rows else "feedback not fully fetched"
                 out.append(f"{d.date}: {why}")
         out += [f"{f.date}: failed ({f.error})" for f in self.failed_days]
@@ -113,7 +128,9 @@ def refetch_window(
     cp, resumed = _load_checkpoint(settings, project, days, restart)
     base = {"campaign": cp.campaign, "days_total": len(days), "first_day": str(days[0]), "last_day": str(days[-1])}
     if not resumed:
-        record_milestone(settings, project, days[0], "started", {**base, "days_done": 0, "runs_processed": 0})
+        record_milestone(
+            settings, project, days[0], MilestoneStatus.STARTED, {**base, "days_done": 0, "runs_processed": 0}
+        )
     _save(settings, cp)
     done_before = set(cp.done)
     api = LangSmithApi(settings)
@@ -140,7 +157,7 @@ def refetch_window(
                 settings,
                 project,
                 day,
-                "day_done",
+                MilestoneStatus.DAY_DONE,
                 {
                     **base,
                     "days_done": len(cp.done),
@@ -159,7 +176,11 @@ def refetch_window(
     processed = sum(d.runs_after for d in cp.done.values())
     if cp.completed:
         record_milestone(
-            settings, project, days[-1], "completed", {**base, "days_done": len(cp.done), "runs_processed": processed}
+            settings,
+            project,
+            days[-1],
+            MilestoneStatus.COMPLETED,
+            {**base, "days_done": len(cp.done), "runs_processed": processed},
         )
     out = [
         cp.done[str(day)].model_copy(update={"resumed": resumed and str(day) in done_before})
@@ -177,15 +198,15 @@ def refetch_window(
 
 
 def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date) -> RefetchDay:
-    report = fetch_days(settings, project, [day], api=api, raise_on_partial=False, kind="refetch_day").days[0]
+    report = fetch_days(settings, project, [day], api=api, raise_on_partial=False, kind=FetchKind.REFETCH_DAY).days[0]
     load = load_day(settings, project, day)
     loaded = load.runs_inserted + load.runs_updated + load.runs_unchanged
-    if report.status != "complete" or load.bad_rows_count:
-        status = "incomplete"
+    if report.status is not DayStatus.COMPLETE or load.bad_rows_count:
+        status = RefetchDayStatus.INCOMPLETE
     elif report.expired_upstream:
-        status = "expired upstream"
+        status = RefetchDayStatus.EXPIRED_UPSTREAM
     else:
-        status = "complete"
+        status = RefetchDayStatus.COMPLETE
     return RefetchDay(
         date=day,
         status=status,

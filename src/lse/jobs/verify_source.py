@@ -27,6 +27,7 @@ from lse.langsmith.run_query import RunScope, make_run_query
 from lse.langsmith.transport import LangSmithApi
 from lse.langsmith.v2_runs import API_SHAPED_FIELDS, V1_ONLY_FIELDS, V2_ONLY_FIELDS
 from lse.records import FeedbackStatus, feedback_status_of
+from lse.records.batches import batched
 from lse.records.timestamps import parse_utc
 from lse.settings import Settings
 
@@ -95,14 +96,13 @@ def verify_against_source(
         upstream: dict[str, dict[str, Any]] = {}
         ids = [str(run["id"]) for _, run in picked]
         lo, hi = _window(picked) if picked else (datetime.now(UTC), datetime.now(UTC))
-        for i in range(0, len(ids), IDS_PER_QUERY):
-            for page in query.pages(RunScope(ref.id, lo, hi, run_ids_in(ids[i : i + IDS_PER_QUERY]))):
+        for chunk in batched(ids, IDS_PER_QUERY):
+            for page in query.pages(RunScope(ref.id, lo, hi, run_ids_in(chunk))):
                 upstream.update({str(r["id"]): r for r in page})
         feedback: dict[str, list[dict[str, Any]]] = {}
         with_feedback = [rid for rid in ids if rid in upstream and upstream[rid].get("feedback_stats")]
-        for i in range(0, len(with_feedback), IDS_PER_QUERY):
-            batch = FeedbackBatch(with_feedback[i : i + IDS_PER_QUERY], 0)
-            for rec in fetch_batch(api, batch):
+        for chunk in batched(with_feedback, IDS_PER_QUERY):
+            for rec in fetch_batch(api, FeedbackBatch(chunk, 0)):
                 feedback.setdefault(str(rec["run_id"]), []).append(rec)
     finally:
         api.close()

@@ -22,10 +22,10 @@ batch. The next fetch of the day fills them in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from lse.errors import AuthError, LseError
 from lse.langsmith.feedback_query import FeedbackBatch, expected_records, fetch_batch, plan_batches
@@ -35,6 +35,7 @@ from lse.langsmith.run_query import RunQuery, RunScope
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
+from lse.records.batches import batched
 from lse.records.timestamps import parse_utc
 
 CLOSURE_TRACES_PER_QUERY = 50
@@ -43,7 +44,6 @@ CLOSURE_TRACES_PER_QUERY = 50
 CLOCK_SKEW = timedelta(days=1)
 FAILED_BATCHES_TO_STOP = 2  # consecutive feedback batches failed after retries
 PROBE_MAX_RETRIES = 1  # the retries of the batch after a failed one
-T = TypeVar("T")
 
 
 @dataclass
@@ -70,11 +70,6 @@ def closure_until(day_end: datetime, now: datetime | None = None) -> datetime:
     return max(now or datetime.now(UTC), day_end) + CLOCK_SKEW
 
 
-def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _trace_of(run: dict[str, Any]) -> str:
     return str(run.get("trace_id") or run["id"])
 
@@ -99,7 +94,7 @@ def scan_day(
     kept = {rid: r for rid, r in scanned.items() if _trace_of(r) in roots}
     crossing = sorted({_trace_of(r) for r in kept.values() if _may_cross(r, end)})
     until = closure_until(end)
-    for chunk in _chunks(crossing, CLOSURE_TRACES_PER_QUERY):
+    for chunk in batched(crossing, CLOSURE_TRACES_PER_QUERY):
         for page in query.pages(RunScope(project.id, end, until, in_traces_started_from(chunk, end))):
             for run in page:
                 if _trace_of(run) in roots:

@@ -1,22 +1,27 @@
-"""`LangSmithApi`: one long-lived SDK client behind our pacer, retry policy and counters.
+"""`LangSmithApi`: one long-lived SDK client behind our pacer, the one retry policy and counters.
 
 Each attempt is one call of the SDK's public `request_with_retries` with a single
 attempt and `to_ignore=[LangSmithError]`, so the raw response (status, headers, body)
-comes back to us: the retry decision is ours (retry_policy), the wait honours
-Retry-After, and the JSON is parsed losslessly (lse.records.jsonl.loads). Failures leave this
-module as lse errors with a message that says what to do (and the HTTP status, when there
-was one, in `details["status"]`). A `Deprecation` or `Sunset` header on any response is
-counted per endpoint, so the job can record it and monitoring can warn.
+comes back to us; an answer that failed is raised as an exception (`HTTPError` with the
+response, or `UpstreamError` for a body that is not JSON) for LangSmith's rules table
+(`retry_rules`) to judge, and the tenacity policy of `lse.retry` alone decides what is
+retried and how long to wait (Retry-After, else backoff). The JSON is parsed losslessly
+(lse.records.jsonl.loads). The pacer and counters hook into the policy: every attempt
+waits its pacer slot and is counted, every failure is counted as a 429 or an error, and
+a rate-limited wait also holds the pacer for every thread. Failures leave this module as
+lse errors with a message that says what to do (and the HTTP status, when there was one,
+in `details["status"]`). A `Deprecation` or `Sunset` header on any response is counted
+per endpoint, so the job can record it and monitoring can warn.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import random
-import time
-from typing import Any
+from typing import Any, Literal
 
 import requests
+import tenacity
 
 import langsmith
 from langsmith import utils as ls_utils
@@ -24,17 +29,18 @@ from lse.errors import AuthError, LseError, NotFoundError, RateLimited, Upstream
 from lse.langsmith.client_factory import make_client
 from lse.langsmith.counters import RequestCounters
 from lse.langsmith.pacing import Pacer
-from lse.langsmith.retry_policy import (
-    Outcome,
-    RetryDecision,
-    backoff_s,
-    classify_exception,
-    classify_status,
-)
+from lse.langsmith.retry_rules import NOT_JSON, classify
 from lse.records.jsonl import loads
+from lse.retry import RetryDecision, RetryKind, retrying
 from lse.settings import Settings
 
 log = logging.getLogger(__name__)
+
+Method = Literal["GET", "POST"]  # what we ask LangSmith for; the SDK's `request_with_retries` takes a Literal
+
+# what one attempt may fail with: judged by the rules, retried or translated; anything
+# else is a bug and leaves untouched
+_FAILURES = (ls_utils.LangSmithError, requests.exceptions.RequestException, OSError, UpstreamError)
 
 
 class LangSmithApi:
@@ -54,8 +60,6 @@ class LangSmithApi:
         return self._call("GET", path, endpoint, max_retries, params=params)
 
     def post_json(self, path: str, body: dict[str, Any], *, endpoint: str, max_retries: int | None = None) -> Any:
-        import json
-
         return self._call(
             "POST", path, endpoint, max_retries, data=json.dumps(body), headers={"Content-Type": "application/json"}
         )
@@ -67,72 +71,71 @@ class LangSmithApi:
             log.debug("closing LangSmith session failed: %s", exc)
 
     # -- one request, retried -----------------------------------------------------------
-    def _call(self, method: str, path: str, endpoint: str, max_retries: int | None, **kwargs: Any) -> Any:
+    def _call(self, method: Method, path: str, endpoint: str, max_retries: int | None, **kwargs: Any) -> Any:
         budget = self.max_retries if max_retries is None else min(max_retries, self.max_retries)
-        attempt = 0
-        while True:
-            attempt += 1
+        attempts = 0
+
+        def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
             self.pacer.wait()
             self.counters.request(endpoint)
-            response, failure = self._attempt(method, path, kwargs)
-            if response is not None:
-                self._note_deprecation(method, path, response)
-                decision = classify_status(response.status_code, dict(response.headers))
-                if decision.outcome is Outcome.OK:
-                    try:
-                        return loads(response.text)
-                    except ValueError:  # a proxy's HTML page or a truncated body: try again
-                        decision = RetryDecision(Outcome.TRANSIENT)
-                        failure = UpstreamError(f"LangSmith answered {method} {path} with a body that is not JSON")
-            else:
-                decision = classify_exception(failure)  # type: ignore[arg-type]
-            if decision.outcome is Outcome.RATE_LIMITED:
-                self.counters.rate_limit()
-            else:
-                self.counters.error()
-            if not decision.retryable or attempt > budget:
-                raise self._final_error(method, path, response, failure, decision, attempt)
-            wait = self._wait_for(decision, attempt)
-            if decision.outcome is Outcome.RATE_LIMITED:
-                self.pacer.hold(wait)
-            log.info("%s %s: %s, retrying in %.2fs", method, path, decision.outcome, wait)
-            self.counters.retry()
-            time.sleep(wait)
+            try:
+                return self._attempt(method, path, kwargs)
+            except _FAILURES as exc:
+                if classify(exc).kind is RetryKind.RATE_LIMITED:
+                    self.counters.rate_limit()
+                else:
+                    self.counters.error()
+                raise
 
-    def _attempt(
-        self, method: str, path: str, kwargs: dict[str, Any]
-    ) -> tuple[requests.Response | None, BaseException | None]:
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            kind = classify(failure).kind if failure is not None else None
+            if kind is RetryKind.RATE_LIMITED:
+                self.pacer.hold(state.upcoming_sleep)  # a 429 asks every thread to wait, not only this one
+            log.info("%s %s: %s, retrying in %.2fs", method, path, kind, state.upcoming_sleep)
+            self.counters.retry()
+
+        policy = retrying(
+            classify,
+            max_attempts=budget + 1,
+            max_wait_s=self.max_wait_s,
+            initial_wait_s=self.base_wait_s,
+            before_sleep=before_sleep,
+        )
         try:
-            response = self.client.request_with_retries(
-                method,  # type: ignore[arg-type]
-                path,
-                request_kwargs=kwargs,
-                stop_after_attempt=1,
-                to_ignore=[ls_utils.LangSmithError],
-            )
-            return response, None
-        except (ls_utils.LangSmithError, requests.exceptions.RequestException, OSError) as exc:
-            return None, exc
+            return policy(attempt)
+        except _FAILURES as exc:
+            raise self._final_error(method, path, exc, classify(exc), attempts) from exc
+
+    def _attempt(self, method: Method, path: str, kwargs: dict[str, Any]) -> Any:
+        """One request: the parsed JSON, or the failure raised for the rules to judge."""
+        response = self.client.request_with_retries(
+            method,
+            path,
+            request_kwargs=kwargs,
+            stop_after_attempt=1,
+            to_ignore=[ls_utils.LangSmithError],
+        )
+        self._note_deprecation(method, path, response)
+        if not response.ok:
+            raise requests.HTTPError(f"{method} {path}: HTTP {response.status_code}", response=response)
+        try:
+            return loads(response.text)
+        except ValueError as exc:  # a proxy's HTML page or a truncated body: try again
+            message = f"LangSmith answered {method} {path} with a body that is not JSON"
+            raise UpstreamError(message, code=NOT_JSON) from exc
 
     def _note_deprecation(self, method: str, path: str, response: requests.Response) -> None:
         deprecation, sunset = response.headers.get("Deprecation"), response.headers.get("Sunset")
         if deprecation is not None or sunset is not None:
             self.counters.deprecated(f"{method} {path}", deprecation, sunset)
 
-    def _wait_for(self, decision: RetryDecision, attempt: int) -> float:
-        if decision.retry_after_s is not None:
-            return min(self.max_wait_s, decision.retry_after_s)
-        return backoff_s(attempt, self.base_wait_s, self.max_wait_s, random.random() * 0.5)
-
     def _final_error(
-        self,
-        method: str,
-        path: str,
-        response: requests.Response | None,
-        failure: BaseException | None,
-        decision: RetryDecision,
-        attempts: int,
+        self, method: str, path: str, failure: BaseException, decision: RetryDecision, attempts: int
     ) -> LseError:
+        response = failure.response if isinstance(failure, requests.HTTPError) else None
         error = self._error_for(method, path, response, failure, decision, attempts)
         if response is not None:
             error.details = {"status": response.status_code}
@@ -143,7 +146,7 @@ class LangSmithApi:
         method: str,
         path: str,
         response: requests.Response | None,
-        failure: BaseException | None,
+        failure: BaseException,
         decision: RetryDecision,
         attempts: int,
     ) -> LseError:
@@ -157,15 +160,15 @@ class LangSmithApi:
             )
         status = response.status_code
         detail = _detail(response)
-        if status == 401:
-            return AuthError(f"LangSmith rejected the API key ({where}: 401); check LANGSMITH_API_KEY")
+        if decision.stops_run:
+            return AuthError(f"LangSmith rejected the API key ({where}: {status}); check LANGSMITH_API_KEY")
         if status == 403:
             return UpstreamRejected(f"LangSmith forbids {where} (403{detail}); check the key's permissions")
         if status == 404:
             return NotFoundError(f"LangSmith has no {path} (404{detail})")
-        if decision.outcome is Outcome.RATE_LIMITED:
+        if decision.kind is RetryKind.RATE_LIMITED:
             return RateLimited(f"LangSmith kept rate-limiting {where} after {attempts} attempts; raise --delay-ms")
-        if decision.outcome is Outcome.TRANSIENT:
+        if decision.kind is RetryKind.TRANSIENT:
             return UpstreamError(f"LangSmith failed {where} {attempts} times (last {status}{detail})")
         return UpstreamRejected(f"LangSmith rejected {where} ({status}{detail})")
 

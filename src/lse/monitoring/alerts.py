@@ -22,10 +22,11 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from lse.monitoring.figures import FetchFigures
+from lse.store.fetch_records import FetchKind, FetchStatus
 
 FAILURE_RATE_CRITICAL = 0.05
 SLOW_FACTOR = 1.5
-FETCH_KINDS = {"fetch", "refetch_day"}
+FETCH_KINDS = {FetchKind.FETCH, FetchKind.REFETCH_DAY}
 
 
 class Level(StrEnum):
@@ -59,7 +60,7 @@ def fetch_alerts(history: list[FetchFigures], window: list[FetchFigures]) -> lis
             continue
         if id(fig) in in_window:
             alerts.extend(_alerts_for(fig, earlier[fig.project]))
-        if fig.status == "complete" and fig.seconds_per_run:
+        if fig.status is FetchStatus.COMPLETE and fig.seconds_per_run:
             earlier[fig.project].append(fig)
     return alerts
 
@@ -72,7 +73,7 @@ def _alerts_for(fig: FetchFigures, previous: list[FetchFigures]) -> list[Alert]:
             Alert(level=level, project=fig.project, day=fig.day, kind=fig.kind, message=message, at=fig.finished_at)
         )
 
-    if fig.status == "failed":
+    if fig.status is FetchStatus.FAILED:
         add(Level.CRITICAL, f"fetch failed: {fig.error or 'see the logs'}; the day is not archived by this fetch")
         return out
     rate = fig.feedback_failure_rate
@@ -92,7 +93,7 @@ def _alerts_for(fig: FetchFigures, previous: list[FetchFigures]) -> list[Alert]:
                 f"fetch took {fig.seconds_per_run * 1000:.1f} ms/run, "
                 f"{fig.seconds_per_run / baseline:.0%} of the baseline {baseline * 1000:.1f} ms/run",
             )
-    if fig.status == "complete" and fig.validation_passed:
+    if fig.status is FetchStatus.COMPLETE and fig.validation_passed:
         add(
             Level.SUCCESS,
             f"feedback validation passed: {fig.runs_feedback_fetched}/{fig.runs_with_feedback_stats} "

@@ -7,16 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lse.store.fetch_records import FetchKind, FetchRecord, FetchStatus
+
 
 def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 6) if den else None
 
 
 class FetchFigures(BaseModel):
-    kind: str
+    kind: FetchKind
     project: str
     day: date
-    status: str
+    status: FetchStatus
     finished_at: datetime | None
     runs: int
     traces: int
@@ -48,7 +50,7 @@ class FetchFigures(BaseModel):
         return self.runs_with_feedback_stats == self.runs_feedback_fetched
 
 
-def figures_of(record: Any) -> FetchFigures:
+def figures_of(record: FetchRecord) -> FetchFigures:
     counts: dict[str, Any] = dict(record.counts or {})
     runs = int(counts.get("runs", 0))
     traces = int(counts.get("traces", 0))
@@ -62,7 +64,7 @@ def figures_of(record: Any) -> FetchFigures:
         kind=record.kind,
         project=record.project,
         day=record.day,
-        status=record.status,
+        status=FetchStatus(record.status),  # a fetch or a load: never a milestone
         finished_at=record.finished_at,
         runs=runs,
         traces=traces,
@@ -80,7 +82,7 @@ def figures_of(record: Any) -> FetchFigures:
         api_error_rate=_ratio(int(record.errors or 0) + int(record.rate_limited or 0), requests),
         seconds_per_1000_runs=round(duration / runs * 1000, 3) if runs else None,
         seconds_per_trace=round(duration / traces, 4) if traces else None,
-        error=details.get("error") if record.status == "failed" else None,
+        error=details.get("error") if record.status is FetchStatus.FAILED else None,
         run_api=details.get("run_api"),
         deprecations=dict(details.get("deprecations") or {}),
     )

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
 
 from lse.monitoring.alerts import Alert, Level, exit_code, fetch_alerts, worst
 from lse.monitoring.deprecations import deprecation_alerts
 from lse.monitoring.figures import FetchFigures, figures_of
+from lse.records.timestamps import as_utc
 from lse.settings import Settings
 from lse.store import fetch_records
 from lse.store.engine import get_engine
+from lse.store.fetch_records import FetchKind, FetchRecord, MilestoneStatus
 
-MILESTONE_KIND = "refetch"
+MILESTONE_KIND = FetchKind.REFETCH
 
 
 class RefetchProgress(BaseModel):
@@ -38,9 +39,8 @@ class StatusReport(BaseModel):
     exit_code: int
 
 
-def _when(record: Any) -> datetime:
-    at = record.finished_at or record.started_at
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+def _when(record: FetchRecord) -> datetime:
+    return as_utc(record.finished_at or record.started_at)
 
 
 def build_status(settings: Settings, project: str | None = None, days: int = 7) -> StatusReport:
@@ -67,11 +67,11 @@ def build_status(settings: Settings, project: str | None = None, days: int = 7) 
     )
 
 
-def _milestone_alert(record: Any) -> Alert:
+def _milestone_alert(record: FetchRecord) -> Alert:
     d = record.details or {}
-    if record.status == "started":
+    if record.status is MilestoneStatus.STARTED:
         text = f"re-fetch started: {d.get('days_total')} day(s) {d.get('first_day')}..{d.get('last_day')}"
-    elif record.status == "day_done":
+    elif record.status is MilestoneStatus.DAY_DONE:
         text = (
             f"re-fetch day {record.day} done ({d.get('days_done')}/{d.get('days_total')}): "
             f"{d.get('day_status')}, rationale records {d.get('rationale_before')} -> {d.get('rationale_after')}"
@@ -83,7 +83,7 @@ def _milestone_alert(record: Any) -> Alert:
     )
 
 
-def _progress(milestones: list[Any]) -> list[RefetchProgress]:
+def _progress(milestones: list[FetchRecord]) -> list[RefetchProgress]:
     latest: dict[tuple[str, str], RefetchProgress] = {}
     for r in milestones:
         d = r.details or {}
@@ -91,7 +91,7 @@ def _progress(milestones: list[Any]) -> list[RefetchProgress]:
         prog = latest.get(key) or RefetchProgress(
             project=r.project,
             campaign=str(d.get("campaign")),
-            started_at=_when(r) if r.status == "started" else None,
+            started_at=_when(r) if r.status is MilestoneStatus.STARTED else None,
             days_total=int(d.get("days_total") or 0),
             days_done=0,
             runs_processed=0,
@@ -99,6 +99,6 @@ def _progress(milestones: list[Any]) -> list[RefetchProgress]:
         )
         prog.days_done = max(prog.days_done, int(d.get("days_done") or 0))
         prog.runs_processed = max(prog.runs_processed, int(d.get("runs_processed") or 0))
-        prog.completed = prog.completed or r.status == "completed"
+        prog.completed = prog.completed or r.status is MilestoneStatus.COMPLETED
         latest[key] = prog
     return list(latest.values())

@@ -15,8 +15,7 @@ from lse.providers.errors import translate
 from lse.providers.usage import Usage
 
 MAX_INPUTS_PER_REQUEST = 2048
-MAX_TOKENS_PER_REQUEST = 300_000  # the API's per-request cap
-DEFAULT_TOKEN_BUDGET = 250_000  # our margin under it, since we only estimate tokens
+DEFAULT_TOKEN_BUDGET = 250_000  # a margin under the API's 300,000-token request cap: we only estimate tokens
 
 
 @dataclass

@@ -3,25 +3,51 @@
 A manifest describes the latest state of one day's files; fetch records keep the
 history (every attempt, its counters and outcome) in the database where monitoring
 can aggregate it. The fetch service calls `record` after each fetch; `to-db` records
-a kind="load" row. `details` carries what monitoring reads beyond the counters: which
+a `FetchKind.LOAD` row. `details` carries what monitoring reads beyond the counters: which
 runs query API answered (`run_api`) and the deprecated endpoints seen (`deprecations`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from lse import __version__
 from lse.archive.manifest import Manifest
+from lse.records.timestamps import as_utc
 from lse.store.engine import unit_of_work
 from lse.store.models.archive import FetchRecordRow
 from lse.store.stored_form import decode_stored, encode_value
 
-FetchKind = Literal["fetch", "refetch_day", "refetch", "load"]
+
+class FetchKind(StrEnum):
+    """What a record is about (stored as these strings)."""
+
+    FETCH = "fetch"  # a day fetched
+    REFETCH_DAY = "refetch_day"  # a day fetched by a re-fetch campaign
+    REFETCH = "refetch"  # a re-fetch campaign's milestone (its status is a `MilestoneStatus`)
+    LOAD = "load"  # a day loaded into the database by to-db
+
+
+class FetchStatus(StrEnum):
+    """How a fetch or load of one day ended (stored as these strings)."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # the day's files hold runs whose feedback was not fetched
+    PARTIAL = "partial"  # a load that refused some rows
+    FAILED = "failed"  # the fetch failed outright; `details["error"]` says why
+
+
+class MilestoneStatus(StrEnum):
+    """Where a re-fetch campaign stands (the status of a `FetchKind.REFETCH` record)."""
+
+    STARTED = "started"
+    DAY_DONE = "day_done"
+    COMPLETED = "completed"
 
 
 class FetchRecord(BaseModel):
@@ -29,7 +55,7 @@ class FetchRecord(BaseModel):
     kind: FetchKind
     project: str
     day: date
-    status: str = Field(description="complete | incomplete | partial | failed")
+    status: FetchStatus | MilestoneStatus
     counts: dict[str, int] = Field(default_factory=dict)
     requests: int = 0
     retries: int = 0
@@ -42,14 +68,14 @@ class FetchRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def from_manifest(cls, manifest: Manifest, kind: FetchKind = "fetch") -> FetchRecord:
+    def from_manifest(cls, manifest: Manifest, kind: FetchKind = FetchKind.FETCH) -> FetchRecord:
         """The record of the fetch a manifest describes (its `fetched_at` is the end)."""
-        finished = _utc(manifest.fetched_at)
+        finished = as_utc(manifest.fetched_at)
         return cls(
             kind=kind,
             project=manifest.project,
             day=manifest.date,
-            status=manifest.status,
+            status=FetchStatus(manifest.status),
             counts=manifest.counts.model_dump(),
             requests=manifest.fetch.requests,
             retries=manifest.fetch.retries,
@@ -74,10 +100,10 @@ def record(engine: Engine, rec: FetchRecord) -> FetchRecord:
     """Store one record; returns it with its id."""
     details, _ = encode_value(rec.details)  # error texts may hold U+0000
     row = FetchRecordRow(
-        kind=rec.kind,
+        kind=rec.kind.value,
         project=rec.project,
         day=rec.day,
-        status=rec.status,
+        status=rec.status.value,
         counts=rec.counts,
         requests=rec.requests,
         retries=rec.retries,
@@ -85,8 +111,8 @@ def record(engine: Engine, rec: FetchRecord) -> FetchRecord:
         errors=rec.errors,
         duration_s=rec.duration_s,
         tool_version=rec.tool_version,
-        started_at=_utc(rec.started_at),
-        finished_at=_utc(rec.finished_at) if rec.finished_at else None,
+        started_at=as_utc(rec.started_at),
+        finished_at=as_utc(rec.finished_at) if rec.finished_at else None,
         details=details,
     )
     with unit_of_work(engine) as session:
@@ -121,10 +147,10 @@ def recent(
 def _to_model(row: FetchRecordRow) -> FetchRecord:
     return FetchRecord(
         id=row.id,
-        kind=row.kind,  # type: ignore[arg-type]
+        kind=FetchKind(row.kind),
         project=row.project,
         day=row.day,
-        status=row.status,
+        status=_status(row.status),
         counts=row.counts or {},
         requests=row.requests,
         retries=row.retries,
@@ -132,12 +158,15 @@ def _to_model(row: FetchRecordRow) -> FetchRecord:
         errors=row.errors,
         duration_s=row.duration_s,
         tool_version=row.tool_version,
-        started_at=_utc(row.started_at),
-        finished_at=_utc(row.finished_at) if row.finished_at else None,
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at) if row.finished_at else None,
         details=decode_stored(row.details or {}),
     )
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _status(value: str) -> FetchStatus | MilestoneStatus:
+    """The stored string as its enum: a fetch's or load's, else a campaign milestone's."""
+    try:
+        return FetchStatus(value)
+    except ValueError:
+        return MilestoneStatus(value)

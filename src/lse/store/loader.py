@@ -183,10 +183,10 @@ def _bad(report: LoadReport, position: int, run_id: str | None, exc: BaseExcepti
 
 def _load_record(report: LoadReport, started_at: datetime) -> fetch_records.FetchRecord:
     return fetch_records.FetchRecord(
-        kind="load",
+        kind=fetch_records.FetchKind.LOAD,
         project=report.project,
         day=report.day,
-        status=report.status,
+        status=fetch_records.FetchStatus(report.status),
         counts={
             "runs": report.runs_read,
             "inserted": report.runs_inserted,

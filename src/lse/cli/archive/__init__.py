@@ -9,9 +9,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-from lse.cli.archive import fetch as _fetch  # noqa: E402,F401
-from lse.cli.archive import full_sweep as _full_sweep  # noqa: E402,F401
-from lse.cli.archive import refetch as _refetch  # noqa: E402,F401
-from lse.cli.archive import status as _status  # noqa: E402,F401
-from lse.cli.archive import to_db as _to_db  # noqa: E402,F401
-from lse.cli.archive import verify as _verify  # noqa: E402,F401
+# each command module registers itself on `app` when imported, so these come after it
+from lse.cli.archive import fetch as _fetch  # noqa: E402,F401 -- imported after `app` to register on it
+from lse.cli.archive import full_sweep as _full_sweep  # noqa: E402,F401 -- imported after `app` to register on it
+from lse.cli.archive import refetch as _refetch  # noqa: E402,F401 -- imported after `app` to register on it
+from lse.cli.archive import status as _status  # noqa: E402,F401 -- imported after `app` to register on it
+from lse.cli.archive import to_db as _to_db  # noqa: E402,F401 -- imported after `app` to register on it
+from lse.cli.archive import verify as _verify  # noqa: E402,F401 -- imported after `app` to register on it

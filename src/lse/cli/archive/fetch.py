@@ -74,7 +74,7 @@ def fetch(
     quiet: QuietOpt = False,
 ) -> None:
     """Fetch whole traces rooted on each day, with every native feedback record, into the archive."""
-    from lse.jobs.fetch import fetch_days
+    from lse.jobs.fetch import FetchReport, fetch_days
 
     days = days_from(date, start_date, end_date)
     settings = load_settings(**delay_override(delay_ms))
@@ -84,7 +84,7 @@ def fetch(
         try:
             report = fetch_days(settings, project, days, progress)
         except PartialResult as exc:
-            report = exc.details  # type: ignore[assignment]
+            report = exc.details if isinstance(exc.details, FetchReport) else None
             _emit(report, as_json, show)
             raise
     _emit(report, as_json, show)

@@ -23,6 +23,7 @@ from lse.store.rows import (
     is_older,
     run_columns,
     run_id_of,
+    skim_run,
 )
 from lse.store.stored_form import parse_line
 from lse.store.upsert import (
@@ -83,13 +84,15 @@ class BatchOutcome:
 def prepare(
     batch: list[tuple[int, bytes]], project: str, day: date
 ) -> tuple[list[Prepared], list[tuple[int, str | None, BaseException]]]:
-    """Parse and encode each line as a new run; lines that cannot be are returned as bad."""
+    """Encode each line as a new run; lines that cannot be are returned as bad."""
     good: list[Prepared] = []
     bad: list[tuple[int, str | None, BaseException]] = []
     for position, raw in batch:
         run_id = None
         try:
-            run, line = parse_line(raw)
+            # A line stored as is needs only the fields its columns come from; any
+            # other is parsed whole (and then stored in its escaped form).
+            run, line = skim_run(raw) or parse_line(raw)
             run_id = run_id_of(run)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)

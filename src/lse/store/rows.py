@@ -11,12 +11,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
-from lse.records.jsonl import loads
+from lse.records.jsonl import Raw, Skimmer, loads
 from lse.records.timestamps import parse_utc
-from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable
+from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable, skim_line
 
 
 class BadRun(ValueError):
@@ -116,6 +116,63 @@ def feedback_columns(
             )
         )
     return out
+
+
+class _RecordFields(TypedDict, total=False):
+    """What `feedback_columns` reads of a feedback record (numbers and documents as Raw)."""
+
+    id: str | None
+    run_id: str | None
+    trace_id: str | None
+    key: str | None
+    score: Raw
+    value: Raw
+    comment: str | None
+    correction: Raw
+    feedback_source: Raw
+    source: Raw
+    created_at: str | None
+    modified_at: str | None
+
+
+class _RunFields(TypedDict, total=False):
+    """What `run_columns` and `feedback_columns` read of a run."""
+
+    id: str | None
+    trace_id: str | None
+    parent_run_id: str | None
+    start_time: str | None
+    feedback_fetch_status: str | None
+    feedback_records: list[_RecordFields] | None
+
+
+_SKIM_RUN = Skimmer(_RunFields)
+_RECORD_DOCUMENTS = ("score", "value", "correction", "feedback_source", "source")
+
+
+def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
+    """For an archive line stored as is (`stored_form.skim_line`): the part of the run
+    its columns are derived from, as `run_columns` and `feedback_columns` read it from
+    the whole run, and the line. None when the line must be parsed whole.
+
+    Why: a run is a few KB of inputs, outputs and metadata that the loader stores as
+    the line it read; building all of it as Python objects only to derive seven
+    columns was most of the cost of loading a new run. Fields of another type than
+    the common one (an integer id, say) send the line to the full parse, so the
+    columns always come from the same code, reading the same values.
+    """
+    found = skim_line(raw, _SKIM_RUN)
+    if found is None:
+        return None
+    run, line = found
+    try:
+        for record in run.get("feedback_records") or ():
+            for name in _RECORD_DOCUMENTS:
+                if name in record:
+                    record[name] = loads(bytes(record[name]))
+    except ValueError:
+        return None  # the full parse reports it
+    return run, line
 
 
 def canonical_run_text(run: dict[str, Any]) -> str:

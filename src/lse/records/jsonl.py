@@ -141,7 +141,7 @@ class Skimmer:
     """
 
     def __init__(self, shape: type):
-        self._decode = msgspec.json.Decoder(shape).decode
+        self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(shape).decode
 
     def __call__(self, raw: bytes) -> Any | None:
         if not raw.isascii():

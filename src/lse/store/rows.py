@@ -118,36 +118,19 @@ def feedback_columns(
     return out
 
 
-class _RecordFields(TypedDict, total=False):
-    """What `feedback_columns` reads of a feedback record (numbers and documents as Raw)."""
-
-    id: str | None
-    run_id: str | None
-    trace_id: str | None
-    key: str | None
-    score: Raw
-    value: Raw
-    comment: str | None
-    correction: Raw
-    feedback_source: Raw
-    source: Raw
-    created_at: str | None
-    modified_at: str | None
-
-
 class _RunFields(TypedDict, total=False):
-    """What `run_columns` and `feedback_columns` read of a run."""
+    """What `run_columns` and `feedback_columns` read of a run; the feedback records
+    whole, as their JSON text (they hold numbers, which only `loads` reads)."""
 
     id: str | None
     trace_id: str | None
     parent_run_id: str | None
     start_time: str | None
     feedback_fetch_status: str | None
-    feedback_records: list[_RecordFields] | None
+    feedback_records: Raw
 
 
 _SKIM_RUN = Skimmer(_RunFields)
-_RECORD_DOCUMENTS = ("score", "value", "correction", "feedback_source", "source")
 
 
 def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
@@ -165,13 +148,12 @@ def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
     if found is None:
         return None
     run, line = found
-    try:
-        for record in run.get("feedback_records") or ():
-            for name in _RECORD_DOCUMENTS:
-                if name in record:
-                    record[name] = loads(bytes(record[name]))
-    except ValueError:
-        return None  # the full parse reports it
+    records = run.get("feedback_records")
+    if records is not None:
+        try:
+            run["feedback_records"] = loads(bytes(records))
+        except ValueError:
+            return None  # the full parse reports it
     return run, line
 
 

@@ -117,10 +117,6 @@ def loads_strict(raw: bytes, scan: Scan | None = None) -> Any:
     return _parse(raw, _STRICT, scan)
 
 
-# A field of a skimmed document kept as its JSON text, unparsed: read it with `loads`.
-Raw = msgspec.Raw
-
-
 class Skimmer:
     """Reads the fields of a JSON object that `shape` names, and nothing else.
 
@@ -129,9 +125,9 @@ class Skimmer:
     most of a full parse building objects it drops. msgspec validates the whole text
     as strictly as the standard parser and skips what the shape does not name.
 
-    `shape` is a TypedDict (`total=False`: absent fields stay absent) whose fields are
-    strings, None, TypedDicts and lists of those, or `Raw`. A field that may hold a
-    number must be `Raw`, read with `loads`: msgspec's own numbers are not the policy's.
+    `shape` is a TypedDict (`total=False`: absent fields stay absent); a field typed
+    `Any` holds what `loads` gives for it: integers are exact `int`s, and every other
+    number goes through `number`, the policy's own reading.
 
     Calling it returns the fields, or None whenever it cannot answer exactly as `loads`
     would, so the caller parses the text whole: a value of another type than the shape
@@ -141,7 +137,7 @@ class Skimmer:
     """
 
     def __init__(self, shape: type):
-        self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(shape).decode
+        self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(shape, float_hook=number).decode
 
     def __call__(self, raw: bytes) -> Any | None:
         if not raw.isascii():

@@ -160,9 +160,12 @@ def load_range(
     return out
 
 
-_paused_lock = threading.Lock()
-_paused = 0  # loads running with the cyclic collector paused
-_was_enabled = False
+class _CollectorPause:
+    """Loads running with the cyclic collector paused, and its state before the first."""
+
+    lock = threading.Lock()
+    loads = 0
+    was_enabled = False
 
 
 @contextmanager
@@ -171,25 +174,25 @@ def collection_paused() -> Iterator[None]:
 
     Why: a load allocates a few objects per run that live until their batch is written
     — long enough to be promoted to the oldest generation, whose collections then scan
-    the whole heap (every module, and in a server every cached object) again and again:
-    measured at 30,000 runs, 40% of the load's Python time, growing with the day and
-    the heap. The load makes no reference cycles (reference counting frees its batches
-    the moment they are written); whatever cycles other threads make meanwhile are
-    collected when the last concurrent load ends. Nested and concurrent loads share one
-    pause; the collector's state before the first is restored after the last.
+    the whole heap (every module, and in a server every cached object) again and again,
+    more often the longer the day. The load makes no reference cycles (reference
+    counting frees its batches the moment they are written); whatever cycles other
+    threads make meanwhile are collected when the last concurrent load ends. Nested and
+    concurrent loads share one pause; the collector's state before the first is
+    restored after the last.
     """
-    global _paused, _was_enabled
-    with _paused_lock:
-        if _paused == 0:
-            _was_enabled = gc.isenabled()
+    pause = _CollectorPause
+    with pause.lock:
+        if pause.loads == 0:
+            pause.was_enabled = gc.isenabled()
             gc.disable()
-        _paused += 1
+        pause.loads += 1
     try:
         yield
     finally:
-        with _paused_lock:
-            _paused -= 1
-            if _paused == 0 and _was_enabled:
+        with pause.lock:
+            pause.loads -= 1
+            if pause.loads == 0 and pause.was_enabled:
                 gc.enable()
 
 

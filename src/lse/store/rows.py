@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
-from lse.records.jsonl import Raw, Skimmer, loads
+from lse.records.jsonl import Skimmer, loads
 from lse.records.timestamps import parse_utc
 from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable, skim_line
 
@@ -119,15 +119,15 @@ def feedback_columns(
 
 
 class _RunFields(TypedDict, total=False):
-    """What `run_columns` and `feedback_columns` read of a run; the feedback records
-    whole, as their JSON text (they hold numbers, which only `loads` reads)."""
+    """What `run_columns` and `feedback_columns` read of a run (the feedback records
+    whole, as `loads` reads them)."""
 
     id: str | None
     trace_id: str | None
     parent_run_id: str | None
     start_time: str | None
     feedback_fetch_status: str | None
-    feedback_records: Raw
+    feedback_records: Any
 
 
 _SKIM_RUN = Skimmer(_RunFields)
@@ -144,17 +144,7 @@ def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
     the common one (an integer id, say) send the line to the full parse, so the
     columns always come from the same code, reading the same values.
     """
-    found = skim_line(raw, _SKIM_RUN)
-    if found is None:
-        return None
-    run, line = found
-    records = run.get("feedback_records")
-    if records is not None:
-        try:
-            run["feedback_records"] = loads(bytes(records))
-        except ValueError:
-            return None  # the full parse reports it
-    return run, line
+    return skim_line(raw, _SKIM_RUN)
 
 
 def canonical_run_text(run: dict[str, Any]) -> str:

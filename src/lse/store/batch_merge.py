@@ -88,20 +88,27 @@ def prepare(
     good: list[Prepared] = []
     bad: list[tuple[int, str | None, BaseException]] = []
     for position, raw in batch:
-        run_id = None
+        run: Any = None
         try:
             # A line stored as is needs only the fields its columns come from; any
             # other is parsed whole (and then stored in its escaped form).
             run, line = skim_run(raw) or parse_line(raw)
-            run_id = run_id_of(run)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
             fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day, cols)]
         except VALUE_ERRORS as exc:
-            bad.append((position, run_id, exc))
+            bad.append((position, _run_id_or_none(run), exc))
             continue
-        good.append(Prepared(position, run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
+        good.append(Prepared(position, cols.run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
     return good, bad
+
+
+def _run_id_or_none(run: Any) -> str | None:
+    """The id of a run that turned out to be a bad row, for its report, if it has one."""
+    try:
+        return run_id_of(run)
+    except VALUE_ERRORS:
+        return None
 
 
 def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:

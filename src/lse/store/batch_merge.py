@@ -71,6 +71,7 @@ class BatchOutcome:
     escaped: int = 0
     feedback: int = 0
     bad: list[tuple[int, str | None, BaseException]] = field(default_factory=list)
+    days: set[tuple[str, date]] = field(default_factory=set)  # (project, day)s whose rows changed
 
     def add(self, other: BatchOutcome) -> None:
         self.inserted += other.inserted
@@ -79,6 +80,7 @@ class BatchOutcome:
         self.escaped += other.escaped
         self.feedback += other.feedback
         self.bad += other.bad
+        self.days |= other.days
 
 
 def prepare(
@@ -161,6 +163,14 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
         stored_fb = tx.stored_feedback(list(feedback))
         changed = [fb for fid, fb in feedback.items() if _feedback_changes(fb, stored_fb.get(fid))]
         out.feedback = tx.upsert_feedback(changed, all_new=not stored_fb)
+        if (rows or out.feedback) and writer.keeps_day_figures:
+            # The days whose rows this batch changes: its own, and those of the runs and
+            # feedback rows it rewrites (a run loaded from another day's file moves).
+            before = [s.cols for s in stored.values()] + [
+                stored_fb[f.cols.feedback_id] for f in changed if f.cols.feedback_id in stored_fb
+            ]
+            out.days = {(project, day)} | {(c.project, c.run_date) for c in before if c.run_date is not None}
+            tx.forget_day_figures(out.days)
     return out
 
 

@@ -41,7 +41,7 @@ from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
 from lse.records.batches import batched
 from lse.settings import Settings
-from lse.store import fetch_records
+from lse.store import day_figures, fetch_records
 from lse.store.batch_merge import BatchOutcome, prepare
 from lse.store.engine import get_engine
 from lse.store.lanes import Lanes
@@ -119,7 +119,13 @@ def load_day(
     manifest = read_manifest(settings, project, day)
     lines = iter_lines(settings, project, day)
     progress.start(manifest.counts.runs if manifest else None, f"{project} {day}")
-    with collection_paused(), Lanes(writer, project, day, batch_size, lambda outcome: _apply(report, outcome)) as lanes:
+    touched = {(project, day)}  # the loaded day is recounted even when nothing changed
+
+    def finished(outcome: BatchOutcome) -> None:
+        _apply(report, outcome)
+        touched.update(outcome.days)
+
+    with collection_paused(), Lanes(writer, project, day, batch_size, finished) as lanes:
         for batch in batched(lines, batch_size):
             prepared, bad = prepare(batch, project, day)
             report.runs_read += len(batch)
@@ -128,6 +134,9 @@ def load_day(
             _apply(report, BatchOutcome(bad=bad))
             lanes.add(prepared)
             progress.update(len(batch))
+    # Before the load is recorded: whoever sees the new load sees its day's figures.
+    for name in sorted({p for p, _ in touched}) if writer.keeps_day_figures else ():
+        day_figures.refresh(engine, name, {d for p, d in touched if p == name})
     progress.complete()
     report.duration_s = round(time.monotonic() - t0, 3)
     fetch_records.record(engine, _load_record(report, started_at))

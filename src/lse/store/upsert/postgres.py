@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -100,6 +100,8 @@ def load_lock_name(project: str, shard: int) -> str:
 
 
 class PostgresWriter:
+    keeps_day_figures = True
+
     def __init__(self, engine: Engine, writers: int = 1):
         self.engine = engine
         self.writers = writers
@@ -229,6 +231,10 @@ class _PostgresTx:
         self._copy_feedback("lse_stage_feedback", rows)
         self.cur.execute(_UPSERT_FEEDBACK)
         return max(self.cur.rowcount, 0)
+
+    def forget_day_figures(self, days: set[tuple[str, date]]) -> None:
+        for project, day in sorted(days):
+            self.cur.execute("DELETE FROM day_figures WHERE project = %s AND run_date = %s", (project, day))
 
     def _copy_feedback(self, target: str, rows: list[EncodedFeedback]) -> None:
         with self.cur.copy(f"COPY {target} ({', '.join(_FB_COLS)}) FROM STDIN (FORMAT BINARY)") as copy:

@@ -71,6 +71,7 @@ def _parse_day(text: Any) -> date | None:
 
 
 class SqliteWriter:
+    keeps_day_figures = True
     writers = 1  # SQLite has one writer at a time
 
     def __init__(self, engine: Engine):
@@ -178,6 +179,15 @@ class _SqliteTx:
             ],
         )
         return max(cur.rowcount, 0)  # rows inserted or replaced; a row not newer is no change
+
+    def forget_day_figures(self, days: set[tuple[str, date]]) -> None:
+        _forget(self.conn, days)
+
+
+def _forget(conn: sqlite3.Connection, days: set[tuple[str, date]]) -> None:
+    conn.executemany(
+        "DELETE FROM day_figures WHERE project = ? AND run_date = ?", [(p, d.isoformat()) for p, d in sorted(days)]
+    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -27,6 +27,7 @@ from lse.store.rows import (
 )
 from lse.store.stored_form import parse_line
 from lse.store.upsert import (
+    AlreadyStored,
     BatchWriter,
     EncodedFeedback,
     EncodedRun,
@@ -133,10 +134,24 @@ def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, da
 
 
 def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
-    """Merge against the stored rows and upsert, in one transaction."""
+    """Merge against the stored rows and upsert, in one transaction.
+
+    While the writer assumes new runs (a first load), the batch is first written
+    without looking its ids up: the unique indexes check them anyway as the rows go in,
+    and one stored row sends this batch, and every later one, the way that looks up."""
+    if writer.assumes_new:
+        try:
+            return _write(writer, batch, project, day, assume_new=True)
+        except AlreadyStored:
+            writer.assumes_new = False
+    return _write(writer, batch, project, day, assume_new=False)
+
+
+def _write(writer: BatchWriter, batch: list[Prepared], project: str, day: date, *, assume_new: bool) -> BatchOutcome:
     out = BatchOutcome()
-    with writer.transaction(project, (shard_of(p.run_id) for p in batch)) as tx:
-        stored = tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
+    with writer.transaction(project, (shard_of(p.run_id) for p in batch), assume_new=assume_new) as tx:
+        # Assuming new, nothing is stored: what follows writes every row as new.
+        stored = {} if assume_new else tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []
         feedback: dict[str, EncodedFeedback] = {}
         for rid, entry in _merged(batch, stored).items():
@@ -160,7 +175,7 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
                     feedback[fb.cols.feedback_id] = fb
         out.escaped = sum(r.encoding is not None for r in rows)
         tx.upsert_runs(rows)
-        stored_fb = tx.stored_feedback(list(feedback))
+        stored_fb = {} if assume_new else tx.stored_feedback(list(feedback))
         changed = [fb for fid, fb in feedback.items() if _feedback_changes(fb, stored_fb.get(fid))]
         out.feedback = tx.upsert_feedback(changed, all_new=not stored_fb)
         if (rows or out.feedback) and writer.keeps_day_figures:

@@ -85,6 +85,11 @@ class BatchTx(Protocol):
         ...
 
 
+class AlreadyStored(Exception):
+    """A batch written as all new (`BatchWriter.transaction(assume_new=True)`) met a row
+    that is stored already; nothing of it was written."""
+
+
 class BatchWriter(Protocol):
     # How many batches may be written at once, on as many connections. Batches written
     # together hold runs of disjoint shards (`shard_of`), so no two of them ever merge
@@ -93,9 +98,15 @@ class BatchWriter(Protocol):
     # Whether the database has the `day_figures` table (a database migrated before it,
     # opened without the upgrade check, is loaded without figures).
     keeps_day_figures: bool
+    # Whether a batch may first be written as all new, without looking its ids up: true
+    # until a batch meets a stored row (a first load, the bulk case, never does).
+    assumes_new: bool
 
-    def transaction(self, project: str, shards: Iterable[int]) -> AbstractContextManager[BatchTx]:
-        """One batch's unit of work, holding the load lock of each shard it writes."""
+    def transaction(
+        self, project: str, shards: Iterable[int], *, assume_new: bool = False
+    ) -> AbstractContextManager[BatchTx]:
+        """One batch's unit of work, holding the load lock of each shard it writes.
+        `assume_new`: a unique violation raises AlreadyStored (the batch is rolled back)."""
         ...
 
 

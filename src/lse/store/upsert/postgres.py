@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
@@ -31,7 +32,7 @@ from lse.store.rows import (
     stored_run_columns,
 )
 from lse.store.stored_form import decode_stored
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
+from lse.store.upsert import STORED_RUN_COLUMNS, AlreadyStored, EncodedFeedback, EncodedRun, StoredRun
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
 GIN_MERGE_WORK_MEM = "64MB"
@@ -105,9 +106,10 @@ class PostgresWriter:
     def __init__(self, engine: Engine, writers: int = 1):
         self.engine = engine
         self.writers = writers
+        self.assumes_new = True
 
     @contextmanager
-    def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_PostgresTx]:
+    def transaction(self, project: str, shards: Iterable[int], *, assume_new: bool = False) -> Iterator[_PostgresTx]:
         raw = self.engine.raw_connection()
         conn = raw.driver_connection
         if not isinstance(conn, psycopg.Connection):
@@ -140,6 +142,8 @@ class PostgresWriter:
             conn.commit()
         except psycopg.Error as exc:
             _end(raw, conn)
+            if assume_new and isinstance(exc, psycopg.errors.UniqueViolation):
+                raise AlreadyStored(str(exc).strip().splitlines()[0]) from exc
             raise database_error(exc, "loading runs") from exc
         except BaseException:
             _end(raw, conn)

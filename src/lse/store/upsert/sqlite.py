@@ -73,12 +73,13 @@ def _parse_day(text: Any) -> date | None:
 class SqliteWriter:
     keeps_day_figures = True
     writers = 1  # SQLite has one writer at a time
+    assumes_new = False  # its upserts look rows up anyway
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @contextmanager
-    def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_SqliteTx]:
+    def transaction(self, project: str, shards: Iterable[int], *, assume_new: bool = False) -> Iterator[_SqliteTx]:
         raw = self.engine.raw_connection()
         conn = raw.driver_connection
         if not isinstance(conn, sqlite3.Connection):

@@ -4,7 +4,9 @@ Preparing assumes every run is new — true for nearly all runs of a first load 
 encodes its row and feedback rows up front, so the loader can prepare batch k+1
 while batch k is in the database. Writing reads the batch's stored runs with one
 SELECT; only runs that turn out to exist (or appear twice) are merged with the record
-merge rule and encoded again. A run whose merge changes nothing is not written.
+merge rule and encoded again. A run whose merge changes nothing is not written. On
+PostgreSQL a first load skips that SELECT (see `write`). A batch that changes rows
+deletes the day figures of the days it touches (`lse.store.day_figures`).
 """
 
 from __future__ import annotations

@@ -149,3 +149,15 @@ def test_loads_of_one_day_at_once_leave_it_exact(db_settings, engine, tmp_path):
     figures = table(engine)
     assert figures == recount(engine, [DAY])
     assert figures[DAY].runs == 180
+
+
+def test_the_model_matches_its_migration(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from lse.store.base import Base
+
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    mentioned = [d for d in diffs if "day_figures" in repr(d)]
+    assert mentioned == []

@@ -18,6 +18,9 @@ Why it is shaped this way:
   rows that still fail are reported (the load is then partial, exit 3) and the rest
   land. An error that is not about a row (database down, schema missing, disk full)
   stops the load as it is (`batch_merge.ROW_ERRORS`).
+- **Day figures stay exact.** Each batch deletes the figures of the days it changes;
+  when every batch is written, those days are recounted (`lse.store.day_figures`),
+  before the load records itself.
 """
 
 from __future__ import annotations

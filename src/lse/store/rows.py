@@ -270,6 +270,8 @@ def _id(value: Any, what: str) -> str:
     """An id for an id column. One holding U+0000 or a lone surrogate makes the run a
     BadRun on every backend alike: no text column stores it as is, and an escaped id
     would no longer join with the ids that refer to it."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value  # nearly every id, decided without a call
     text = str(value)
     if holds_unstorable(text):
         raise BadRun(f"{what} holds U+0000 or a lone surrogate")

@@ -17,8 +17,12 @@ measured in the same run on the same database:
 - the floor: one primary-key lookup of a run (a round trip and an index probe);
 - the baseline: one scan of the range's runs without an index to help (what a page
   would cost if it read the runs themselves, e.g. counting a field of `data`).
-The archive summary is measured cold (no day figures cached) and warm (cached until a
-day is loaded again). With --explain the plans of the filtered run lists are printed.
+The archive summary is measured cold (no day figures cached in the server: read from
+the `day_figures` table, as every load leaves it) and warm (cached until a day is
+loaded again), beside what counting the same days from the rows costs (a day whose
+figures a running load has just deleted). The table is filled as a load ends
+(`day_figures.refresh`, timed per day). With --explain the plans of the filtered run
+lists are printed.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sqlalchemy import Engine, text
 
 from lse.settings import Settings
 from lse.store import archive_views as av
+from lse.store import day_figures
 from lse.store.engine import dispose_engines, get_engine
 from lse.web.views.archive import DayFiguresCache, archive_summary
 
@@ -233,6 +238,12 @@ def _median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float]]
     return statistics.median(times), times
 
 
+def _count(engine: Engine, start: date, end: date) -> None:
+    """What the summary costs for days that have no figures row (a load still running)."""
+    with engine.connect() as conn:
+        day_figures.count(conn, PROJECT, [start + timedelta(days=i) for i in range((end - start).days + 1)])
+
+
 def measure(engine: Engine, days: int, repeats: int, explain: bool) -> None:
     start, end = FIRST_DAY, FIRST_DAY + timedelta(days=days - 1)
     with engine.connect() as conn:
@@ -271,6 +282,7 @@ def measure(engine: Engine, days: int, repeats: int, explain: bool) -> None:
             lambda: archive_summary(engine, PROJECT, start, end, cache=DayFiguresCache()),
         ),
         ("summary, warm (figures cached)", None),  # filled below with one shared cache
+        ("range counted from the rows (no figures)", lambda: _count(engine, start, end)),
         ("runs page 1", lambda: av.runs_page(engine, PROJECT, start, end)),
         ("runs page 21 (keyset)", lambda: av.runs_page(engine, PROJECT, start, end, cursor=deep.next_cursor)),
         ("runs, verdict FAIL", lambda: av.runs_page(engine, PROJECT, start, end, verdict="FAIL")),
@@ -343,6 +355,11 @@ def main() -> None:
             n_runs = conn.execute(text("SELECT count(*) FROM runs")).scalar_one()
             n_fb = conn.execute(text("SELECT count(*) FROM feedback")).scalar_one()
         print(f"  {n_runs:,} runs, {n_fb:,} feedback rows in {time.perf_counter() - t0:.0f} s")
+        t1 = time.perf_counter()
+        for project, _, n_days in batches:
+            day_figures.refresh(engine, project, {FIRST_DAY + timedelta(days=d) for d in range(n_days)})
+        per_day = (time.perf_counter() - t1) / (2 * args.days) * 1000
+        print(f"  day figures counted as loads leave them: {per_day:.0f} ms a project-day")
         measure(engine, args.days, args.repeats, args.explain)
 
 

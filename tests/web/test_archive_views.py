@@ -16,6 +16,7 @@ from lse.jobs.full_sweep import full_sweep
 from lse.sandbox.langsmith import LangSmithSandbox, SandboxSpec
 from lse.settings import Settings
 from lse.store import archive_views as av
+from lse.store import day_figures
 from lse.store.engine import get_engine
 from lse.web.views.archive import DayFiguresCache, archive_summary
 
@@ -128,3 +129,22 @@ def test_day_figures_are_kept_until_the_day_is_loaded_again(archived, db_setting
     assert after.verdicts["FAIL"] == first.verdicts.get("FAIL", 0) + 1
     assert after.verdicts["PASS"] == first.verdicts["PASS"] - 1
     assert id(after.days[0]) == id(first.days[0]) and id(after.days[1]) != id(first.days[1])
+
+
+def test_the_summary_reads_the_figures_the_loads_left(archived):
+    """Every archived day has its `day_figures` row after the sweep, equal to a recount
+    of its rows; the summary adds them up, runs with feedback included."""
+    engine, truth, sb = archived
+    with engine.connect() as conn:
+        kept = day_figures.stored(conn, ACME_PROJECT, DAYS)
+        counted = day_figures.count(conn, ACME_PROJECT, DAYS)
+    assert set(kept) == set(DAYS) and kept == counted
+    summary = archive_summary(engine, ACME_PROJECT, DAYS[0], DAYS[-1], cache=DayFiguresCache())
+    reviewed = {
+        f["run_id"]
+        for d in DAYS
+        for r in sb.world.runs_for_day(ACME_PROJECT, d)
+        for f in sb.world.feedback_for_run(r["id"])
+    }
+    assert summary.runs == sum(t.runs for t in truth.values())
+    assert summary.runs_with_feedback == len(reviewed)

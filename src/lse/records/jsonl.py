@@ -10,7 +10,8 @@ database — gets equal values, without a comparison that forgives float vs Deci
 
 orjson parses where it gives exactly what the policy says (it is ~3x faster than the
 standard parser); the few texts where it might not are recognised by one scan of the
-raw bytes and go to the standard parser.
+raw bytes and go to the standard parser. `Skimmer` reads a few fields of a document
+without building the rest (msgspec), leaving every number to `loads`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import json
 import math
 import re
 import secrets
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import orjson
 
 # A number of at most 15 digits is always the float whose repr spells it (a double
@@ -70,8 +73,12 @@ _TINY_EXPONENT = b"e-000"  # an exponent of three digits, maybe below a double's
 _POSITIVE_EXPONENT = b"e+0"  # how Python and orjson write 1e16 and up
 # Those runs also occur in strings (ids, hex digests, dotted orders); on the few lines
 # that have one, these find out whether a number (after ":", "," or "[") really does.
-_LONG_TOKEN = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]{%d,}" % _SHORT)
-_TINY_TOKEN = re.compile(rb"[:,\[]\s*-?[0-9][0-9.]*[eE]-(?:[3-9][0-9]{2}|[0-9]{4,})")  # 1e-300 and below
+_LONG = rb"\s*-?[0-9][0-9.]{%d,}" % _SHORT
+_TINY = rb"\s*-?[0-9][0-9.]*[eE]-(?:[3-9][0-9]{2}|[0-9]{4,})"  # 1e-300 and below
+_LONG_TOKEN, _TINY_TOKEN = re.compile(rb"[:,\[]" + _LONG), re.compile(rb"[:,\[]" + _TINY)
+# A number can also be the whole text (a document column holding a bare number); a
+# separate match at the start keeps the searches above as fast as they were.
+_LONG_START, _TINY_START = re.compile(_LONG), re.compile(_TINY)
 
 
 class Scan:
@@ -83,8 +90,8 @@ class Scan:
     def __init__(self, raw: bytes):
         numbers = raw.translate(_NUMBER_CHARS)
         self.orjson_exact = not (
-            (_LONG_NUMBER in numbers and _LONG_TOKEN.search(raw))
-            or (_TINY_EXPONENT in numbers and _TINY_TOKEN.search(raw))
+            (_LONG_NUMBER in numbers and (_LONG_TOKEN.search(raw) or _LONG_START.match(raw)))
+            or (_TINY_EXPONENT in numbers and (_TINY_TOKEN.search(raw) or _TINY_START.match(raw)))
         )
         self.positive_exponent = _POSITIVE_EXPONENT in numbers
 
@@ -108,6 +115,40 @@ def loads(data: str | bytes | memoryview) -> Any:
 def loads_strict(raw: bytes, scan: Scan | None = None) -> Any:
     """Parse JSON under the number policy; NonFiniteNumber on a NaN or Infinity token."""
     return _parse(raw, _STRICT, scan)
+
+
+class Skimmer:
+    """Reads the fields of a JSON object that `shape` names, and nothing else.
+
+    Why: a consumer that needs a few fields of a large document (the loader needs a
+    run's ids, start time and feedback records, not its inputs and outputs) would spend
+    most of a full parse building objects it drops. msgspec validates the whole text
+    as strictly as the standard parser and skips what the shape does not name.
+
+    `shape` is a TypedDict (`total=False`: absent fields stay absent); a field typed
+    `Any` holds what `loads` gives for it: integers are exact `int`s, and every other
+    number goes through `number`, the policy's own reading.
+
+    Calling it returns the fields, or None whenever it cannot answer exactly as `loads`
+    would, so the caller parses the text whole: a value of another type than the shape
+    says, invalid JSON (NaN and Infinity included), a text that is not ASCII (msgspec
+    does not check the UTF-8 of skipped strings), or an integer with more digits than
+    Python converts (`loads` refuses it).
+    """
+
+    def __init__(self, shape: type):
+        self._decode: Callable[[bytes], Any] = msgspec.json.Decoder(shape, float_hook=number).decode
+
+    def __call__(self, raw: bytes) -> Any | None:
+        if not raw.isascii():
+            return None
+        digits = sys.get_int_max_str_digits()
+        if digits and len(raw) > digits and re.search(rb"[0-9]{%d}" % (digits + 1), raw):
+            return None
+        try:
+            return self._decode(raw)
+        except msgspec.MsgspecError:
+            return None
 
 
 def dumps_line(obj: Any) -> str:

@@ -6,8 +6,9 @@ Every query is bounded by an index so it stays fast however large the archive gr
   (a recursive "next distinct value" query, one index probe per day), never a scan of
   the runs;
 - the figures of a day (runs, traces, feedback status, verdicts, rationale criteria):
-  one index range of `ix_runs_project_run_date` / `ix_feedback_project_run_date`. The
-  viewer asks for them day by day, so a day's figures can be kept until that day is
+  a row of `day_figures`, which every load keeps exact (`lse.store.day_figures`); a day
+  without one is counted from one index range of `ix_runs_project_run_date` /
+  `ix_feedback_project_run_date`. A day's figures can be kept until that day is
   loaded again (`load_marks` names the newest load of each day);
 - a page of runs: the same range, keyset-paginated on (run_date, id); with a verdict
   or criterion filter, the matching feedback rows (the GIN index on `feedback.value`
@@ -25,31 +26,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Engine, String, and_, case, func, or_, select, text, type_coerce
+from sqlalchemy import Date, Engine, String, and_, func, or_, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
-from lse.records import FeedbackStatus
+from lse.store import day_figures as figures_table
+from lse.store.day_figures import DayFigures
 from lse.store.errors import database_error
 from lse.store.models.archive import FeedbackRow, FetchRecordRow, RunRow
 from lse.store.stored_form import decode_stored, encode_text
 
-FEEDBACK_STATUSES = tuple(s.value for s in FeedbackStatus)
 MAX_TRACE_RUNS = 2000  # a trace page shows at most this many runs of the trace
 _CHUNK = 500  # ids per IN (...) list
-
-
-@dataclass
-class DayFigures:
-    """What one project-day holds in the database."""
-
-    day: date
-    runs: int = 0
-    traces: int = 0
-    feedback_status: dict[str, int] = field(default_factory=dict)  # fetched / none / not_fetched / unknown
-    feedback_records: int = 0
-    verdicts: dict[str, int] = field(default_factory=dict)  # verdict -> records carrying it
-    criteria: dict[str, dict[str, int]] = field(default_factory=dict)  # verdict -> criterion -> true count
 
 
 @dataclass
@@ -200,107 +188,25 @@ def load_marks(engine: Engine, project: str, start: date, end: date) -> dict[dat
         raise _query_error(exc, f"reading load records of {project}") from exc
 
 
-# --- the figures of one day -------------------------------------------------------------
-
-_PG_VERDICTS = text(
-    """
-    SELECT run_date, CASE WHEN jsonb_typeof(value) = 'object' THEN value ->> 'verdict' END AS verdict, count(*) AS n
-    FROM feedback WHERE project = :project AND run_date BETWEEN :first AND :last
-    GROUP BY 1, 2
-    """
-)
-_SQLITE_VERDICTS = text(
-    """
-    SELECT run_date, CASE WHEN json_type(value) = 'object' THEN json_extract(value, '$.verdict') END AS verdict,
-           count(*) AS n
-    FROM feedback WHERE project = :project AND run_date BETWEEN :first AND :last
-    GROUP BY 1, 2
-    """
-)
-_PG_CRITERIA = text(
-    """
-    SELECT feedback.run_date, feedback.value ->> 'verdict' AS verdict, c.key AS criterion, count(*) AS n
-    FROM feedback,
-         jsonb_each(CASE WHEN jsonb_typeof(feedback.value -> 'rationale') = 'object'
-                         THEN feedback.value -> 'rationale' ELSE '{}'::jsonb END) AS c
-    WHERE feedback.project = :project AND feedback.run_date BETWEEN :first AND :last
-      AND jsonb_typeof(feedback.value) = 'object' AND feedback.value ->> 'verdict' IS NOT NULL
-      AND c.value = 'true'::jsonb
-    GROUP BY 1, 2, 3
-    """
-)
-_SQLITE_CRITERIA = text(
-    """
-    SELECT feedback.run_date, json_extract(feedback.value, '$.verdict') AS verdict, c.key AS criterion, count(*) AS n
-    FROM feedback, json_each(feedback.value, '$.rationale') AS c
-    WHERE feedback.project = :project AND feedback.run_date BETWEEN :first AND :last
-      AND json_type(feedback.value, '$.rationale') = 'object'
-      AND json_extract(feedback.value, '$.verdict') IS NOT NULL
-      AND c.type = 'true'
-    GROUP BY 1, 2, 3
-    """
-)
-
-
-def _runs_by_day(project: str, first: date, last: date) -> Any:
-    """Runs, traces and feedback status per day in one pass over the days' runs.
-
-    A project-day's traces are those whose root run started that day (the archive's
-    definition), so they are counted by their root runs: a sum in the same pass, where
-    counting distinct trace ids would sort every run of the range (about 3x slower on
-    a million runs, bench/bench_viewer.py)."""
-    r = RunRow
-    return (
-        select(
-            r.run_date,
-            func.sum(case((r.parent_run_id.is_(None), 1), else_=0)),
-            func.count(),
-            *(func.sum(case((r.feedback_status == s, 1), else_=0)) for s in FEEDBACK_STATUSES),
-        )
-        .where(r.project == project, r.run_date >= first, r.run_date <= last)
-        .group_by(r.run_date)
-    )
+# --- the figures of days -----------------------------------------------------------------
 
 
 def days_figures(engine: Engine, project: str, days: list[date]) -> dict[date, DayFigures]:
     """Runs, traces, feedback status, verdicts and true rationale criteria of project-days.
 
-    A verdict is a feedback record whose value is an object with a `verdict` field; a run
-    reviewed twice counts twice, as the reviewers gave two verdicts. Three queries for
-    all the days together, each one range of the (project, run_date) indexes."""
-    out = {d: DayFigures(day=d) for d in days}
+    Read from `day_figures` (one index range, a row per day, kept exact by every load);
+    a day without a row there — not refreshed yet, or a load of it running or cut off —
+    is counted from its rows (`lse.store.day_figures.count`)."""
     if not days:
-        return out
-    pg = engine.dialect.name == "postgresql"
-    first, last = min(days), max(days)  # one index range; days between that were not asked are skipped
-    params = {"project": project, "first": first, "last": last}
+        return {}
     try:
         with engine.connect() as conn:
-            for day, traces, runs, *by_status in conn.execute(_runs_by_day(project, first, last)):
-                f = out.get(_as_date(day))
-                if f is None:
-                    continue
-                f.runs, f.traces = int(runs or 0), int(traces or 0)
-                f.feedback_status = {s: int(n or 0) for s, n in zip(FEEDBACK_STATUSES, by_status, strict=True)}
-            for day, verdict, n in conn.execute(_PG_VERDICTS if pg else _SQLITE_VERDICTS, params):
-                f = out.get(_as_date(day))
-                if f is None:
-                    continue
-                f.feedback_records += int(n)
-                if verdict is not None:
-                    name = str(decode_stored(verdict))
-                    f.verdicts[name] = f.verdicts.get(name, 0) + int(n)
-            for day, verdict, criterion, n in conn.execute(_PG_CRITERIA if pg else _SQLITE_CRITERIA, params):
-                if _as_date(day) not in out:
-                    continue
-                by = out[_as_date(day)].criteria.setdefault(str(decode_stored(verdict)), {})
-                name = str(decode_stored(criterion))
-                by[name] = by.get(name, 0) + int(n)
+            found = figures_table.stored(conn, project, days)
+            missing = [d for d in days if d not in found]
+            found.update(figures_table.count(conn, project, missing))
     except SQLAlchemyError as exc:
         raise _query_error(exc, f"summarising {project} {days[0]}..{days[-1]}") from exc
-    for f in out.values():
-        f.feedback_status = f.feedback_status or dict.fromkeys(FEEDBACK_STATUSES, 0)
-    return out
+    return {d: figures_table.decoded(found[d]) for d in days}
 
 
 def day_figures(engine: Engine, project: str, day: date) -> DayFigures:

@@ -4,7 +4,9 @@ Preparing assumes every run is new — true for nearly all runs of a first load 
 encodes its row and feedback rows up front, so the loader can prepare batch k+1
 while batch k is in the database. Writing reads the batch's stored runs with one
 SELECT; only runs that turn out to exist (or appear twice) are merged with the record
-merge rule and encoded again. A run whose merge changes nothing is not written.
+merge rule and encoded again. A run whose merge changes nothing is not written. On
+PostgreSQL a first load skips that SELECT (see `write`). A batch that changes rows
+deletes the day figures of the days it touches (`lse.store.day_figures`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from lse.store.rows import (
     is_older,
     run_columns,
     run_id_of,
+    skim_run,
 )
 from lse.store.stored_form import parse_line
 from lse.store.upsert import (
+    AlreadyStored,
     BatchWriter,
     EncodedFeedback,
     EncodedRun,
@@ -70,6 +74,7 @@ class BatchOutcome:
     escaped: int = 0
     feedback: int = 0
     bad: list[tuple[int, str | None, BaseException]] = field(default_factory=list)
+    days: set[tuple[str, date]] = field(default_factory=set)  # (project, day)s whose rows changed
 
     def add(self, other: BatchOutcome) -> None:
         self.inserted += other.inserted
@@ -78,27 +83,37 @@ class BatchOutcome:
         self.escaped += other.escaped
         self.feedback += other.feedback
         self.bad += other.bad
+        self.days |= other.days
 
 
 def prepare(
     batch: list[tuple[int, bytes]], project: str, day: date
 ) -> tuple[list[Prepared], list[tuple[int, str | None, BaseException]]]:
-    """Parse and encode each line as a new run; lines that cannot be are returned as bad."""
+    """Encode each line as a new run; lines that cannot be are returned as bad."""
     good: list[Prepared] = []
     bad: list[tuple[int, str | None, BaseException]] = []
     for position, raw in batch:
-        run_id = None
+        run: Any = None
         try:
-            run, line = parse_line(raw)
-            run_id = run_id_of(run)
+            # A line stored as is needs only the fields its columns come from; any
+            # other is parsed whole (and then stored in its escaped form).
+            run, line = skim_run(raw) or parse_line(raw)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
             fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day, cols)]
         except VALUE_ERRORS as exc:
-            bad.append((position, run_id, exc))
+            bad.append((position, _run_id_or_none(run), exc))
             continue
-        good.append(Prepared(position, run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
+        good.append(Prepared(position, cols.run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
     return good, bad
+
+
+def _run_id_or_none(run: Any) -> str | None:
+    """The id of a run that turned out to be a bad row, for its report, if it has one."""
+    try:
+        return run_id_of(run)
+    except VALUE_ERRORS:
+        return None
 
 
 def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
@@ -121,10 +136,24 @@ def write_isolating(writer: BatchWriter, batch: list[Prepared], project: str, da
 
 
 def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -> BatchOutcome:
-    """Merge against the stored rows and upsert, in one transaction."""
+    """Merge against the stored rows and upsert, in one transaction.
+
+    While the writer assumes new runs (a first load), the batch is first written
+    without looking its ids up: the unique indexes check them anyway as the rows go in,
+    and one stored row sends this batch, and every later one, the way that looks up."""
+    if writer.assumes_new:
+        try:
+            return _write(writer, batch, project, day, assume_new=True)
+        except AlreadyStored:
+            writer.assumes_new = False
+    return _write(writer, batch, project, day, assume_new=False)
+
+
+def _write(writer: BatchWriter, batch: list[Prepared], project: str, day: date, *, assume_new: bool) -> BatchOutcome:
     out = BatchOutcome()
-    with writer.transaction(project, (shard_of(p.run_id) for p in batch)) as tx:
-        stored = tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
+    with writer.transaction(project, (shard_of(p.run_id) for p in batch), assume_new=assume_new) as tx:
+        # Assuming new, nothing is stored: what follows writes every row as new.
+        stored = {} if assume_new else tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []
         feedback: dict[str, EncodedFeedback] = {}
         for rid, entry in _merged(batch, stored).items():
@@ -148,9 +177,17 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
                     feedback[fb.cols.feedback_id] = fb
         out.escaped = sum(r.encoding is not None for r in rows)
         tx.upsert_runs(rows)
-        stored_fb = tx.stored_feedback(list(feedback))
+        stored_fb = {} if assume_new else tx.stored_feedback(list(feedback))
         changed = [fb for fid, fb in feedback.items() if _feedback_changes(fb, stored_fb.get(fid))]
         out.feedback = tx.upsert_feedback(changed, all_new=not stored_fb)
+        if (rows or out.feedback) and writer.keeps_day_figures:
+            # The days whose rows this batch changes: its own, and those of the runs and
+            # feedback rows it rewrites (a run loaded from another day's file moves).
+            before = [s.cols for s in stored.values()] + [
+                stored_fb[f.cols.feedback_id] for f in changed if f.cols.feedback_id in stored_fb
+            ]
+            out.days = {(project, day)} | {(c.project, c.run_date) for c in before if c.run_date is not None}
+            tx.forget_day_figures(out.days)
     return out
 
 

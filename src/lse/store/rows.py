@@ -11,12 +11,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
-from lse.records.jsonl import loads
+from lse.records.jsonl import Skimmer, loads
 from lse.records.timestamps import parse_utc
-from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable
+from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable, skim_line
 
 
 class BadRun(ValueError):
@@ -116,6 +116,35 @@ def feedback_columns(
             )
         )
     return out
+
+
+class _RunFields(TypedDict, total=False):
+    """What `run_columns` and `feedback_columns` read of a run (the feedback records
+    whole, as `loads` reads them)."""
+
+    id: str | None
+    trace_id: str | None
+    parent_run_id: str | None
+    start_time: str | None
+    feedback_fetch_status: str | None
+    feedback_records: Any
+
+
+_SKIM_RUN = Skimmer(_RunFields)
+
+
+def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
+    """For an archive line stored as is (`stored_form.skim_line`): the part of the run
+    its columns are derived from, as `run_columns` and `feedback_columns` read it from
+    the whole run, and the line. None when the line must be parsed whole.
+
+    Why: a run is a few KB of inputs, outputs and metadata that the loader stores as
+    the line it read; building all of it as Python objects only to derive seven
+    columns was most of the cost of loading a new run. Fields of another type than
+    the common one (an integer id, say) send the line to the full parse, so the
+    columns always come from the same code, reading the same values.
+    """
+    return skim_line(raw, _SKIM_RUN)
 
 
 def canonical_run_text(run: dict[str, Any]) -> str:
@@ -241,6 +270,8 @@ def _id(value: Any, what: str) -> str:
     """An id for an id column. One holding U+0000 or a lone surrogate makes the run a
     BadRun on every backend alike: no text column stores it as is, and an escaped id
     would no longer join with the ids that refer to it."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value  # nearly every id, decided without a call
     text = str(value)
     if holds_unstorable(text):
         raise BadRun(f"{what} holds U+0000 or a lone surrogate")

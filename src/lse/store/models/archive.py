@@ -20,7 +20,7 @@ from lse.store.base import Base, JSONDoc
 # BIGINT identity on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-__all__ = ["FeedbackRow", "FetchRecordRow", "RunRow"]
+__all__ = ["DayFiguresRow", "FeedbackRow", "FetchRecordRow", "RunRow"]
 
 
 class RunRow(Base):
@@ -109,3 +109,21 @@ class FetchRecordRow(Base):
         Index("ix_fetch_records_project_day", "project", "day"),
         Index("ix_fetch_records_started_at", "started_at"),
     )
+
+
+class DayFiguresRow(Base):
+    """A project-day's figures as its rows say them (`lse.store.day_figures`, which keeps
+    them exact). No row: not known yet, counted from the rows when read."""
+
+    __tablename__ = "day_figures"
+
+    project: Mapped[str] = mapped_column(String, primary_key=True)
+    run_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer)
+    traces: Mapped[int] = mapped_column(Integer)  # root runs
+    feedback_status: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # status -> runs
+    feedback_records: Mapped[int] = mapped_column(Integer)
+    runs_with_feedback: Mapped[int] = mapped_column(Integer)
+    verdicts: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # verdict (stored form) -> records
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # verdict -> criterion -> records with it true
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

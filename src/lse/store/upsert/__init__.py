@@ -14,10 +14,13 @@ import zlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from lse.store.errors import database_error
 from lse.store.rows import FEEDBACK_COLUMNS, RUN_COLUMNS, FeedbackColumns, RunColumns, stored_feedback_columns
 from lse.store.stored_form import ENCODING, encode_for_storage, encode_text
 
@@ -77,15 +80,33 @@ class BatchTx(Protocol):
         Returns how many rows were inserted or replaced."""
         ...
 
+    def forget_day_figures(self, days: set[tuple[str, date]]) -> None:
+        """Delete the figures of these (project, day)s: their rows change in this transaction."""
+        ...
+
+
+class AlreadyStored(Exception):
+    """A batch written as all new (`BatchWriter.transaction(assume_new=True)`) met a row
+    that is stored already; nothing of it was written."""
+
 
 class BatchWriter(Protocol):
     # How many batches may be written at once, on as many connections. Batches written
     # together hold runs of disjoint shards (`shard_of`), so no two of them ever merge
     # the same run.
     writers: int
+    # Whether the database has the `day_figures` table (a database migrated before it,
+    # opened without the upgrade check, is loaded without figures).
+    keeps_day_figures: bool
+    # Whether a batch may first be written as all new, without looking its ids up: true
+    # until a batch meets a stored row (a first load, the bulk case, never does).
+    assumes_new: bool
 
-    def transaction(self, project: str, shards: Iterable[int]) -> AbstractContextManager[BatchTx]:
-        """One batch's unit of work, holding the load lock of each shard it writes."""
+    def transaction(
+        self, project: str, shards: Iterable[int], *, assume_new: bool = False
+    ) -> AbstractContextManager[BatchTx]:
+        """One batch's unit of work, holding the load lock of each shard it writes.
+        `assume_new`: a unique violation raises AlreadyStored (the batch is rolled back)."""
         ...
 
 
@@ -100,13 +121,20 @@ def shard_of(run_id: str) -> int:
 
 def writer_for(engine: Engine, writers: int = 1) -> BatchWriter:
     """The backend's writer; `writers` connections at once where the backend can use them."""
+    writer: BatchWriter
     if engine.dialect.name == "postgresql":
         from lse.store.upsert.postgres import PostgresWriter
 
-        return PostgresWriter(engine, writers)
-    from lse.store.upsert.sqlite import SqliteWriter
+        writer = PostgresWriter(engine, writers)
+    else:
+        from lse.store.upsert.sqlite import SqliteWriter
 
-    return SqliteWriter(engine)
+        writer = SqliteWriter(engine)
+    try:
+        writer.keeps_day_figures = inspect(engine).has_table("day_figures")
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "reading the schema") from exc
+    return writer
 
 
 def encode_run(cols: RunColumns, data: dict[str, Any], line: str | None = None) -> EncodedRun:

@@ -71,13 +71,15 @@ def _parse_day(text: Any) -> date | None:
 
 
 class SqliteWriter:
+    keeps_day_figures = True
     writers = 1  # SQLite has one writer at a time
+    assumes_new = False  # its upserts look rows up anyway
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @contextmanager
-    def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_SqliteTx]:
+    def transaction(self, project: str, shards: Iterable[int], *, assume_new: bool = False) -> Iterator[_SqliteTx]:
         raw = self.engine.raw_connection()
         conn = raw.driver_connection
         if not isinstance(conn, sqlite3.Connection):
@@ -178,6 +180,15 @@ class _SqliteTx:
             ],
         )
         return max(cur.rowcount, 0)  # rows inserted or replaced; a row not newer is no change
+
+    def forget_day_figures(self, days: set[tuple[str, date]]) -> None:
+        _forget(self.conn, days)
+
+
+def _forget(conn: sqlite3.Connection, days: set[tuple[str, date]]) -> None:
+    conn.executemany(
+        "DELETE FROM day_figures WHERE project = ? AND run_date = ?", [(p, d.isoformat()) for p, d in sorted(days)]
+    )
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

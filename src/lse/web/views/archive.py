@@ -1,7 +1,7 @@
 """The archive pages' figures: a project's date range summed from per-day figures.
 
-Each day's figures come from `lse.store.archive_views.days_figures` (the days not yet
-known, together, in three queries over one index range) and are kept in memory until
+Each day's figures come from `lse.store.archive_views.days_figures` (a row per day of
+the `day_figures` table, which loads keep exact) and are kept in memory until
 that day is loaded again — the newest load record of the
 day is the cache key — so a page over months costs a handful of small queries once
 the days have been seen, and a reload of a day shows at once.
@@ -90,6 +90,7 @@ class ArchiveSummary:
     runs: int = 0
     traces: int = 0
     feedback_records: int = 0
+    runs_with_feedback: int = 0
     feedback_status: dict[str, int] = field(default_factory=dict)
     verdicts: dict[str, int] = field(default_factory=dict)
     criteria: list[CriterionRow] = field(default_factory=list)
@@ -146,6 +147,7 @@ def archive_summary(
         out.runs += f.runs
         out.traces += f.traces
         out.feedback_records += f.feedback_records
+        out.runs_with_feedback += f.runs_with_feedback
         for k, n in f.feedback_status.items():
             out.feedback_status[k] = out.feedback_status.get(k, 0) + n
         for k, n in f.verdicts.items():

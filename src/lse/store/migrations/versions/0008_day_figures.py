@@ -1,7 +1,7 @@
 """Per project-day figures in a table, filled from the rows of every day already loaded.
 
-Revision ID: 0007_day_figures
-Revises: 0006_evaluation_batches
+Revision ID: 0008_day_figures
+Revises: 0007_tracing_exports
 
 The archive viewer's summary of a range read every run of the range and expanded every
 verdict's JSON (about two unindexed scans on a million runs). `day_figures` holds a row
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0007_day_figures"
-down_revision = "0006_evaluation_batches"
+revision = "0008_day_figures"
+down_revision = "0007_tracing_exports"
 branch_labels = None
 depends_on = None
 

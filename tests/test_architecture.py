@@ -7,12 +7,14 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lse"
 
-BASE = {"settings", "errors", "progress", "retry_after", "__init__"}
+BASE = {"settings", "errors", "progress", "retry_after", "schema_types", "private_files", "__init__"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "errors": set(),
     "progress": set(),
     "retry_after": set(),
+    "schema_types": set(),
+    "private_files": set(),
     "records": set(),
     "langsmith": {"records"},
     "archive": {"records"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -97,6 +97,29 @@ class Settings(BaseSettings):
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
+    eval_extra_response_params: str = Field(
+        default="",
+        description="Comma-separated Responses parameters a config may set beyond the allowlist "
+        "(docs/security.md), e.g. 'store,metadata'; passed to the provider as given.",
+    )
+    dataset_max_items: int = Field(
+        default=50_000, ge=1, description="Most items one dataset may expand to (CSV rows x duplication_factor)."
+    )
+
+    # --- secrets -----------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) encrypting stored provider credentials, comma-separated, newest "
+        "first (`lse admin generate-secret-key`; rotation: docs/security.md).",
+    )
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_not_empty(cls, value: object) -> object:
+        """An empty LSE_DATA_DIR would silently mean the working directory: refuse it."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("LSE_DATA_DIR is empty: unset it (for ~/.lse) or name a folder")
+        return value
 
     # --- derived -----------------------------------------------------------------------
     @property

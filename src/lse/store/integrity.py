@@ -1,5 +1,8 @@
 """Tell which unique constraint an IntegrityError broke, on PostgreSQL and SQLite alike.
 
+Shared by every service that inserts a row whose name must be unique (datasets, configs,
+runs): the driver error is read here, in the store, once.
+
 A 409 must only ever disguise the violation it is about: a foreign-key failure or another
 constraint stays an error, not a "name already exists".
 """

@@ -7,6 +7,7 @@ set explicitly rather than left to the umask (the `lse` command also sets umask 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,7 +33,5 @@ def private_dir(folder: Path) -> Path:
 
 def private_file(path: Path) -> None:
     """Create `path` empty and 0600 if it does not exist (for files another library opens)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    except FileExistsError:
-        pass

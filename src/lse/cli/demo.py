@@ -94,8 +94,8 @@ def _fast_eval(settings, day, quiet: bool) -> None:
     from rich.table import Table
 
     from lse.cli.eval.show import results_table, summary_table
+    from lse.datasets.from_archive import dataset_from_archive
     from lse.evals import configs, runs
-    from lse.evals.archive_datasets import dataset_from_archive
     from lse.evals.schemas import ConfigCreate, RunCreate, RunMode
     from lse.sandbox.openai import OpenAISandbox
     from lse.tenancy import ensure_tenant

@@ -28,7 +28,7 @@ from lse.datasets.csv_upload import ParsedCsv, parse_csv
 from lse.datasets.names import sanitize_dataset_name
 from lse.datasets.schemas import DatasetDeleted, DatasetPublic
 from lse.errors import BadRequest, ConflictError, NotFoundError, UsageError
-from lse.objects import object_store
+from lse.objects import object_store, signing
 from lse.schema_types import MAX_ID, has_lone_surrogate, has_nul
 from lse.settings import Settings
 from lse.store.engine import get_engine, retry_when_busy, unit_of_work
@@ -238,15 +238,37 @@ def get_dataset(settings: Settings, tenant: Tenant, dataset_id: int) -> DatasetP
         return dataset_public(find_dataset(session, tenant, dataset_id), settings)
 
 
-def dataset_file(settings: Settings, tenant: Tenant, dataset_id: int) -> tuple[str, str | None]:
-    """(object key, presigned URL or None) of the dataset's uploaded CSV."""
+def _subject(d: EvaluationDataset) -> str:
+    return f"dataset:{d.id}:{d.organization_id}:{d.project_id}"
+
+
+def get_dataset_signed(settings: Settings, tenant: Tenant, dataset_id: int, download_url: str) -> DatasetPublic:
+    """The dataset with a short-lived `signed_url` for its CSV: presigned S3, or
+    `download_url` (the API's download route for this dataset) signed by lse."""
     with unit_of_work(get_engine(settings)) as session:
-        url = find_dataset(session, tenant, dataset_id).object_store_url
+        dataset = find_dataset(session, tenant, dataset_id)
+        store = object_store(settings)
+        key = store.key_of(dataset.object_store_url) if dataset.object_store_url else None
+        url = store.presigned_url(key, SIGNED_URL_TTL_S) if key else None
+        if key and url is None:
+            expires = signing.expiry(SIGNED_URL_TTL_S)
+            url = f"{download_url}?expires={expires}&signature={signing.sign(settings, _subject(dataset), expires)}"
+        return dataset_public(dataset, settings, signed_url=url)
+
+
+def signed_download(settings: Settings, dataset_id: int, expires: int, signature: str) -> tuple[bytes, str]:
+    """(the CSV as uploaded, a file name) for a valid, unexpired signed URL; 404 otherwise
+    (an invalid signature and a missing dataset look the same)."""
+    with unit_of_work(get_engine(settings)) as session:
+        dataset = session.get(EvaluationDataset, dataset_id) if 1 <= dataset_id <= MAX_ID else None
+        if dataset is None or not signing.valid(settings, _subject(dataset), expires, signature):
+            raise NotFoundError("this download link is invalid or has expired", code="download_not_found")
+        url, name = dataset.object_store_url, dataset.name
     store = object_store(settings)
     key = store.key_of(url) if url else None
     if key is None:
         raise NotFoundError(f"dataset {dataset_id} has no stored file", code="dataset_file_not_found")
-    return key, store.presigned_url(key, SIGNED_URL_TTL_S)
+    return store.get_bytes(key), f"{name}.csv"
 
 
 @retry_when_busy

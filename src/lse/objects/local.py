@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-
 from urllib.parse import unquote, urlparse
 
 from lse.errors import NotFoundError, StorageError
 from lse.objects.base import check_key
 from lse.private_files import private_dir
+
 
 class LocalObjectStore:
     def __init__(self, root: Path):

@@ -17,7 +17,6 @@ starts an unannounced, possibly long migration (an index build over every run).
 from __future__ import annotations
 
 import functools
-import os
 import random
 import re
 import threading

@@ -43,10 +43,12 @@ from lse.objects import object_store
 from lse.progress import NullProgress, Progress
 from lse.providers.client import openai_client
 from lse.providers.embeddings import create_embeddings
+from lse.providers.params import extra_params
 from lse.providers.responses import create_response, warm_up
 from lse.providers.usage import Usage
 from lse.settings import Settings
 from lse.store.engine import get_engine
+from lse.tenancy.credentials import settings_for_run
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,8 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
     if not plan.items:
         return fail(f"dataset {plan.dataset_id} has no items")
 
-    client = openai_client(settings)
+    client = openai_client(settings_for_run(settings, run_id))  # the project's own key if it stored one
+    allowed = extra_params(settings.eval_extra_response_params)
     threading.Thread(target=warm_up, name="lse-sdk-warm-up", daemon=True).start()
     store = object_store(settings)
     timeout = settings.eval_fast_call_timeout_s
@@ -176,7 +179,7 @@ def _execute(settings: Settings, repo: FastRunRepository, run_id: int, progress:
         result = run_responses(
             todo,
             params=params,
-            call=lambda p, q: create_response(client, params=p, input=q, timeout=timeout),
+            call=lambda p, q: create_response(client, params=p, input=q, timeout=timeout, extra_allowed=allowed),
             caller=c1,
             concurrency=concurrency,
             save=lambda recs: repo.save_items(run_id, recs),

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lse.datasets.service import dataset_items
 from lse.errors import NotFoundError
-from lse.evals.datasets import dataset_items
 from lse.evals.liveness import check_stale_after
 from lse.store.engine import unit_of_work
 from lse.store.models.evaluation import (

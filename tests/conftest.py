@@ -99,4 +99,4 @@ def db_settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", request_delay_ms=0, database_url=db_url)
 
 
-pytest_plugins = ["helpers.langsmith_fixtures", "helpers.openai_fixtures"]
+pytest_plugins = ["helpers.langsmith_fixtures", "helpers.openai_fixtures", "helpers.live_lse"]

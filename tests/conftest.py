@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):
 
         dispose_engines()
         return
+    require_postgres()
+    url, name = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database URL (skipped, or failed under CI, without a server)."""
     require_postgres()
     url, name = create_pg_database()
     try:

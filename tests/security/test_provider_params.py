@@ -79,7 +79,9 @@ def test_parameters_outside_the_allowlist_are_refused_by_name(live_lse, param, v
         assert c.get("/api/v1/configs").json()["data"] == []  # nothing stored
         # a new version is checked the same way
         ok = _config(c, {"model": "gpt-4o-mini"}).json()["data"]
-        v = c.post(f"/api/v1/configs/{ok['id']}/versions", json={"config_blob": {"completion": {"params": {param: value}}}})
+        v = c.post(
+            f"/api/v1/configs/{ok['id']}/versions", json={"config_blob": {"completion": {"params": {param: value}}}}
+        )
         assert v.status_code == 422 and v.json()["metadata"]["details"] == {"param": param}
 
 

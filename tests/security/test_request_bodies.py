@@ -63,7 +63,7 @@ def test_a_chunked_json_body_is_cut_off_at_its_cap(live_lse):
 def test_a_chunked_upload_is_cut_off_just_past_one_megabyte(live_lse):
     key = live_lse.new_key()
     head = (
-        b"--x\r\nContent-Disposition: form-data; name=\"dataset_name\"\r\n\r\nbig\r\n"
+        b'--x\r\nContent-Disposition: form-data; name="dataset_name"\r\n\r\nbig\r\n'
         b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
         b"Content-Type: text/csv\r\n\r\nquestion,answer\n"
     )

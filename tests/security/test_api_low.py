@@ -28,7 +28,8 @@ def test_responses_do_not_show_the_servers_object_store_paths(live_lse):
         assert str(live_lse.data_dir) not in text and "file://" not in text
 
 
-def test_of_parallel_deletes_of_one_dataset_only_one_succeeds(live_lse):
+def test_of_parallel_deletes_of_one_dataset_only_one_succeeds(server):
+    live_lse = server
     key = live_lse.new_key()
     with live_lse.client(key) as c:
         ds = c.post(

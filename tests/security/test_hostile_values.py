@@ -10,23 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from cryptography.fernet import Fernet
 
-from helpers.live_lse import sandbox_env, start_live_lse
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import ConfigVersion
 
 BLOB = '{"completion": {"provider": "openai", "type": "text", "params": {"model": "gpt-4o-mini", %s}}}'
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server(request, tmp_path, live_openai):
-    env = {"LSE_SECRET_KEY": Fernet.generate_key().decode(), **sandbox_env(live_openai)}
-    if request.param == "postgresql":
-        env["LSE_DATABASE_URL"] = request.getfixturevalue("pg_database")
-    live = start_live_lse(tmp_path / "data", **env)
-    yield live
-    live.stop()
 
 
 def _post_raw(c, raw: str):

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from helpers.cli import lse_env, start_lse
+from helpers.cli import LSE, lse_env
 from lse.sandbox.openai import OpenAISandbox
 from lse.settings import Settings
 from lse.tenancy import create_key
@@ -70,20 +70,30 @@ class LiveLse:
             secret_key=self.env.get("LSE_SECRET_KEY") or None,
         )
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"lse-serve-{self.port}.log"
+
     def stop(self) -> str:
+        """Stop the server; the tail of its log (stdout and stderr)."""
         self.proc.terminate()
         try:
-            _, err = self.proc.communicate(timeout=20)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate(timeout=10)
-        return err or ""
+            self.proc.wait(timeout=10)
+        return self.log_path.read_text(errors="replace")[-20_000:]
 
 
 def start_live_lse(data_dir: Path, **env: str) -> LiveLse:
     port = free_port()
     full_env = lse_env(LSE_DATA_DIR=str(data_dir), **env)
-    proc = start_lse("serve", "--host", "127.0.0.1", "--port", str(port), env=full_env)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # a log file, not a pipe: a pipe nobody drains fills up and blocks the server's event loop
+    with (data_dir.parent / f"lse-serve-{port}.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [LSE, "serve", "--host", "127.0.0.1", "--port", str(port)], env=full_env, stdout=log, stderr=log
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -91,7 +101,7 @@ def start_live_lse(data_dir: Path, **env: str) -> LiveLse:
             if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                 break
         if proc.poll() is not None:
-            raise AssertionError(f"lse serve exited: {proc.stderr.read() if proc.stderr else ''}")
+            raise AssertionError(f"lse serve exited: {(data_dir.parent / f'lse-serve-{port}.log').read_text()}")
         assert time.monotonic() < deadline, "lse serve did not come up"
         time.sleep(0.1)
     return LiveLse(base, port, data_dir, full_env, proc)

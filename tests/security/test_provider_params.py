@@ -62,6 +62,7 @@ def _bodies(sandbox, marker: str) -> list[dict]:
         ("extra_body", {"model": "o1-pro"}),
         ("extra_query", {"api-version": "x"}),
         ("tools", [{"type": "mcp", "server_url": "https://evil.example/mcp", "server_label": "x"}]),
+        ("tools", [{"type": "function", "name": "f", "parameters": {}}]),
         ("background", True),
         ("previous_response_id", "resp_of_another_tenant"),
         ("service_tier", "priority"),
@@ -74,15 +75,16 @@ def test_parameters_outside_the_allowlist_are_refused_by_name(live_lse, param, v
         r = _config(c, {"model": "gpt-4o-mini", param: value})
         assert r.status_code == 422, r.text
         body = r.json()
-        assert body["metadata"]["code"] == "param_not_allowed" and body["metadata"]["details"] == {"param": param}
-        assert f"params.{param}" in body["error"]
+        named = "tools[0].type" if param == "tools" else param  # only file_search tools are allowed
+        assert body["metadata"]["code"] == "param_not_allowed" and body["metadata"]["details"] == {"param": named}
+        assert f"params.{named}" in body["error"]
         assert c.get("/api/v1/configs").json()["data"] == []  # nothing stored
         # a new version is checked the same way
         ok = _config(c, {"model": "gpt-4o-mini"}).json()["data"]
         v = c.post(
             f"/api/v1/configs/{ok['id']}/versions", json={"config_blob": {"completion": {"params": {param: value}}}}
         )
-        assert v.status_code == 422 and v.json()["metadata"]["details"] == {"param": param}
+        assert v.status_code == 422 and v.json()["metadata"]["details"] == {"param": named}
 
 
 def test_kaapi_params_mean_what_they_mean_in_kaapi(live_lse, live_openai):

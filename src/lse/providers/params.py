@@ -5,11 +5,12 @@ on both: `reasoning: "low"` becomes `reasoning: {"effort": "low"}`; `temperature
 `top_p` are dropped for reasoning models (o-series, gpt-5 family), which refuse them, and
 `reasoning` is dropped for the others; `knowledge_base_ids` (+ `max_num_results`, 20 by
 default) becomes a `file_search` tool over those vector stores. lse also allows
-`top_p`, `max_output_tokens` and `text` (the output format).
+`top_p`, `max_output_tokens`, `text` (the output format) and `tools` holding `file_search`
+tools only (Kaapi's documented config example writes the tool itself).
 
 Nothing else reaches the provider: a tenant's config must not choose which organization
 or project the operator's key bills (`extra_headers`), smuggle fields (`extra_body`,
-`extra_query`), call tools or servers (`tools`, MCP), run in the background, or read
+`extra_query`), call tools or servers (function, MCP, web search …), run in the background, or read
 other stored responses (`previous_response_id`, `conversation`, `prompt`). Any other
 key is refused, naming it. A deployment may allow more Responses parameters
 (`LSE_EVAL_EXTRA_RESPONSE_PARAMS`); those are sent as given, except the SDK's transport
@@ -41,6 +42,7 @@ ALLOWED: frozenset[str] = frozenset(
         "text",
         "knowledge_base_ids",
         "max_num_results",
+        "tools",
     }
 )
 # Never sent, whatever the deployment allows: SDK transport options, the engine's own
@@ -171,6 +173,42 @@ def _vector_stores(value: Any) -> list[str]:
     return list(value)
 
 
+FILE_SEARCH_KEYS = frozenset({"type", "vector_store_ids", "max_num_results"})
+
+
+def _file_search_tools(value: Any) -> list[dict[str, Any]]:
+    """`tools` as Kaapi's config example writes them: file_search tools and nothing else."""
+    if not isinstance(value, list):
+        raise ParamError("tools", "must be a list of file_search tools")
+    out = []
+    for i, tool in enumerate(value):
+        where = f"tools[{i}]"
+        if not isinstance(tool, dict):
+            raise ParamError(where, "must be an object")
+        if tool.get("type") != "file_search":
+            raise ParamError(
+                f"{where}.type",
+                f"only file_search tools are allowed (got {tool.get('type')!r})",
+                code="param_not_allowed",
+            )
+        extra = sorted(set(tool) - FILE_SEARCH_KEYS)
+        if extra:
+            raise ParamError(f"{where}.{extra[0]}", "is not an allowed file_search field", code="param_not_allowed")
+        stores = tool.get("vector_store_ids")
+        if not isinstance(stores, list) or not stores or len(stores) > MAX_VECTOR_STORES:
+            raise ParamError(
+                f"{where}.vector_store_ids", f"must be a list of 1 to {MAX_VECTOR_STORES} vector store ids"
+            )
+        for j, store in enumerate(stores):
+            if not isinstance(store, str) or not store.strip():
+                raise ParamError(f"{where}.vector_store_ids[{j}]", "must be a non-empty vector store id")
+        entry: dict[str, Any] = {"type": "file_search", "vector_store_ids": list(stores)}
+        if tool.get("max_num_results") is not None:
+            entry["max_num_results"] = _integer(f"{where}.max_num_results", tool["max_num_results"], 1, MAX_NUM_RESULTS)
+        out.append(entry)
+    return out
+
+
 def extra_params(setting: str | Collection[str] | None) -> frozenset[str]:
     """The deployment's extra allowed names (LSE_EVAL_EXTRA_RESPONSE_PARAMS), NEVER removed."""
     if not setting:
@@ -230,14 +268,17 @@ def responses_body(
     max_results = params.get("max_num_results")
     if max_results is not None:
         _integer("max_num_results", max_results, 1, MAX_NUM_RESULTS)
+    tools = _file_search_tools(params["tools"]) if params.get("tools") is not None else []
     if params.get("knowledge_base_ids") is not None:
-        body["tools"] = [
+        tools.append(
             {
                 "type": "file_search",
                 "vector_store_ids": _vector_stores(params["knowledge_base_ids"]),
                 "max_num_results": max_results or DEFAULT_MAX_NUM_RESULTS,
             }
-        ]
+        )
+    if tools:
+        body["tools"] = tools
     for name in sorted(extras & set(params)):
         if name not in ALLOWED and params[name] is not None:
             body[name] = params[name]

@@ -31,9 +31,14 @@ from lse.store.models.evaluation import EvaluationRun, ProviderCredential, utcno
 from lse.tenancy.keys import Tenant
 
 # provider -> (required fields, optional fields); every field a string
+# (lse uses openai for runs and langfuse for trace exports; the others are stored for
+# Kaapi clients that send them)
 PROVIDER_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "openai": (frozenset({"api_key"}), frozenset({"organization", "project"})),
     "langfuse": (frozenset({"public_key", "secret_key"}), frozenset({"host"})),
+    "google": (frozenset({"api_key"}), frozenset()),
+    "sarvamai": (frozenset({"api_key"}), frozenset()),
+    "elevenlabs": (frozenset({"api_key"}), frozenset()),
 }
 SHOWN_IN_CLEAR = frozenset({"host"})  # not secret: shown as stored
 MAX_FIELD_CHARS = 1024

@@ -127,3 +127,36 @@ def test_signed_url_downloads_the_csv_for_a_while(live_lse):
     assert httpx.get(expired).status_code == 404
     other = url.replace(f"/datasets/{ds['dataset_id']}/", f"/datasets/{ds['dataset_id'] + 1}/")
     assert httpx.get(other).status_code == 404
+
+
+def test_the_rest_of_the_contract(live_lse):
+    """Auth, unknown paths, CSV rules, dataset paging, tenancy and the run_mode default."""
+    key, other = live_lse.new_key(), live_lse.new_key()
+    with live_lse.client() as anonymous:
+        assert anonymous.get("/api/v1/configs", headers={"Authorization": "Bearer jwt"}).status_code == 401
+    with live_lse.client(key) as c, live_lse.client(other) as o:
+        missing = c.get("/api/v1/no-such-route")
+        assert missing.status_code == 404 and missing.json()["success"] is False
+        bad = upload(c, b"question,reply\nq,a\n")
+        assert bad.status_code == 422 and bad.json()["error"].startswith("missing_columns: ")
+        skipped = upload(c, b"question,answer\nq1,a1\n,a2\nq3,\n").json()["data"]
+        assert skipped["original_items"] == 1 and skipped["skipped_rows"] == 2
+        for i in range(3):
+            upload(c, _csv(1), dataset_name=f"page_{i}")
+        page = c.get("/api/v1/evaluations/datasets", params={"limit": 2, "offset": 1}).json()
+        assert [d["dataset_name"] for d in page["data"]] == ["page_1", "page_0"]
+        run = start(c, skipped["dataset_id"], config(c)["id"])
+        run_id = run.json()["data"]["id"]
+        assert o.get(f"/api/v1/evaluations/datasets/{skipped['dataset_id']}").status_code == 404
+        assert o.get(f"/api/v1/evaluations/{run_id}").status_code == 404
+        omitted = c.post(
+            "/api/v1/evaluations",
+            json={
+                "experiment_name": "no-mode",
+                "dataset_id": skipped["dataset_id"],
+                "config_id": config(c)["id"],
+                "config_version": 1,
+            },
+        )
+        assert omitted.status_code == 422 and omitted.json()["metadata"]["code"] == "run_mode_not_available"
+        wait(c, run_id)

@@ -64,6 +64,20 @@ def test_kaapis_credentials_api_masks_and_encrypts(live_lse):
         "api_key": OPENAI_KEY
     }
 
+    # Kaapi's documented multi-provider body, as written there
+    doc = {
+        "credential": {
+            "openai": {"api_key": "sk-proj-..."},
+            "google": {"api_key": "AIzaSy..."},
+            "sarvamai": {"api_key": "sarvam-..."},
+            "elevenlabs": {"api_key": "sk_..."},
+            "langfuse": {"public_key": "pk-lf-....", "secret_key": "sk-lf-...", "host": "https://cloud.langfuse.com"},
+        }
+    }
+    with live_lse.client(live_lse.new_key()) as c:
+        r = c.post("/api/v1/credentials/", json=doc)
+        assert r.status_code == 200 and len(r.json()["data"]) == 5, r.text
+
     with live_lse.client(key) as c:
         r = c.delete("/api/v1/credentials/provider/google")
         assert r.status_code == 200 and r.json()["data"] == {"message": "Provider credentials removed successfully"}

@@ -88,7 +88,11 @@ def attack_once(port: int, key: str, attack: Attack) -> None:
         body = (b"q,a\n" * (CHUNK // 4)) if upload else b"[" * CHUNK
         payload = body if attack.declared else f"{CHUNK:x}\r\n".encode() + body + b"\r\n"
         if upload:  # a well-formed start, so the server reads the file part until its cap
-            start = MULTIPART_HEAD if attack.declared else f"{len(MULTIPART_HEAD):x}\r\n".encode() + MULTIPART_HEAD + b"\r\n"
+            start = (
+                MULTIPART_HEAD
+                if attack.declared
+                else f"{len(MULTIPART_HEAD):x}\r\n".encode() + MULTIPART_HEAD + b"\r\n"
+            )
             sock.sendall(start)
             sent += len(MULTIPART_HEAD)
         while sent < attack.max_bytes:
@@ -222,10 +226,14 @@ def main() -> int:
             server.stop()
 
     growth_mb = (peak[0] - idle_kb) / 1024
-    print(f"server RSS idle {idle_kb / 1024:.1f} MB, peak under attack {peak[0] / 1024:.1f} MB: +{growth_mb:.1f} MB "
-          f"(goal: < {RSS_GOAL_MB} MB)")
-    print(f"fast run of {args.items} items: alone {baseline:.2f} s, under attack {attacked:.2f} s "
-          f"(slowdown x{attacked / baseline:.2f})")
+    print(
+        f"server RSS idle {idle_kb / 1024:.1f} MB, peak under attack {peak[0] / 1024:.1f} MB: +{growth_mb:.1f} MB "
+        f"(goal: < {RSS_GOAL_MB} MB)"
+    )
+    print(
+        f"fast run of {args.items} items: alone {baseline:.2f} s, under attack {attacked:.2f} s "
+        f"(slowdown x{attacked / baseline:.2f})"
+    )
     print(f"{'attack':36} {'requests':>8} {'statuses':>16} {'MB in per request (max / mean)':>32}")
     for a in attacks:
         statuses = ",".join(str(s) for s in sorted(set(a.statuses))) or "-"

@@ -90,7 +90,10 @@ def create_app(settings: Settings) -> FastAPI:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint: see /docs for the API"
         return error_response(
-            exc.status_code, message, _STATUS_CODES.get(exc.status_code, "http_error"), headers=exc.headers
+            exc.status_code,
+            message,
+            _STATUS_CODES.get(exc.status_code, "http_error"),
+            headers=dict(exc.headers) if exc.headers else None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -8,6 +8,7 @@ monitoring status, and run a fast evaluation of a small dataset.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 
 import typer
@@ -147,7 +148,7 @@ def _fast_eval(settings, day, quiet: bool) -> None:
             RunCreate(
                 experiment_name=f"demo-{stamp}",
                 dataset_id=dataset.dataset_id,
-                config_id=config.id,
+                config_id=uuid.UUID(config.id),
                 config_version=1,
                 run_mode=RunMode.fast,
             ),

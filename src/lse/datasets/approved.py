@@ -59,7 +59,7 @@ def approved_pairs(
         for run_id, value, encoding in conn.execute(stmt):
             latest[run_id] = _plain(value, encoding)  # ordered: the newest record stays
         approved = [rid for rid, v in latest.items() if isinstance(v, dict) and v.get("verdict") == verdict]
-        rows = []
+        rows: list[Any] = []
         for i in range(0, len(approved), 500):
             chunk = approved[i : i + 500]
             rows += conn.execute(

@@ -302,7 +302,7 @@ def delete_dataset(settings: Settings, tenant: Tenant, dataset_id: int) -> Datas
             raise BadRequest(
                 f"Cannot delete dataset {dataset_id}: an evaluation run started using it", code="dataset_in_use"
             ) from exc
-        if gone.rowcount != 1:  # type: ignore[attr-defined] -- a CursorResult for DML
+        if gone.rowcount != 1:  # type: ignore[attr-defined]  # DML gives a CursorResult
             raise _not_found(dataset_id)
     store = object_store(settings)
     key = store.key_of(url) if url else None

@@ -196,7 +196,8 @@ def merged_blob(latest: dict[str, Any], partial: dict[str, Any]) -> dict[str, An
     params merged key by key (None removes a key), other completion keys replaced."""
     out = {k: v for k, v in latest.items() if k != "completion"}
     out.update({k: v for k, v in partial.items() if k != "completion"})
-    old = latest.get("completion") if isinstance(latest.get("completion"), dict) else {}
+    found = latest.get("completion")
+    old: dict[str, Any] = found if isinstance(found, dict) else {}
     new = partial.get("completion")
     if new is None:
         out["completion"] = old

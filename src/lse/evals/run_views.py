@@ -39,7 +39,8 @@ def kaapi_score(score: dict[str, Any] | None) -> dict[str, Any] | None:
 def _flat(stage: Any) -> dict[str, Any] | None:
     if not isinstance(stage, dict):
         return None
-    usage = stage.get("usage") if isinstance(stage.get("usage"), dict) else {}
+    found = stage.get("usage")
+    usage: dict[str, Any] = found if isinstance(found, dict) else {}
     inp, outp = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
     return {
         "model": stage.get("model"),

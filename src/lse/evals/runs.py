@@ -16,7 +16,7 @@ results come as lse's `results[]` (include_results) and as Kaapi's `score.traces
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -162,7 +162,7 @@ def item_results(session: Session, run: EvaluationRun) -> list[ItemResultPublic]
     ).all()
     out = []
     for item, res in rows:
-        base = {
+        base: dict[str, Any] = {
             "item_id": item.id,
             "position": item.position,
             "question_id": item.question_id,

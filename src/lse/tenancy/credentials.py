@@ -259,7 +259,7 @@ def delete_all_credentials(settings: Settings, tenant: Tenant) -> int:
                 ProviderCredential.project_id == tenant.project_id,
             )
         )
-        return int(gone.rowcount or 0)  # type: ignore[attr-defined] -- a CursorResult for DML
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]  # DML gives a CursorResult
 
 
 def provider_credentials(

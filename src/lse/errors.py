@@ -25,9 +25,21 @@ with `exit_code`; the API maps `http_status` and `code` into the envelope.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes are a contract (README "Exit codes")."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3  # the job finished but something is incomplete, or verification found differences
+    INTERRUPTED = 130
+
 
 class LseError(Exception):
-    exit_code: int = 1
+    exit_code: int = ExitCode.ERROR
     http_status: int = 500
     code: str = "internal_error"
 
@@ -43,7 +55,7 @@ class LseError(Exception):
 
 
 class UsageError(LseError):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
     http_status = 422
     code = "invalid_input"
 
@@ -119,10 +131,10 @@ class StorageBusy(StorageError):
 
 
 class PartialResult(LseError):
-    exit_code = 3
+    exit_code = ExitCode.PARTIAL
     code = "partial_result"
 
 
 class VerificationFailed(LseError):
-    exit_code = 3
+    exit_code = ExitCode.PARTIAL
     code = "verification_failed"

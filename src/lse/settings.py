@@ -10,6 +10,7 @@ one machine: all state lives under `LSE_DATA_DIR`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +98,33 @@ class Settings(BaseSettings):
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
+    eval_batch_poll_s: float = Field(
+        default=60.0, gt=0, description="Seconds between polls of a young provider batch (older ones are polled less)."
+    )
+    eval_batch_max_rounds: int = Field(
+        default=3, ge=1, description="Batches per item at most: expired, cancelled or retryable requests go again."
+    )
+    eval_batch_max_requests: int = Field(
+        default=50_000, ge=1, le=50_000, description="Requests per provider batch file (OpenAI allows 50,000)."
+    )
+    eval_batch_max_bytes: int = Field(
+        default=190_000_000, ge=1, le=200_000_000, description="Bytes per provider batch file (OpenAI allows 200 MB)."
+    )
+    eval_batch_max_enqueued_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Estimated input tokens per batch file (your enqueued-token limit); unset: no cap.",
+    )
+    eval_batch_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one process owns a provider batch while it submits, polls or collects it.",
+    )
+    eval_batch_deadline_grace_s: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="A batch still unfinished this long after its expires_at is cancelled and treated as expired.",
+    )
     eval_extra_response_params: str = Field(
         default="",
         description="Comma-separated Responses parameters a config may set beyond the allowlist "
@@ -135,7 +163,7 @@ class Settings(BaseSettings):
         return self.object_store_url or (self.data_dir / "objects").resolve().as_uri()
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings from the environment, with explicit overrides winning.
 
     A bad value becomes one ConfigError naming the variable, not a pydantic dump.
@@ -145,10 +173,14 @@ def load_settings(**overrides: object) -> Settings:
     from lse.errors import ConfigError
 
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first.get("loc") else "?"
         field = Settings.model_fields.get(name)
-        env = field.validation_alias.choices[0] if field and field.validation_alias else f"LSE_{name.upper()}"
+        alias = field.validation_alias if field else None
+        if isinstance(alias, AliasChoices):
+            env = str(alias.choices[0])
+        else:
+            env = alias if isinstance(alias, str) else f"LSE_{name.upper()}"
         raise ConfigError(f"{env}: {first['msg']} (got {first.get('input')!r})") from exc

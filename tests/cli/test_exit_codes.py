@@ -56,3 +56,17 @@ def test_to_db_and_verify_of_nothing_are_errors(tmp_path):
         proc = run_lse(*args, env=env)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "nothing is archived for project 'typo'" in proc.stderr
+
+
+def test_readme_lists_every_exit_code_and_the_errors_use_them():
+    import re
+    from pathlib import Path
+
+    from lse.errors import ExitCode, PartialResult, UsageError, VerificationFailed
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    listed = {int(n) for n in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    assert listed == {int(code) for code in ExitCode}
+    assert UsageError.exit_code == ExitCode.USAGE
+    assert PartialResult.exit_code == VerificationFailed.exit_code == ExitCode.PARTIAL

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from lse.archive.reader import iter_stored_runs
 from lse.archive.writer import write_runs
 from lse.records import merge_run
+from lse.records.jsonl import loads
 from lse.store.engine import get_engine
 from lse.store.loader import load_day
 from lse.store.models.archive import RunRow
-from lse.store.stored_form import decode_stored, loads_exact
+from lse.store.stored_form import decode_stored
 
 DAY = date(2026, 11, 20)
 COST = Decimal("0.000123456789012345678901")
@@ -69,7 +70,7 @@ def test_digits_survive_reads_merges_and_loads(db_settings):
     assert Decimal(str(stored_cost(db_settings))) == COST
 
 
-def test_loads_exact_keeps_plain_floats_plain():
-    doc = loads_exact('{"a": 0.25, "b": 1e-7, "c": 0.000123456789012345678901, "d": 3}')
+def test_loads_keeps_plain_floats_plain():
+    doc = loads('{"a": 0.25, "b": 1e-7, "c": 0.000123456789012345678901, "d": 3}')
     assert doc == {"a": 0.25, "b": 1e-7, "c": COST, "d": 3}
     assert isinstance(doc["a"], float) and isinstance(doc["c"], Decimal)

@@ -94,3 +94,64 @@ def test_runs_data_is_compressed_with_lz4_on_postgresql(db_settings, engine):
         method = conn.execute(text("SELECT pg_column_compression(data) FROM runs")).scalar_one()
         stored = conn.execute(select(RunRow.data)).scalar_one()
     assert method == "lz4" and stored == run
+
+
+def _seed_evaluation_at_0004(conn) -> None:
+    """One organization → project → config → dataset(item) → run with a job and an item result."""
+    t = "'2026-01-01 00:00:00'"
+    conn.execute(text(f"INSERT INTO organizations(id, name, created_at) VALUES (1, 'o', {t})"))
+    conn.execute(text(f"INSERT INTO projects(id, organization_id, name, created_at) VALUES (1, 1, 'p', {t})"))
+    conn.execute(
+        text(
+            "INSERT INTO configs(id, organization_id, project_id, name, created_at, updated_at) "
+            f"VALUES ('c', 1, 1, 'c', {t}, {t})"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO evaluation_datasets(id, organization_id, project_id, name, duplication_factor, "
+            f"total_items, original_items, created_at) VALUES (1, 1, 1, 'd', 1, 1, 1, {t})"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO evaluation_dataset_items(id, dataset_id, position, question_id, duplicate_index, "
+            "question, answer) VALUES (1, 1, 0, 0, 0, 'q', 'a')"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO evaluation_runs(id, organization_id, project_id, run_name, run_mode, status, dataset_id, "
+            "dataset_name, config_id, config_version, total_items, items_succeeded, items_failed, created_at, "
+            f"updated_at) VALUES (1, 1, 1, 'r', 'fast', 'completed', 1, 'd', 'c', 1, 1, 1, 0, {t}, {t})"
+        )
+    )
+    conn.execute(
+        text(f"INSERT INTO evaluation_jobs(id, run_id, job_type, status, created_at) VALUES (1, 1, 'j', 'ok', {t})")
+    )
+    conn.execute(
+        text(
+            "INSERT INTO evaluation_item_results(id, run_id, item_id, status, attempts, score_status, created_at, "
+            f"updated_at) VALUES (1, 1, 1, 'succeeded', 1, 'scored', {t}, {t})"
+        )
+    )
+
+
+def test_rebuilding_a_parent_table_keeps_its_children(db_url):
+    """SQLite alters a column by rebuilding the table; the drop must not cascade to child rows."""
+    engine = make_engine(db_url)
+    upgrade_to_head(engine, "0004_runs_data_lz4")
+    with engine.begin() as conn:
+        _seed_evaluation_at_0004(conn)
+
+    upgrade_to_head(engine)
+
+    with engine.connect() as conn:
+        counts = {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("evaluation_runs", "evaluation_jobs", "evaluation_item_results")
+        }
+        seed = conn.execute(text("SELECT trace_seed FROM evaluation_runs WHERE id = 1")).scalar()
+    assert counts == {"evaluation_runs": 1, "evaluation_jobs": 1, "evaluation_item_results": 1}
+    assert seed and len(seed) == 36
+    engine.dispose()

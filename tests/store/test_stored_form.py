@@ -9,6 +9,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lse.records.jsonl import loads
 from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text, parse_line
 
 # Any text, lone surrogates and U+0000 included (Hypothesis excludes surrogates by default).
@@ -72,12 +73,19 @@ def test_plain_values_are_stored_as_they_are():
     assert encode_for_storage({"a": "b", "n": [1, 2.5, None]}) == ('{"a":"b","n":[1,2.5,null]}', False)
 
 
-def test_decimals_keep_every_digit():
-    value = {"cost": Decimal("0.000123456789012345678"), "half": Decimal("0.5")}
+def test_decimals_are_stored_as_numbers_with_every_digit():
+    value = {"cost": Decimal("0.000123456789012345678"), "half": 0.5, "big": 1e23}
     text, escaped = encode_for_storage(value)
-    assert escaped
-    back = decode_stored(json.loads(text))
-    assert back == value and isinstance(back["cost"], Decimal)
+    assert not escaped  # numbers need no escaping: JSONB and SQLite keep every digit
+    assert text == '{"cost":0.000123456789012345678,"half":0.5,"big":100000000000000000000000.0}'
+    back = loads(text)
+    assert back == value and isinstance(back["cost"], Decimal) and isinstance(back["big"], float)
+
+
+def test_decimals_marked_by_earlier_versions_still_decode():
+    """Rows written before numbers were stored as numbers hold MARK + "d:" + digits."""
+    assert decode_stored({"cost": MARK + "d:0.000123456789012345678"}) == {"cost": Decimal("0.000123456789012345678")}
+    assert decode_stored(MARK + "d:0.5") == 0.5 and isinstance(decode_stored(MARK + "d:0.5"), float)
 
 
 def test_text_columns():

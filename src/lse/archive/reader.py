@@ -1,7 +1,8 @@
 """Reading archived days back: stored runs streamed line by line, and the manifest.
 
-Numbers are read as `Decimal` (lse.records.jsonl.loads) so a cost with more digits than
-a float holds survives a read-merge-write cycle exactly.
+Numbers are read under the one number policy (`lse.records.jsonl.loads`, docs/numbers.md):
+a cost with more digits than a float holds survives a read-merge-write cycle exactly,
+and reads back equal to what the database gives for it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def iter_stored_runs(settings: Settings, project: str, day: date) -> Iterator[di
     path = runs_path(settings, project, day)
     for position, raw in iter_lines(settings, project, day):
         try:
-            yield loads(raw.decode("utf-8"))
+            yield loads(raw)
         except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise StorageError(f"{path}: line {position} is not valid JSON ({exc})") from exc
 

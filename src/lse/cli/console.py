@@ -1,14 +1,22 @@
-"""Rich consoles and the Rich-backed Progress: stdout is data, stderr is everything else."""
+"""Rich consoles, the one JSON printer and the Rich-backed Progress.
+
+stdout is data — tables, reports, JSON — and stderr is everything else: progress,
+logs, notes about what was skipped. With `--json` a command prints `print_json(result)`
+and nothing else on stdout.
+"""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
+import typer
+from pydantic_core import to_json
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -28,13 +36,20 @@ out = _console(stderr=False)
 err = _console(stderr=True)
 
 
+def print_json(value: Any) -> None:
+    """`value` on stdout as indented JSON: a pydantic model (computed fields included),
+    a list of them, or plain data — dates as ISO-8601, every command alike. Plain text,
+    never coloured or wrapped, so a pipe gets exactly the JSON."""
+    typer.echo(to_json(value, indent=2).decode("utf-8"))
+
+
 class BarProgress:
     """A `lse.progress.Progress` drawn as a Rich bar on stderr; silent when not a TTY."""
 
     def __init__(self, enabled: bool | None = None):
         self.enabled = err.is_terminal if enabled is None else enabled
         self._bar: RichProgress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Self:
         if self.enabled:
@@ -48,12 +63,12 @@ class BarProgress:
                 console=err,
                 transient=False,
             )
-            self._bar.__enter__()
+            self._bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
-            self._bar.__exit__(*exc)  # type: ignore[arg-type]
+            self._bar.stop()
 
     def start(self, total: int | None, label: str = "") -> None:
         if self._bar is not None:

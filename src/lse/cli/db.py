@@ -6,6 +6,8 @@ behind head (or at a revision this lse does not know) is inspected and migrated.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -14,6 +16,8 @@ from lse.cli import console
 from lse.settings import load_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from lse.store.migrate import DbStatus
 
 app = typer.Typer(help="Database maintenance: migrations.", no_args_is_help=True)
@@ -25,18 +29,14 @@ def upgrade(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Apply the migrations the database is missing (LSE_DATABASE_URL, default SQLite)."""
-    from lse.store.engine import make_engine
     from lse.store.migrate import db_status, upgrade_to_head
 
-    engine = make_engine(load_settings().effective_database_url)
-    try:
+    with _database() as engine:
         before = db_status(engine).current
         upgrade_to_head(engine, revision)
         status = db_status(engine)
-    finally:
-        engine.dispose()
     if json_out:
-        typer.echo(status.model_dump_json(indent=2))
+        console.print_json(status)
         return
     if before == status.current:
         console.out.print(f"{status.url}: already at {status.current}")
@@ -47,18 +47,26 @@ def upgrade(
 @app.command("current")
 def current(json_out: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Show the database's schema revision and this version's head."""
-    from lse.store.engine import make_engine
     from lse.store.migrate import db_status
+
+    with _database() as engine:
+        status = db_status(engine)
+    if json_out:
+        console.print_json(status)
+        return
+    _render(status)
+
+
+@contextmanager
+def _database() -> Iterator[Engine]:
+    """The configured database, opened without the first-use schema check, closed after."""
+    from lse.store.engine import make_engine
 
     engine = make_engine(load_settings().effective_database_url)
     try:
-        status = db_status(engine)
+        yield engine
     finally:
         engine.dispose()
-    if json_out:
-        typer.echo(status.model_dump_json(indent=2))
-        return
-    _render(status)
 
 
 _STATES = {

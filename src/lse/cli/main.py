@@ -9,7 +9,6 @@ import sys
 import typer
 
 from lse import __version__
-from lse.cli import exit_codes
 from lse.cli.admin import app as admin_app
 from lse.cli.archive import app as archive_app
 from lse.cli.db import app as db_app
@@ -18,7 +17,7 @@ from lse.cli.eval import app as eval_app
 from lse.cli.sandbox import app as sandbox_app
 from lse.cli.serve import serve
 from lse.cli.worker import worker
-from lse.errors import LseError
+from lse.errors import ExitCode, LseError
 
 app = typer.Typer(
     name="lse",
@@ -71,27 +70,27 @@ def run() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(exit_codes.INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         print("aborted", file=sys.stderr)
-        sys.exit(exit_codes.INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except typer.TyperException as exc:  # the CLI parser's usage errors (exit_code 2) and kin
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             print(f"error: {exc}", file=sys.stderr)
-        sys.exit(getattr(exc, "exit_code", exit_codes.USAGE))
+        sys.exit(getattr(exc, "exit_code", ExitCode.USAGE))
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         if _debug:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
-        sys.exit(exit_codes.ERROR)
-    if code == exit_codes.INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130)
+        sys.exit(ExitCode.ERROR)
+    if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent Exit(130)
         print("interrupted", file=sys.stderr)
-    sys.exit(code if isinstance(code, int) else exit_codes.OK)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,16 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from lse.records.batches import batched
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.stored_form import decode_stored
+
+IDS_PER_QUERY = 500  # run ids bound in one IN (...): under SQLite's parameter limit
 
 
 @dataclass(frozen=True)
@@ -59,18 +62,14 @@ def approved_pairs(
         for run_id, value, encoding in conn.execute(stmt):
             latest[run_id] = _plain(value, encoding)  # ordered: the newest record stays
         approved = [rid for rid, v in latest.items() if isinstance(v, dict) and v.get("verdict") == verdict]
-        rows: list[Any] = []
-        for i in range(0, len(approved), 500):
-            chunk = approved[i : i + 500]
-            rows += conn.execute(
-                select(RunRow.run_id, RunRow.data, RunRow.data_encoding, RunRow.start_time).where(
-                    RunRow.run_id.in_(chunk)
-                )
-            ).all()
-    rows.sort(key=lambda r: (r.start_time is None, r.start_time, r.run_id))
+        rows: list[tuple[datetime | None, str, Any, str | None]] = []
+        for chunk in batched(approved, IDS_PER_QUERY):
+            query = select(RunRow.start_time, RunRow.run_id, RunRow.data, RunRow.data_encoding)
+            rows += [tuple(r) for r in conn.execute(query.where(RunRow.run_id.in_(chunk)))]
+    rows.sort(key=lambda r: (r[0] is None, r[0], r[1]))
     pairs: list[ApprovedPair] = []
     seen: set[str] = set()
-    for run_id, data, encoding, _start in rows:
+    for _start, run_id, data, encoding in rows:
         run = _plain(data, encoding)
         question = _text(run.get("inputs"), question_field)
         answer = _text(run.get("outputs"), answer_field)

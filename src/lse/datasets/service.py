@@ -32,7 +32,7 @@ from lse.objects import object_store, signing
 from lse.schema_types import MAX_ID, has_lone_surrogate, has_nul
 from lse.settings import Settings
 from lse.store.engine import get_engine, retry_when_busy, unit_of_work
-from lse.store.integrity import flush_unique
+from lse.store.errors import conflict_on
 from lse.store.models.evaluation import EvaluationDataset, EvaluationDatasetItem, EvaluationRun
 from lse.tenancy import Tenant
 
@@ -181,13 +181,10 @@ def _insert_dataset(
             object_store_url=url,
         )
         session.add(dataset)
-        flush_unique(
-            session,
-            _NAME_CONSTRAINT,
-            "evaluation_datasets",
-            ("organization_id", "project_id", "name"),
-            _duplicate(name),
-        )
+        with conflict_on(
+            _NAME_CONSTRAINT, "evaluation_datasets", ("organization_id", "project_id", "name"), _duplicate(name)
+        ):
+            session.flush()
         for batch in _item_batches(dataset.id, parsed, factor):
             session.execute(insert(EvaluationDatasetItem), batch)
         return dataset_public(dataset, settings, parsed.skipped_rows)

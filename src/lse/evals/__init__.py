@@ -1,1 +1,1 @@
-"""evals part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""The evaluation engine: configs, runs, the fast pipeline, retry classification and rate adaptation."""

@@ -39,7 +39,7 @@ from lse.providers.params import extra_params, responses_body
 from lse.schema_types import check_input, input_problem, repair_text
 from lse.settings import Settings
 from lse.store.engine import get_engine, retry_when_busy, unit_of_work
-from lse.store.integrity import flush_unique
+from lse.store.errors import conflict_on
 from lse.store.models.evaluation import Config, ConfigVersion, utcnow
 from lse.tenancy import Tenant
 
@@ -248,9 +248,10 @@ def create_config(settings: Settings, tenant: Tenant, body: ConfigCreate) -> Con
             description=body.description,
         )
         session.add(config)
-        flush_unique(
-            session, _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"), _name_taken(body.name)
-        )
+        with conflict_on(
+            _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"), _name_taken(body.name)
+        ):
+            session.flush()
         version = ConfigVersion(config_id=config.id, version=1, config_blob=blob, commit_message=body.commit_message)
         session.add(version)
         session.flush()
@@ -272,15 +273,15 @@ def add_version(settings: Settings, tenant: Tenant, config_id: str, body: Config
         )
         session.add(version)
         config.updated_at = utcnow()
-        flush_unique(
-            session,
+        with conflict_on(
             _VERSION_CONSTRAINT,
             "config_versions",
             ("config_id", "version"),
             ConflictError(
                 "another version was added to this config at the same time; retry", code="config_version_conflict"
             ),
-        )
+        ):
+            session.flush()
         return _answerable(_version_public(version))
 
 
@@ -296,9 +297,10 @@ def update_config(settings: Settings, tenant: Tenant, config_id: str, body: Conf
         if "description" in fields:
             config.description = fields["description"]
         config.updated_at = utcnow()
-        flush_unique(
-            session, _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"), _name_taken(config.name)
-        )
+        with conflict_on(
+            _NAME_CONSTRAINT, "configs", ("organization_id", "project_id", "name"), _name_taken(config.name)
+        ):
+            session.flush()
         return _answerable(_public(session, config))
 
 

@@ -29,7 +29,7 @@ from lse.evals.schemas import MAX_ID, ItemResultPublic, Progress, RunCreate, Run
 from lse.evals.trace_ids import item_trace_id
 from lse.settings import Settings
 from lse.store.engine import get_engine, retry_when_busy, unit_of_work
-from lse.store.integrity import flush_unique
+from lse.store.errors import conflict_on
 from lse.store.models.evaluation import (
     RUN_NAME_CONSTRAINT,
     EvaluationDatasetItem,
@@ -108,8 +108,7 @@ def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available
             total_items=dataset.total_items,
         )
         session.add(run)
-        flush_unique(
-            session,
+        with conflict_on(
             RUN_NAME_CONSTRAINT,
             "evaluation_runs",
             ("organization_id", "project_id", "run_name"),
@@ -118,7 +117,8 @@ def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available
                 "choose another experiment_name",
                 code="run_name_already_exists",
             ),
-        )
+        ):
+            session.flush()
         return run_public(run)
 
 

@@ -27,9 +27,14 @@ def parse_utc(raw: Any) -> datetime | None:
                 return None
     else:
         return None
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(UTC)
+        return as_utc(dt)
     except OverflowError:
         return None
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime: a naive one is taken as UTC (how LangSmith writes its
+    timestamps and SQLite's DateTime reads them back), an aware one converted.
+    OverflowError when the instant falls outside the years 1-9999 in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,1 +1,1 @@
-"""sandbox part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Local LangSmith- and OpenAI-compatible servers for the demo and the tests; they speak only public protocols."""

@@ -127,17 +127,17 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
         stored = tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []
         feedback: dict[str, EncodedFeedback] = {}
-        for rid, (merged, prepared, prev) in _merged(batch, stored).items():
-            if prev is not None and _same(merged, prev, project, day):
-                out.unchanged += 1
-                fbs = [encode_feedback(fb) for fb in feedback_columns(merged, project, day)]
-            elif prepared is not None:  # new, and stored exactly as prepared
-                rows.append(prepared.row)
-                fbs = prepared.feedback
+        for rid, entry in _merged(batch, stored).items():
+            if isinstance(entry, Prepared):  # new, and stored exactly as prepared
+                rows.append(entry.row)
+                fbs = entry.feedback
                 out.inserted += 1
+            elif entry.stored is not None and _same(entry.run, entry.stored, project, day):
+                out.unchanged += 1
+                fbs = [encode_feedback(fb) for fb in feedback_columns(entry.run, project, day)]
             else:
-                rows.append(encode_run(run_columns(merged, project, day), merged))
-                fbs = [encode_feedback(fb) for fb in feedback_columns(merged, project, day)]
+                rows.append(encode_run(run_columns(entry.run, project, day), entry.run))
+                fbs = [encode_feedback(fb) for fb in feedback_columns(entry.run, project, day)]
                 if rid in stored:
                     out.updated += 1
                 else:
@@ -154,25 +154,31 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
     return out
 
 
-def _merged(
-    batch: list[Prepared], stored: dict[str, StoredRun]
-) -> dict[str, tuple[dict[str, Any] | None, Prepared | None, StoredRun | None]]:
-    """Per run id: the merged run (None: the prepared run as it is), its Prepared when
-    that is still valid, and what was stored.
+@dataclass(slots=True)
+class Merged:
+    """A run merged with what is stored (`stored`: None when new but listed twice)."""
+
+    run: dict[str, Any]
+    stored: StoredRun | None
+
+
+def _merged(batch: list[Prepared], stored: dict[str, StoredRun]) -> dict[str, Prepared | Merged]:
+    """Per run id: its Prepared while that is still valid (new, listed once), else the
+    run merged with what was stored.
 
     In file order, so a run listed twice merges with itself as it would across loads.
     """
-    out: dict[str, tuple[dict[str, Any] | None, Prepared | None, StoredRun | None]] = {}
+    out: dict[str, Prepared | Merged] = {}
     for p in batch:
-        if p.run_id in out:
-            merged, first, prev = out[p.run_id]
-            base = merged if merged is not None else first.run  # type: ignore[union-attr]
-            out[p.run_id] = (merge_run(base, p.run), None, prev)
+        earlier = out.get(p.run_id)
+        if earlier is not None:
+            prev = earlier.stored if isinstance(earlier, Merged) else None
+            out[p.run_id] = Merged(merge_run(earlier.run, p.run), prev)
         elif p.run_id in stored:
             prev = stored[p.run_id]
-            out[p.run_id] = (merge_run(prev.data, p.run), None, prev)
+            out[p.run_id] = Merged(merge_run(prev.data, p.run), prev)
         else:
-            out[p.run_id] = (None, p, None)
+            out[p.run_id] = p
     return out
 
 

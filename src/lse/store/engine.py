@@ -4,10 +4,10 @@ SQLite gets WAL, foreign keys and a busy timeout so the API, CLI and workers can
 one file; a unit of work that writes (`write=True`) takes SQLite's write lock up front
 (BEGIN IMMEDIATE), so it waits its turn instead of failing at once when a read turns into
 a write, and a lock that outlasts the busy timeout is `StorageBusy` (503, retried by
-`retry_when_busy`), never a 500. The database file is created 0600 in a 0700 folder. A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file
-whose folder cannot exist) is a `ConfigError` here, before anything connects. Every
-SQLAlchemy error that escapes a unit of work becomes a `StorageError` with a message
-that says what to check.
+`retry_when_busy`), never a 500. The database file is created 0600 in a 0700 folder.
+A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file whose
+folder cannot exist) is a `ConfigError` here, before anything connects. Every
+driver error that escapes a unit of work becomes a `StorageError` (`lse.store.errors`).
 
 First use (`get_engine`) migrates only an EMPTY database: a database behind head is
 refused until `lse db upgrade` migrates it, so no command (a verify, an API request)
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import random
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,15 +29,15 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from lse.errors import ConfigError, StorageBusy, StorageError
+from lse.errors import ConfigError, StorageBusy
 from lse.private_files import private_dir, private_file
-from lse.records.jsonl import dumps_line
+from lse.records.jsonl import dumps_document, loads
 from lse.settings import Settings
-from lse.store.stored_form import loads_exact
+from lse.store.errors import DRIVER_ERRORS, database_error, first_line
 
 _engines: dict[str, Engine] = {}
 _schema_checked: set[str] = set()  # URLs whose schema get_engine has found (or made) at head
@@ -61,9 +62,23 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_locked_ddl(dbapi_conn, record) -> None:
-    """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too."""
+    """pysqlite runs DDL outside any transaction; with its own BEGIN off, ours covers DDL too.
+
+    Foreign keys are off on a migrating connection (SQLite ignores the pragma inside a
+    transaction, so it is set here, before BEGIN): a migration that rebuilds a parent table
+    (copy, drop, rename — how SQLite alters a column) would otherwise cascade the drop to
+    every child row. The migration checks the keys itself when it is done.
+    """
     dbapi_conn.isolation_level = None
     _sqlite_pragmas(dbapi_conn, record)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+def _dumps_document(value: object) -> str:
+    """ORM documents: the codec's database form; NaN stays a token, as SQLite keeps it."""
+    return dumps_document(value, allow_nan=True)
 
 
 def _begin_immediate(conn) -> None:
@@ -114,7 +129,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
     """
     parsed = database_url(url)
     shown = _redact(url)
-    json_codec = {"json_deserializer": loads_exact, "json_serializer": dumps_line}  # exact numbers both ways
+    json_codec = {"json_deserializer": loads, "json_serializer": _dumps_document}  # the one number policy
     try:
         if parsed.get_backend_name() == "sqlite":
             if not _truthy(parsed.query.get("uri")):
@@ -127,7 +142,7 @@ def make_engine(url: str, *, locked_ddl: bool = False) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
     except (ArgumentError, ImportError, TypeError, ValueError) as exc:  # missing driver, bad query options
-        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {_first_line(exc)}; write {URL_FORMS}") from exc
+        raise ConfigError(f"LSE_DATABASE_URL {shown!r} cannot be used: {first_line(exc)}; write {URL_FORMS}") from exc
 
 
 def _sqlite_folder(path: Path) -> None:
@@ -177,10 +192,6 @@ def dispose_engines() -> None:
         _schema_checked.clear()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back and translate errors on failure.
@@ -195,13 +206,13 @@ def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
         session.commit()
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         session.rollback()
         if is_locked(exc):
             raise StorageBusy(
                 "the database is busy with another writer; retry in a moment", details={"retry_after_s": 1}
             ) from exc
-        raise StorageError(f"database error: {_first_line(exc)}") from exc
+        raise database_error(exc) from exc
     except BaseException:
         session.rollback()
         raise
@@ -211,7 +222,9 @@ def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
 def is_locked(exc: BaseException) -> bool:
     """SQLite's "database is locked" (or "table is locked"): another writer holds the lock."""
-    return isinstance(exc, OperationalError) and "is locked" in str(getattr(exc, "orig", exc))
+    return isinstance(exc, (OperationalError, sqlite3.OperationalError)) and "is locked" in str(
+        getattr(exc, "orig", None) or exc
+    )
 
 
 def retry_when_busy(fn: Callable[P, R]) -> Callable[P, R]:
@@ -230,16 +243,6 @@ def retry_when_busy(fn: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
-
-
-def storage_error(exc: BaseException, doing: str) -> StorageError:
-    """The StorageError for a database failure while `doing` something (one line, what to check)."""
-    return StorageError(f"database error while {doing}: {_first_line(exc)}")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _redact(url: str) -> str:

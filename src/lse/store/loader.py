@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import time
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Engine
@@ -34,9 +35,9 @@ from lse.archive.reader import iter_lines, read_manifest
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
+from lse.records.batches import batched
 from lse.settings import Settings
 from lse.store import fetch_records
-from lse.store.archive_lines import batched
 from lse.store.batch_merge import BatchOutcome, prepare
 from lse.store.engine import get_engine
 from lse.store.lanes import Lanes
@@ -47,6 +48,11 @@ from lse.store.upsert import writer_for
 # retry of a refused batch five times longer.
 BATCH_SIZE = 2000
 MAX_BAD_ROWS_KEPT = 100  # in the report and the fetch record; the count is always exact
+
+
+class LoadStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"  # some rows were bad: reported, kept in the file, the rest loaded
 
 
 class BadRow(BaseModel):
@@ -62,8 +68,8 @@ class LoadReport(BaseModel):
     runs_inserted: int = 0
     runs_updated: int = 0
     runs_unchanged: int = 0
-    runs_escaped: int = Field(0, description="stored with U+0000/surrogates/NaN escaped")
-    feedback_rows: int = Field(0, description="feedback rows written: new, or newer than the stored row")
+    runs_escaped: int = Field(default=0, description="stored with U+0000/surrogates/NaN escaped")
+    feedback_rows: int = Field(default=0, description="feedback rows written: new, or newer than the stored row")
     feedback: dict[str, int] = Field(
         default_factory=lambda: {s.value: 0 for s in FeedbackStatus},
         description="runs in the file by feedback status; 'unknown' = archived before capture",
@@ -72,10 +78,10 @@ class LoadReport(BaseModel):
     bad_rows: list[BadRow] = Field(default_factory=list)
     duration_s: float = 0.0
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
-    def status(self) -> str:
-        return "partial" if self.bad_rows_count else "complete"
+    def status(self) -> LoadStatus:
+        return LoadStatus.PARTIAL if self.bad_rows_count else LoadStatus.COMPLETE
 
 
 class LoadRangeReport(BaseModel):
@@ -85,7 +91,7 @@ class LoadRangeReport(BaseModel):
     days: list[LoadReport] = Field(default_factory=list)
     days_not_archived: list[date] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def bad_rows_count(self) -> int:
         return sum(d.bad_rows_count for d in self.days)

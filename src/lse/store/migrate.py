@@ -24,9 +24,9 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from pydantic import BaseModel, computed_field
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import SQLAlchemyError
 
 from lse.errors import StorageError
+from lse.store.errors import DRIVER_ERRORS, database_error
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -47,7 +47,7 @@ class DbStatus(BaseModel):
     state: SchemaState
     tables: list[str] = []  # our tables found in a database without a revision
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def up_to_date(self) -> bool:
         return self.current == self.head
@@ -81,7 +81,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def db_status(engine: Engine) -> DbStatus:
     """Where the database stands against the migrations shipped with this version."""
-    import lse.store.models  # noqa: F401  (register every table on Base.metadata)
+    import lse.store.models  # noqa: F401 -- registers every table on Base.metadata
     from lse.store.base import Base
 
     try:
@@ -90,7 +90,7 @@ def db_status(engine: Engine) -> DbStatus:
             # revision, never as "our tables without a revision".
             tables = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
             current = MigrationContext.configure(conn).get_current_revision()
-    except SQLAlchemyError as exc:
+    except DRIVER_ERRORS as exc:
         raise _storage_error(exc, f"reading the schema revision of {_where(engine)}") from exc
     except CommandError as exc:  # several revisions in alembic_version: not a history of ours
         raise StorageError(f"cannot read the schema revision of {_where(engine)}: {exc}") from exc
@@ -165,13 +165,27 @@ def _run_upgrade(engine: Engine, revision: str) -> None:
     migrating = make_engine(engine.url.render_as_string(hide_password=False), locked_ddl=True) if sqlite else engine
     try:
         command.upgrade(alembic_config(migrating), revision)
-    except SQLAlchemyError as exc:
+        if sqlite:
+            _check_foreign_keys(migrating)
+    except DRIVER_ERRORS as exc:
         raise _storage_error(exc, f"migrating {_where(engine)} to {revision}") from exc
     except CommandError as exc:
         raise StorageError(f"cannot migrate {_where(engine)} to {revision!r}: {exc}") from exc
     finally:
         if sqlite:
             migrating.dispose()
+
+
+def _check_foreign_keys(engine: Engine) -> None:
+    """SQLite migrations run with foreign keys off; prove afterwards that every key still holds."""
+    with engine.connect() as conn:
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StorageError(
+            f"after migrating {_where(engine)}, {len(broken)} row(s) of {', '.join(tables)} name a parent row "
+            "that does not exist: the migration is wrong; restore the database from a copy and report it"
+        )
 
 
 def _some(names: list[str], shown: int = 3) -> str:
@@ -183,7 +197,5 @@ def _where(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _storage_error(exc: SQLAlchemyError, doing: str) -> StorageError:
-    from lse.store.engine import storage_error
-
-    return storage_error(exc, f"{doing} (check LSE_DATABASE_URL and that the database is up)")
+def _storage_error(exc: BaseException, doing: str) -> StorageError:
+    return database_error(exc, f"{doing} (check LSE_DATABASE_URL and that the database is up)")

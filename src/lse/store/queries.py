@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, Select, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import SQLAlchemyError
 
-from lse.store.engine import storage_error
+from lse.records.timestamps import as_utc
+from lse.store.errors import translated
 from lse.store.models.archive import FeedbackRow
 from lse.store.stored_form import decode_stored
 
@@ -71,11 +71,8 @@ def verdicts_with_factor(
         key=key,
         limit=limit,
     )
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, "querying feedback verdicts") from exc
+    with translated("querying feedback verdicts"), engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
     return [_hit(r) for r in rows]
 
 
@@ -142,27 +139,22 @@ def verdict_summary(engine: Engine, project: str, day: date, *, top: int = 5) ->
             GROUP BY j.key ORDER BY n DESC, j.key LIMIT :top
             """
         )
-    try:
-        with engine.connect() as conn:
-            total = conn.execute(select(func.count()).where(day_filter)).scalar_one()
-            verdicts = {
-                (decode_stored(v) if v is not None else "(none)"): n
-                for v, n in conn.execute(select(verdict, func.count()).where(day_filter).group_by(verdict))
-            }
-            factors = [
-                (str(decode_stored(k)), int(n))
-                for k, n in conn.execute(factors_sql, {"project": project, "day": day, "top": top})
-            ]
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, f"summarising verdicts of {project} {day}") from exc
+    with translated(f"summarising verdicts of {project} {day}"), engine.connect() as conn:
+        total = conn.execute(select(func.count()).where(day_filter)).scalar_one()
+        verdicts = {
+            (decode_stored(v) if v is not None else "(none)"): n
+            for v, n in conn.execute(select(verdict, func.count()).where(day_filter).group_by(verdict))
+        }
+        factors = [
+            (str(decode_stored(k)), int(n))
+            for k, n in conn.execute(factors_sql, {"project": project, "day": day, "top": top})
+        ]
     return VerdictSummary(project=project, day=day, feedback_records=total, verdicts=verdicts, top_true_factors=factors)
 
 
 def _hit(row: Any) -> FeedbackHit:
     encoded = bool(row["encoding"])
     created = row["created_at"]
-    if created is not None and created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
     return FeedbackHit(
         feedback_id=row["feedback_id"],
         run_id=row["run_id"],
@@ -173,7 +165,7 @@ def _hit(row: Any) -> FeedbackHit:
         score=row["score"],
         comment=decode_stored(row["comment"]) if encoded else row["comment"],
         value=decode_stored(row["value"]) if encoded else row["value"],
-        created_at=created,
+        created_at=None if created is None else as_utc(created),
     )
 
 

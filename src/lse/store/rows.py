@@ -8,11 +8,13 @@ objects here; the stored form (escaping) is applied by the writer.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
+from lse.records.jsonl import loads
 from lse.records.timestamps import parse_utc
 from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable
 
@@ -21,24 +23,31 @@ class BadRun(ValueError):
     """A line of runs.jsonl that is not a storable run (no id, not an object)."""
 
 
-@dataclass(slots=True)
+# Keyword-only: rows are built by column name, so no SELECT's column order can shift a
+# value into the wrong field. `run_date` is None only for a stored row whose day is not
+# a readable date (no load writes one; it differs from any run's columns, so it is rewritten).
+@dataclass(slots=True, kw_only=True)
 class RunColumns:
     run_id: str
     trace_id: str | None
     parent_run_id: str | None
     project: str
-    run_date: date
+    run_date: date | None
     start_time: datetime | None
     feedback_status: str
 
 
-@dataclass(slots=True)
+# The run columns beside `data`, as the loader writes and reads them.
+RUN_COLUMNS = ("run_id", "trace_id", "parent_run_id", "project", "run_date", "start_time", "feedback_status")
+
+
+@dataclass(slots=True, kw_only=True)
 class FeedbackColumns:
     feedback_id: str
     run_id: str
     trace_id: str | None
     project: str
-    run_date: date
+    run_date: date | None
     key: str | None
     score: float | None
     value: Any
@@ -135,7 +144,9 @@ def unique_records(records: list[Any]) -> list[Any]:
     keyed = [r for r in records if isinstance(r, dict) and r.get("id") is not None]
     if len(keyed) == len({str(r["id"]) for r in keyed}):
         return records
-    return merge_feedback([], keyed) + [r for r in records if not (isinstance(r, dict) and r.get("id") is not None)]
+    return (merge_feedback([], keyed) or []) + [
+        r for r in records if not (isinstance(r, dict) and r.get("id") is not None)
+    ]
 
 
 def _record_sort_key(record: Any) -> str:
@@ -154,8 +165,19 @@ def is_older(a: FeedbackColumns, b: FeedbackColumns) -> bool:
     return sb is not None and (sa is None or sa < sb)
 
 
-# What a feedback row says, column by column, as loader and verify compare it.
-FEEDBACK_COMPARED = (
+def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[str]:
+    """The columns in which two decoded feedback rows differ (by value: JSON key order,
+    a timestamp's zone and NaN vs NaN are not differences)."""
+    return [
+        name
+        for name in FEEDBACK_COMPARED
+        if comparable_json(_instant(getattr(want, name))) != comparable_json(_instant(getattr(got, name)))
+    ]
+
+
+# The feedback table's columns, as the loader writes and reads them and verify reads them.
+FEEDBACK_COLUMNS = (
+    "feedback_id",
     "run_id",
     "trace_id",
     "project",
@@ -168,56 +190,46 @@ FEEDBACK_COMPARED = (
     "source",
     "created_at",
     "modified_at",
+    "encoding",
 )
+FEEDBACK_DOCUMENTS = ("value", "correction", "source")  # JSON columns
+# What a feedback row says, column by column, as loader and verify compare it.
+FEEDBACK_COMPARED = tuple(c for c in FEEDBACK_COLUMNS if c not in ("feedback_id", "encoding"))
 
 
-def feedback_differences(want: FeedbackColumns, got: FeedbackColumns) -> list[str]:
-    """The columns in which two decoded feedback rows differ (by value: JSON key order,
-    a timestamp's zone and NaN vs NaN are not differences)."""
-    return [
-        name
-        for name in FEEDBACK_COMPARED
-        if comparable_json(_instant(getattr(want, name))) != comparable_json(_instant(getattr(got, name)))
-    ]
+def stored_run_columns(row: Mapping[str, Any]) -> RunColumns:
+    """A run's index columns from a stored row, by column name (values already converted)."""
+    return RunColumns(**{name: row[name] for name in RUN_COLUMNS})
 
 
-def stored_feedback_columns(
-    feedback_id: str,
-    run_id: str,
-    trace_id: str | None,
-    project: str,
-    run_date: Any,
-    key: str | None,
-    score: float | None,
-    value: Any,
-    comment: str | None,
-    correction: Any,
-    source: Any,
-    created_at: Any,
-    modified_at: Any,
-    encoding: str | None,
-) -> FeedbackColumns:
-    """A feedback row as the database holds it (documents parsed, values in the stored
-    form) turned back into what the record said: the one decoding for rows read back by
-    the loader and verify, and for rows about to be written."""
+def stored_feedback_columns(row: Mapping[str, Any], *, documents_as_text: bool = False) -> FeedbackColumns:
+    """A feedback row as the database holds it, by column name (values in the stored
+    form; `documents_as_text`: `value`, `correction` and `source` are JSON texts, read
+    with the codec) turned back into what the record said: the one decoding for rows
+    read back by the loader and verify, and for rows about to be written."""
+    encoded = bool(row["encoding"])
 
     def plain(v: Any) -> Any:
-        return decode_stored(v) if encoding else v
+        return decode_stored(v) if encoded else v
+
+    def document(name: str) -> Any:
+        v = row[name]
+        return plain(loads(v) if documents_as_text and v is not None else v)
 
     return FeedbackColumns(
-        feedback_id,
-        run_id,
-        trace_id,
-        project,
-        run_date,
-        plain(key),
-        score,
-        plain(value),
-        plain(comment),
-        plain(correction),
-        plain(source),
-        created_at,
-        modified_at,
+        feedback_id=row["feedback_id"],
+        run_id=row["run_id"],
+        trace_id=row["trace_id"],
+        project=row["project"],
+        run_date=row["run_date"],
+        key=plain(row["key"]),
+        score=row["score"],
+        value=document("value"),
+        comment=plain(row["comment"]),
+        correction=document("correction"),
+        source=document("source"),
+        created_at=row["created_at"],
+        modified_at=row["modified_at"],
     )
 
 

@@ -8,7 +8,8 @@ them is stored with those strings and floats rewritten as *marked strings*:
     MARK + "s:" + payload   a string; payload has "\\" -> "\\\\", U+0000 -> "\\0",
                             a lone surrogate -> "\\uXXXX" (lowercase hex)
     MARK + "f:" + token     a float: "NaN", "Infinity" or "-Infinity"
-    MARK + "d:" + digits    a Decimal (lossless JSON) that no float represents exactly
+    MARK + "d:" + digits    a Decimal no float represents exactly: only read (earlier
+                            versions wrote it; numbers are now stored as JSON numbers)
 
 MARK is the private-use character U+E000 followed by "lse1". Any original string that
 already starts with MARK is escaped too, so decoding is unambiguous; dict keys are
@@ -16,7 +17,8 @@ treated like strings. The row that holds such a value is marked (`runs.data_enco
 `feedback.encoding` = ENCODING) and `decode_stored(value)` gives back the exact
 original. Decoding a value that was stored plain is a no-op, so callers may always
 decode. Both backends use the same encoding so the stored form is one thing to reason
-about (docs/storage.md).
+about (docs/storage.md). Numbers are not escaped: the JSON codec (`lse.records.jsonl`)
+writes them with every digit, as JSONB and SQLite keep them (docs/numbers.md).
 """
 
 from __future__ import annotations
@@ -27,10 +29,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-try:  # a dependency of the langsmith SDK; ~5x faster. Without it everything still works.
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
+from lse.records.jsonl import NonFiniteNumber, Scan, dumps_document, loads, loads_strict, map_json, number, orjson
 
 ENCODING = "lse-esc-1"
 MARK = "\ue000lse1"
@@ -54,59 +53,56 @@ def encode_for_storage(value: Any, *, finite: bool = False) -> tuple[str, bool]:
     Fast path: one C-level dump and one scan of the text; the walk only runs for the
     rare value that needs it. `finite=True` promises the value holds no NaN/Infinity
     and no lone surrogate (it came from a strict parse, see `parse_line`), which lets
-    orjson do the dump.
+    orjson do the dump (it would write NaN as null).
     """
-    if finite and orjson is not None:
+    if finite:
         try:
             text = orjson.dumps(value).decode("utf-8")
-        except TypeError:  # a surrogate or a type orjson refuses: the general path decides
+        except TypeError:  # a Decimal, a big int or a surrogate: the general path decides
             pass
         else:
-            if "\\u0000" not in text and "\ue000" not in text:
+            if "\\u0000" not in text and "\ue000" not in text and "e+" not in text:
                 return text, False
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_exact_decimal)
-    except (ValueError, _InexactDecimal):  # NaN / Infinity / a Decimal no float holds
-        text = None
-    if text is not None and not _SUSPECT_TEXT.search(text):
-        return text, False
-    out = json.dumps(_encode(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return out, out != text
+        plain: str | None = dumps_document(value)
+    except ValueError:  # NaN / Infinity
+        plain = None
+    if plain is not None and not _SUSPECT_TEXT.search(plain):
+        return plain, False
+    out = dumps_document(_encode(value))
+    return out, out != plain
 
 
 def parse_line(raw: bytes) -> tuple[Any, str | None]:
     """Parse one archive line; also return the line itself when it can be stored as is.
 
-    A line is storable as is when it holds none of what needs escaping: no NaN or
-    Infinity token (the parse notices them), no U+0000, no surrogate escape (lone
-    ones are refused; an emoji's pair only costs the slow path) and no MARK. That is
-    decided with one or two substring scans in C, far cheaper than serialising the
-    run again. ValueError when the line is not UTF-8 JSON, or nested deeper than
-    MAX_NESTING levels.
+    A line is storable as is when it holds none of what needs escaping — no NaN or
+    Infinity token (the strict parse notices them), no U+0000, no surrogate escape
+    (lone ones are refused; an emoji's pair only costs the slow path), no MARK — and
+    no number JSONB would respell into another value (1e+23 would read back as an
+    integer). That is decided with a few substring scans in C, far cheaper than
+    serialising the run again. ValueError when the line is not UTF-8 JSON, or nested
+    deeper than MAX_NESTING levels.
     """
     text = raw.decode("utf-8")
-    value = _fast_parse(raw, text)
+    scan = Scan(raw)
     finite = True
-    if value is _UNPARSED:
+    try:
         try:
-            try:
-                value = _STRICT_DECODER.decode(text)
-            except _NonFinite:
-                value, finite = json.loads(text, parse_float=_float_or_decimal), False
-        except RecursionError:
-            raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
+            value = loads_strict(raw, scan)
+        except NonFiniteNumber:
+            value, finite = loads(raw), False
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_NESTING} levels") from None
     _check_nesting(raw, value)
     if (
         not finite
+        or scan.positive_exponent
         or ("\\u" in text and any(token in text for token in _UNSAFE_ESCAPES))
         or (not text.isascii() and "\ue000" in text)
     ):
         return value, None
     return value, text.strip()
-
-
-class _NonFinite(Exception):
-    pass
 
 
 # Deepest nesting stored (the run object counts as one level). Every path that reads a
@@ -132,55 +128,10 @@ def _check_nesting(raw: bytes, value: Any) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
-_UNPARSED = object()
-# bytes.translate maps every digit to "0" and anything else to " "; a run of 19 zeros
-# then marks a possible integer beyond 64 bits (also inside strings: that only costs
-# the standard parse).
-_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-_LONG_DIGITS = b"0" * 19
-
-
-def _fast_parse(raw: bytes, text: str) -> Any:
-    """orjson's parse when it gives what the standard parser would, else _UNPARSED.
-
-    orjson is ~2x faster here, and it refuses exactly what the strict parse must not
-    accept silently (NaN/Infinity, lone surrogates, numbers overflowing a float), so a
-    refusal just hands the line to the standard parser, which decides. One difference
-    is checked first: orjson reads integers beyond 64 bits as floats, Python as ints.
-    """
-    if orjson is None or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO):
-        return _UNPARSED
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _UNPARSED
-
-
-def _refuse_constant(name: str) -> float:
-    raise _NonFinite(name)
-
-
-def _float_or_decimal(text: str) -> float | Decimal:
-    """A JSON number as a float when the float is exact, else as the exact Decimal
-    (costs with more digits than a float holds must survive read-merge-write)."""
-    value = float(text)
-    if math.isfinite(value) and Decimal(repr(value)) == Decimal(text):
-        return value
-    return Decimal(text)
-
-
-def loads_exact(text: str | bytes) -> Any:
-    """Stored JSON read back with every number exact (see _float_or_decimal)."""
-    return json.loads(text, parse_float=_float_or_decimal)
-
-
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_float_or_decimal)
-
-
 def encode_value(value: Any) -> tuple[Any, bool]:
     """`value` with every unstorable string/float marked, and whether any was."""
     text, escaped = encode_for_storage(value)
-    return (json.loads(text) if escaped else value), escaped
+    return (loads(text) if escaped else value), escaped
 
 
 def holds_unstorable(value: str) -> bool:
@@ -198,75 +149,48 @@ def encode_text(value: str | None) -> tuple[str | None, bool]:
 
 
 def comparable_json(value: Any) -> str:
-    """A text that is equal for equal values: keys sorted, NaN equals NaN, a Decimal
-    equals the float it is exactly (what the database gives back for it)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_comparable)
+    """A text that is equal for equal values: keys sorted, NaN equals NaN, -0.0 equals
+    0.0 (JSONB and SQLite's REAL drop the sign of a zero). Numbers need no other
+    forgiveness: every reader gets them from one codec, so a float and a Decimal never
+    stand for the same number."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=_comparable)
+    if "-0.0" in text:  # rare: the walk only runs then
+        text = json.dumps(map_json(value, _unsigned_zero), sort_keys=True, ensure_ascii=False, default=_comparable)
+    return text
 
 
 def _comparable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        try:
-            return _exact_decimal(value)
-        except _InexactDecimal:
-            return f"Decimal({value})"
-    return str(value)  # datetimes and other non-JSON values from columns
+    return f"{type(value).__name__}({value})"  # Decimals, datetimes and other values from columns
+
+
+def _unsigned_zero(value: Any) -> Any:
+    return 0.0 if isinstance(value, float) and value == 0 else value
 
 
 def decode_stored(value: Any) -> Any:
-    """The exact original of a value stored by `encode_for_storage` (or stored plain).
-
-    Loops rather than comprehensions here and in `_encode`: one stack frame per level
-    of nesting, so both have room for MAX_NESTING levels under the recursion limit.
-    """
-    if isinstance(value, str):
-        return _decode_str(value)
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out[_decode_str(k)] = decode_stored(v)
-        return out
-    if isinstance(value, list):
-        items = []
-        for v in value:
-            items.append(decode_stored(v))
-        return items
-    return value
+    """The exact original of a value stored by `encode_for_storage` (or stored plain)."""
+    return map_json(value, _decode_leaf, _decode_str)
 
 
-class _InexactDecimal(Exception):
-    pass
-
-
-def _exact_decimal(value: Any) -> float:
-    """json.dumps hook: a Decimal that a float represents exactly is written as that float."""
-    if isinstance(value, Decimal):
-        as_float = float(value)
-        if value.is_finite() and Decimal(repr(as_float)) == value:
-            return as_float
-        raise _InexactDecimal
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+def _decode_leaf(value: Any) -> Any:
+    return _decode_str(value) if isinstance(value, str) else value
 
 
 def _encode(value: Any) -> Any:
+    return map_json(value, _encode_leaf, _encode_str)
+
+
+def _encode_str(value: str) -> str:
+    return _escape_str(value) if _NEEDS_ESCAPE.search(value) or value.startswith(MARK) else value
+
+
+def _encode_leaf(value: Any) -> Any:
     if isinstance(value, str):
-        return _escape_str(value) if _NEEDS_ESCAPE.search(value) or value.startswith(MARK) else value
-    if isinstance(value, Decimal):
-        try:
-            return _exact_decimal(value)
-        except _InexactDecimal:
-            return _DECIMAL + format(value, "f") if value.is_finite() else _encode(float(value))
+        return _encode_str(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return _FLOAT + ("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out[_encode(k) if isinstance(k, str) else k] = _encode(v)
-        return out
-    if isinstance(value, (list, tuple)):
-        items = []
-        for v in value:
-            items.append(_encode(v))
-        return items
     return value
 
 
@@ -299,6 +223,6 @@ def _decode_str(value: str) -> Any:
         return _UNESCAPE.sub(_unescape_char, value[len(_STR) :])
     if value.startswith(_FLOAT):
         return _FLOATS[value[len(_FLOAT) :]]
-    if value.startswith(_DECIMAL):
-        return Decimal(value[len(_DECIMAL) :])
+    if value.startswith(_DECIMAL):  # written by earlier versions; read under today's number policy
+        return number(value[len(_DECIMAL) :])
     return value

@@ -16,22 +16,24 @@ this one stays offline and cheap.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from lse.archive.layout import list_days
 from lse.archive.reader import iter_lines
 from lse.errors import UsageError
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
+from lse.records.batches import batched
+from lse.records.timestamps import as_utc
 from lse.settings import Settings
-from lse.store.archive_lines import batched
 from lse.store.batch_merge import VALUE_ERRORS
-from lse.store.engine import get_engine, storage_error
+from lse.store.engine import get_engine
+from lse.store.errors import translated
 from lse.store.models.archive import FeedbackRow, RunRow
 from lse.store.rows import (
     FeedbackColumns,
@@ -43,17 +45,26 @@ from lse.store.rows import (
     stored_feedback_columns,
 )
 from lse.store.stored_form import comparable_json, decode_stored, parse_line
-from lse.store.upsert import chunks
 
 MAX_DIFFERENCES_KEPT = 1000
 
 
+class DifferenceKind(StrEnum):
+    RUN_MISSING_IN_DB = "run_missing_in_db"
+    RUN_EXTRA_IN_DB = "run_extra_in_db"
+    RUN_UNREADABLE_IN_FILE = "run_unreadable_in_file"  # a line the loader isolates as a bad row
+    COLUMN_MISMATCH = "column_mismatch"
+    DATA_MISMATCH = "data_mismatch"
+    FEEDBACK_MISSING_IN_DB = "feedback_missing_in_db"  # a record in the file's run, not the stored one
+    FEEDBACK_EXTRA_IN_DB = "feedback_extra_in_db"
+    FEEDBACK_MISMATCH = "feedback_mismatch"
+    FEEDBACK_ROW_MISSING = "feedback_row_missing"  # a row of the feedback table
+    FEEDBACK_ROW_MISMATCH = "feedback_row_mismatch"
+    FEEDBACK_ROW_EXTRA = "feedback_row_extra"
+
+
 class Difference(BaseModel):
-    kind: str = Field(
-        description="run_missing_in_db | run_extra_in_db | run_unreadable_in_file | "
-        "column_mismatch | data_mismatch | feedback_missing_in_db | feedback_extra_in_db | "
-        "feedback_mismatch | feedback_row_missing | feedback_row_mismatch | feedback_row_extra"
-    )
+    kind: DifferenceKind
     run_id: str | None = None
     feedback_id: str | None = None
     detail: str = ""
@@ -62,14 +73,14 @@ class Difference(BaseModel):
 class VerifyReport(BaseModel):
     project: str
     day: date
-    runs_in_files: int = Field(0, description="distinct runs in the file (a run listed twice counts once)")
+    runs_in_files: int = Field(default=0, description="distinct runs in the file (a run listed twice counts once)")
     runs_in_db: int = 0
     feedback_in_files: int = 0
     feedback_rows_in_db: int = 0
     differences_count: int = 0
     differences: list[Difference] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # -- pydantic's idiom; mypy does not model decorated properties
     @property
     def ok(self) -> bool:
         return self.differences_count == 0
@@ -100,20 +111,17 @@ def verify_day(
     # A run listed more than once merges across the whole file (as the loader merges it
     # through the database), so it is compared once, after its last line.
     merged_repeats: dict[str, dict[str, Any]] = {}
-    try:
-        with engine.connect() as conn:
-            for batch in batched(iter_lines(settings, project, day), batch_size):
-                expected = _expected_runs(batch, project, day, report, repeated, merged_repeats)
-                run_ids.update(expected)
-                _compare_batch(conn, expected, project, day, report, feedback_ids)
-                progress.update(len(batch))
-            run_ids.update(merged_repeats)
-            report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
-            for part in chunks(list(merged_repeats.items()), batch_size):
-                _compare_batch(conn, dict(part), project, day, report, feedback_ids)
-            _extras(conn, project, day, run_ids, feedback_ids, report)
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, f"verifying {project} {day}") from exc
+    with translated(f"verifying {project} {day}"), engine.connect() as conn:
+        for batch in batched(iter_lines(settings, project, day), batch_size):
+            expected = _expected_runs(batch, project, day, report, repeated, merged_repeats)
+            run_ids.update(expected)
+            _compare_batch(conn, expected, project, day, report, feedback_ids)
+            progress.update(len(batch))
+        run_ids.update(merged_repeats)
+        report.runs_in_files = len(run_ids)  # distinct runs; unreadable lines are differences
+        for part in batched(merged_repeats.items(), batch_size):
+            _compare_batch(conn, dict(part), project, day, report, feedback_ids)
+        _extras(conn, project, day, run_ids, feedback_ids, report)
     progress.complete()
     return report
 
@@ -170,7 +178,7 @@ def _expected_runs(
             run_columns(run, project, day)  # raise BadRun where the loader does
             feedback_columns(run, project, day)
         except VALUE_ERRORS as exc:
-            report.add(Difference(kind="run_unreadable_in_file", detail=f"line {position}: {exc}"))
+            report.add(Difference(kind=DifferenceKind.RUN_UNREADABLE_IN_FILE, detail=f"line {position}: {exc}"))
             continue
         if rid in repeated:
             merged_repeats[rid] = merge_run(merged_repeats.get(rid), run)
@@ -196,7 +204,7 @@ def _compare_batch(
         feedback_ids.update(f.feedback_id for f in want_fb)
         row = rows.get(rid)
         if row is None:
-            report.add(Difference(kind="run_missing_in_db", run_id=rid, detail="run is in the files only"))
+            report.add(Difference(kind=DifferenceKind.RUN_MISSING_IN_DB, run_id=rid, detail="run is in the files only"))
         else:
             _compare_run(rid, run, row, project, day, report)
         for want in want_fb:
@@ -208,12 +216,16 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
     for name in ("trace_id", "parent_run_id", "project", "run_date", "feedback_status"):
         want, got = getattr(cols, name), getattr(row, name)
         if want != got:
-            report.add(Difference(kind="column_mismatch", run_id=rid, detail=f"{name}: files {want!r}, db {got!r}"))
+            report.add(
+                Difference(
+                    kind=DifferenceKind.COLUMN_MISMATCH, run_id=rid, detail=f"{name}: files {want!r}, db {got!r}"
+                )
+            )
     if _utc(cols.start_time) != _utc(row.start_time):
-        report.add(Difference(kind="column_mismatch", run_id=rid, detail="start_time differs"))
+        report.add(Difference(kind=DifferenceKind.COLUMN_MISMATCH, run_id=rid, detail="start_time differs"))
     stored = decode_stored(row.data) if row.data_encoding else row.data
     if not isinstance(stored, dict):
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail="db data is not a JSON object"))
+        report.add(Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail="db data is not a JSON object"))
         return
     if canonical_run_text(run) == canonical_run_text(stored):
         return
@@ -224,13 +236,15 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
         and _text(run.get(k)) != _text(stored.get(k))
     )
     if fields:
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail=f"fields differ: {', '.join(fields)}"))
+        report.add(
+            Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail=f"fields differ: {', '.join(fields)}")
+        )
     want = _records_by_id(run)
     got = _records_by_id(stored)
     for fid in sorted(set(want) - set(got)):
-        report.add(Difference(kind="feedback_missing_in_db", run_id=rid, feedback_id=fid))
+        report.add(Difference(kind=DifferenceKind.FEEDBACK_MISSING_IN_DB, run_id=rid, feedback_id=fid))
     for fid in sorted(set(got) - set(want)):
-        report.add(Difference(kind="feedback_extra_in_db", run_id=rid, feedback_id=fid))
+        report.add(Difference(kind=DifferenceKind.FEEDBACK_EXTRA_IN_DB, run_id=rid, feedback_id=fid))
     for fid in sorted(set(want) & set(got)):
         if _text(want[fid]) != _text(got[fid]):
             keys = sorted(
@@ -238,39 +252,29 @@ def _compare_run(rid: str, run: dict[str, Any], row: Any, project: str, day: dat
             )
             report.add(
                 Difference(
-                    kind="feedback_mismatch", run_id=rid, feedback_id=fid, detail=f"fields differ: {', '.join(keys)}"
+                    kind=DifferenceKind.FEEDBACK_MISMATCH,
+                    run_id=rid,
+                    feedback_id=fid,
+                    detail=f"fields differ: {', '.join(keys)}",
                 )
             )
     if not fields and set(want) == set(got) and all(_text(want[f]) == _text(got[f]) for f in want):
-        report.add(Difference(kind="data_mismatch", run_id=rid, detail="feedback status differs"))
+        report.add(Difference(kind=DifferenceKind.DATA_MISMATCH, run_id=rid, detail="feedback status differs"))
 
 
 def _compare_feedback_row(want: FeedbackColumns, row: Any, report: VerifyReport) -> None:
     if row is None:
-        report.add(Difference(kind="feedback_row_missing", run_id=want.run_id, feedback_id=want.feedback_id))
+        report.add(
+            Difference(kind=DifferenceKind.FEEDBACK_ROW_MISSING, run_id=want.run_id, feedback_id=want.feedback_id)
+        )
         return
 
-    got = stored_feedback_columns(
-        row.feedback_id,
-        row.run_id,
-        row.trace_id,
-        row.project,
-        row.run_date,
-        row.key,
-        row.score,
-        row.value,
-        row.comment,
-        row.correction,
-        row.source,
-        row.created_at,
-        row.modified_at,
-        row.encoding,
-    )
+    got = stored_feedback_columns(row._mapping)
     bad = feedback_differences(want, got)
     if bad:
         report.add(
             Difference(
-                kind="feedback_row_mismatch",
+                kind=DifferenceKind.FEEDBACK_ROW_MISMATCH,
                 run_id=want.run_id,
                 feedback_id=want.feedback_id,
                 detail=f"columns differ: {', '.join(bad)}",
@@ -285,12 +289,14 @@ def _extras(
     for (rid,) in conn.execute(select(RunRow.run_id).where(where_runs)):
         report.runs_in_db += 1
         if rid not in run_ids:
-            report.add(Difference(kind="run_extra_in_db", run_id=rid, detail="run is in the database only"))
+            report.add(
+                Difference(kind=DifferenceKind.RUN_EXTRA_IN_DB, run_id=rid, detail="run is in the database only")
+            )
     where_fb = (FeedbackRow.project == project) & (FeedbackRow.run_date == day)
     for fid, rid in conn.execute(select(FeedbackRow.feedback_id, FeedbackRow.run_id).where(where_fb)):
         report.feedback_rows_in_db += 1
         if fid not in feedback_ids:
-            report.add(Difference(kind="feedback_row_extra", run_id=rid, feedback_id=fid))
+            report.add(Difference(kind=DifferenceKind.FEEDBACK_ROW_EXTRA, run_id=rid, feedback_id=fid))
 
 
 def _records_by_id(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -305,6 +311,4 @@ def _text(value: Any) -> str:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else as_utc(value)

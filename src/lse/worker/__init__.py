@@ -1,1 +1,1 @@
-"""worker part of lse (see docs/ and ../shared/DESIGN.md)."""
+"""Execution backends for evaluation runs: the in-process pool of `lse serve` and Celery workers."""

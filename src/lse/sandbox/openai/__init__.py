@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible server (Responses, Embeddings, Models) with injectable faults.
+"""A local OpenAI-compatible server (Responses, Embeddings, Models, Files, Batches) with injectable faults.
 
 The real `openai` SDK talks to it over loopback, so product code is exercised exactly as in
 production, only the endpoint is swapped. Answers, embeddings and usage are deterministic;
@@ -6,6 +6,9 @@ the pure functions that compute them are exported so tests can predict results.
 See docs/sandbox-openai.md.
 """
 
+from .batch_clock import SandboxClock
+from .batch_faults import BatchFaults
+from .batch_world import BatchWorld
 from .faults import OpenAIFaults
 from .model import (
     FIXED_PHRASE,
@@ -21,8 +24,11 @@ from .stats import SandboxStats
 
 __all__ = [
     "FIXED_PHRASE",
+    "BatchFaults",
+    "BatchWorld",
     "OpenAIFaults",
     "OpenAISandbox",
+    "SandboxClock",
     "SandboxStats",
     "Usage",
     "compute_usage",

@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import SandboxAPIError
+from .routes_batches import router as batches_router
 from .routes_embeddings import router as embeddings_router
+from .routes_files import router as files_router
 from .routes_models import router as models_router
 from .routes_responses import router as responses_router
 from .state import SandboxState
@@ -59,6 +61,8 @@ def build_app(state: SandboxState) -> FastAPI:
     app.include_router(responses_router)
     app.include_router(embeddings_router)
     app.include_router(models_router)
+    app.include_router(files_router)
+    app.include_router(batches_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

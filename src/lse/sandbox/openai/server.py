@@ -16,6 +16,7 @@ from typing import Self
 import uvicorn
 
 from .app import build_app
+from .batch_world import BatchWorld
 from .faults import OpenAIFaults
 from .state import SandboxState, Sleeper
 from .stats import SandboxStats
@@ -62,6 +63,11 @@ class OpenAISandbox:
     @property
     def stats(self) -> SandboxStats:
         return self._state.stats
+
+    @property
+    def batches(self) -> BatchWorld:
+        """The Files and Batches APIs: `clock`, `faults`, `stats`, `advance(seconds)`."""
+        return self._state.batches
 
     @property
     def base_url(self) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 
+from .batch_world import BatchWorld
 from .faults import FaultCounters, OpenAIFaults
 from .limits import EndpointLimits
 from .stats import SandboxStats
@@ -66,6 +67,8 @@ class SandboxState:
         }
     )
     counters: FaultCounters = field(init=False)
+    batches: BatchWorld = field(init=False)  # the Files and Batches APIs (batch_world.py)
 
     def __post_init__(self) -> None:
         self.counters = FaultCounters(self.faults)
+        self.batches = BatchWorld(self.faults)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-import lse.store.models  # noqa: F401  (register every table on Base.metadata)
+import lse.store.models  # noqa: F401 -- registers every table on Base.metadata
 from lse.store.base import Base
 
 MIGRATION_LOCK_KEY = 7_245_001  # arbitrary, constant: "lse migrations"

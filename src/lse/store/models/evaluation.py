@@ -1,4 +1,4 @@
-"""Evaluation tables: tenancy, configs, datasets, runs, jobs, item results (issue 5).
+"""Evaluation tables: tenancy, configs, datasets, runs, jobs, item results.
 
 Every dataset, config and run carries (organization_id, project_id): tenancy is a
 column on the row, so every query filters by it and one tenant can never address
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 RUN_MODES = ("batch", "fast")
-RUN_STATUSES = ("pending", "processing", "completed", "failed")
+RUN_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 ITEM_STATUSES = ("succeeded", "failed")
 SCORE_STATUSES = ("scored", "not_scored")
 # The constraint the API turns into 409 run_name_already_exists (and nothing else).

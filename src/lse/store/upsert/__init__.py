@@ -11,15 +11,15 @@ rows. Driver errors become StorageError here, where they enter.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from lse.store.rows import FeedbackColumns, RunColumns, stored_feedback_columns
-from lse.store.stored_form import ENCODING, encode_for_storage, encode_text, loads_exact
+from lse.store.rows import FEEDBACK_COLUMNS, RUN_COLUMNS, FeedbackColumns, RunColumns, stored_feedback_columns
+from lse.store.stored_form import ENCODING, encode_for_storage, encode_text
 
 
 @dataclass(slots=True)
@@ -54,8 +54,10 @@ class StoredRun:
     cols: RunColumns
 
 
-# The run columns as both backends SELECT them, in RunColumns' order.
-STORED_RUN_COLUMNS = "run_id, trace_id, parent_run_id, project, run_date, start_time, feedback_status"
+# The run columns as both backends SELECT them (read back by name).
+STORED_RUN_COLUMNS = ", ".join(RUN_COLUMNS)
+# The feedback columns as both backends SELECT them, JSON documents as text.
+STORED_FEEDBACK_COLUMNS = ", ".join(FEEDBACK_COLUMNS)
 
 
 class BatchTx(Protocol):
@@ -66,7 +68,7 @@ class BatchTx(Protocol):
     def upsert_runs(self, rows: list[EncodedRun]) -> None: ...
 
     def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
-        """Those of the feedback rows that exist, decoded (`decoded_feedback`)."""
+        """Those of the feedback rows that exist, decoded (`stored_feedback_columns`)."""
         ...
 
     def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
@@ -145,83 +147,36 @@ def encode_feedback(cols: FeedbackColumns, *, finite: bool = False) -> EncodedFe
 
 
 def _scalars_only(c: FeedbackColumns) -> FeedbackColumns:
-    """`c` without its parsed documents (positional: `dataclasses.replace` costs 7x more)."""
+    """`c` without its parsed documents (`dataclasses.replace` costs 7x more)."""
     return FeedbackColumns(
-        c.feedback_id,
-        c.run_id,
-        c.trace_id,
-        c.project,
-        c.run_date,
-        c.key,
-        c.score,
-        None,
-        c.comment,
-        None,
-        None,
-        c.created_at,
-        c.modified_at,
-    )
-
-
-def decoded_feedback(
-    feedback_id: str,
-    run_id: str,
-    trace_id: str | None,
-    project: str,
-    run_date: Any,
-    key: str | None,
-    score: float | None,
-    value: str | None,
-    comment: str | None,
-    correction: str | None,
-    source: str | None,
-    created_at: Any,
-    modified_at: Any,
-    encoding: str | None,
-) -> FeedbackColumns:
-    """`stored_feedback_columns` from the columns as written, JSON documents as text."""
-
-    def doc(text: str | None) -> Any:
-        return None if text is None else loads_exact(text)
-
-    return stored_feedback_columns(
-        feedback_id,
-        run_id,
-        trace_id,
-        project,
-        run_date,
-        key,
-        score,
-        doc(value),
-        comment,
-        doc(correction),
-        doc(source),
-        created_at,
-        modified_at,
-        encoding,
+        feedback_id=c.feedback_id,
+        run_id=c.run_id,
+        trace_id=c.trace_id,
+        project=c.project,
+        run_date=c.run_date,
+        key=c.key,
+        score=c.score,
+        value=None,
+        comment=c.comment,
+        correction=None,
+        source=None,
+        created_at=c.created_at,
+        modified_at=c.modified_at,
     )
 
 
 def decode_encoded(f: EncodedFeedback) -> FeedbackColumns:
+    """What an encoded row will say once stored: the same decoding as rows read back."""
     c = f.cols
-    return decoded_feedback(
-        c.feedback_id,
-        c.run_id,
-        c.trace_id,
-        c.project,
-        c.run_date,
-        f.key,
-        c.score,
-        f.value,
-        f.comment,
-        f.correction,
-        f.source,
-        c.created_at,
-        c.modified_at,
-        f.encoding,
+    row = {name: getattr(c, name) for name in ("feedback_id", "run_id", "trace_id", "project", "run_date", "score")}
+    row.update(
+        key=f.key,
+        value=f.value,
+        comment=f.comment,
+        correction=f.correction,
+        source=f.source,
+        created_at=c.created_at,
+        modified_at=c.modified_at,
+        encoding=f.encoding,
     )
-
-
-def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+    return stored_feedback_columns(row, documents_as_text=True)

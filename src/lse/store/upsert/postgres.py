@@ -15,13 +15,23 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
-from lse.errors import RowRefused, StorageError
-from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, decoded_feedback
+from lse.errors import StorageError
+from lse.records.jsonl import loads
+from lse.store.errors import database_error
+from lse.store.rows import (
+    FEEDBACK_COLUMNS,
+    FEEDBACK_DOCUMENTS,
+    RUN_COLUMNS,
+    FeedbackColumns,
+    stored_feedback_columns,
+    stored_run_columns,
+)
+from lse.store.stored_form import decode_stored
+from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
 
 # Memory for merging a GIN pending list inside a load transaction (see `transaction`).
 GIN_MERGE_WORK_MEM = "64MB"
@@ -33,17 +43,7 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_runs (
 ) ON COMMIT DELETE ROWS
 """
 # Binary COPY (no text escaping on either side), so each column's type is given.
-_RUN_COLS = (
-    "run_id",
-    "trace_id",
-    "parent_run_id",
-    "project",
-    "run_date",
-    "start_time",
-    "feedback_status",
-    "data",
-    "data_encoding",
-)
+_RUN_COLS = (*RUN_COLUMNS, "data", "data_encoding")
 _RUN_TYPES = ("text", "text", "text", "text", "date", "timestamptz", "text", "jsonb", "text")
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}, loaded_at, updated_at) "
@@ -59,22 +59,7 @@ CREATE TEMP TABLE IF NOT EXISTS lse_stage_feedback (
     created_at timestamptz, modified_at timestamptz, encoding text
 ) ON COMMIT DELETE ROWS
 """
-_FB_COLS = (
-    "feedback_id",
-    "run_id",
-    "trace_id",
-    "project",
-    "run_date",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "source",
-    "created_at",
-    "modified_at",
-    "encoding",
-)
+_FB_COLS = FEEDBACK_COLUMNS
 _FB_TYPES = (
     "text",
     "text",
@@ -101,6 +86,10 @@ _UPSERT_FEEDBACK = (
 )
 
 
+# The feedback columns, JSONB documents as text (read by the codec, see `stored_runs`).
+_FEEDBACK_DOCUMENTS_AS_TEXT = ", ".join(f"{c}::text AS {c}" if c in FEEDBACK_DOCUMENTS else c for c in FEEDBACK_COLUMNS)
+
+
 def load_lock_name(project: str, shard: int) -> str:
     """The advisory lock (hashed by `hashtextextended(name, 0)`) a loader holds while it
     merges and writes runs of this shard of this project."""
@@ -115,7 +104,10 @@ class PostgresWriter:
     @contextmanager
     def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_PostgresTx]:
         raw = self.engine.raw_connection()
-        conn: psycopg.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn = raw.driver_connection
+        if not isinstance(conn, psycopg.Connection):
+            raw.close()
+            raise StorageError(f"the PostgreSQL writer needs a psycopg 3 connection, not {type(conn).__name__}")
         try:
             with conn.cursor() as cur:
                 # Read committed whatever the database's default: under repeatable read or
@@ -143,8 +135,7 @@ class PostgresWriter:
             conn.commit()
         except psycopg.Error as exc:
             _end(raw, conn)
-            kind = RowRefused if _refuses_values(exc) else StorageError
-            raise kind(f"database error while loading runs: {_first_line(exc)}") from exc
+            raise database_error(exc, "loading runs") from exc
         except BaseException:
             _end(raw, conn)
             raise
@@ -165,21 +156,29 @@ class _PostgresTx:
         self.cur = cur
         self.existing_runs: set[str] = set()
 
+    def _select(self, sql: str, ids: list[str]) -> list[dict[str, Any]]:
+        """Rows of `sql` for `ids` (bound as one array), as mappings by column name."""
+        with self.cur.connection.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql, (ids,))
+            return cur.fetchall()
+
     def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
-        self.cur.execute(
-            f"SELECT data::text, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id = ANY(%s)", (run_ids,)
-        )
+        # JSONB as text, read by the codec: psycopg's own JSONB loader reads every number as a float.
+        sql = f"SELECT data::text AS data, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id = ANY(%s)"
         found = {}
-        for text, encoding, *columns in self.cur.fetchall():
-            doc = loads_exact(text)  # psycopg's own JSONB loader would read numbers as floats
-            cols = RunColumns(*columns)
-            found[cols.run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
+        for row in self._select(sql, run_ids):
+            doc = loads(row["data"])
+            found[row["run_id"]] = StoredRun(
+                decode_stored(doc) if row["data_encoding"] else doc, stored_run_columns(row)
+            )
         self.existing_runs = set(found)
         return found
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None:
         if not rows:
             return
+        cols: tuple[str, ...]
+        now: tuple[datetime, ...]
         if any(r.cols.run_id in self.existing_runs for r in rows):
             self.cur.execute(_STAGE_RUNS)
             target, cols, now = "lse_stage_runs", _RUN_COLS, ()
@@ -209,13 +208,11 @@ class _PostgresTx:
     def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
         if not feedback_ids:
             return {}
-        self.cur.execute(
-            "SELECT feedback_id, run_id, trace_id, project, run_date, key, score, value::text, comment,"
-            " correction::text, source::text, created_at, modified_at, encoding"
-            " FROM feedback WHERE feedback_id = ANY(%s)",
-            (feedback_ids,),
-        )
-        return {row[0]: decoded_feedback(*row) for row in self.cur.fetchall()}
+        sql = f"SELECT {_FEEDBACK_DOCUMENTS_AS_TEXT} FROM feedback WHERE feedback_id = ANY(%s)"
+        return {
+            row["feedback_id"]: stored_feedback_columns(row, documents_as_text=True)
+            for row in self._select(sql, feedback_ids)
+        }
 
     def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
         if not rows:
@@ -264,26 +261,10 @@ def _json(text: str | None) -> Jsonb | None:
 
 def _now(cur: psycopg.Cursor) -> datetime:
     """The transaction's timestamp, as `now()` in the staging INSERT would give."""
-    cur.execute("SELECT now()")
-    return cur.fetchone()[0]  # type: ignore[index]
-
-
-# SQLSTATE classes that are about the values written, not the database: data
-# exceptions (22: NUL in text, bad encoding, out-of-range values), integrity
-# violations (23), program limits (54: an index row too large, too deep a document),
-# an exception raised by a trigger (P0), and a deadlock or serialization failure (40),
-# which a retry row by row gets past. Anything else (connection, missing schema,
-# disk full, read-only) stops the load.
-_ROW_SQLSTATE_CLASSES = {"22", "23", "54", "P0", "40"}
-
-
-def _refuses_values(exc: psycopg.Error) -> bool:
-    return (exc.sqlstate or "")[:2] in _ROW_SQLSTATE_CLASSES
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    row = cur.execute("SELECT now()").fetchone()
+    if row is None:
+        raise StorageError("the database returned no row for SELECT now()")
+    return row[0]
 
 
 def _end(raw: Any, conn: psycopg.Connection) -> None:

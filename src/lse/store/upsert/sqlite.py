@@ -15,46 +15,28 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lse.errors import RowRefused, StorageError
+from lse.errors import StorageError
+from lse.records.batches import batched
+from lse.records.jsonl import loads
 from lse.records.timestamps import parse_utc
-from lse.store.rows import FeedbackColumns, RunColumns
-from lse.store.stored_form import decode_stored, loads_exact
-from lse.store.upsert import STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun, chunks, decoded_feedback
-
-_RUN_COLS = (
-    "run_id",
-    "trace_id",
-    "parent_run_id",
-    "project",
-    "run_date",
-    "start_time",
-    "feedback_status",
-    "data",
-    "data_encoding",
-    "loaded_at",
-    "updated_at",
+from lse.store.errors import database_error
+from lse.store.rows import (
+    FEEDBACK_COLUMNS,
+    RUN_COLUMNS,
+    FeedbackColumns,
+    stored_feedback_columns,
+    stored_run_columns,
 )
+from lse.store.stored_form import decode_stored
+from lse.store.upsert import STORED_FEEDBACK_COLUMNS, STORED_RUN_COLUMNS, EncodedFeedback, EncodedRun, StoredRun
+
+_RUN_COLS = (*RUN_COLUMNS, "data", "data_encoding", "loaded_at", "updated_at")
 _UPSERT_RUNS = (
     f"INSERT INTO runs ({', '.join(_RUN_COLS)}) VALUES ({', '.join('?' * len(_RUN_COLS))}) "
     "ON CONFLICT (run_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _RUN_COLS if c not in ("run_id", "loaded_at"))
 )
-_FB_COLS = (
-    "feedback_id",
-    "run_id",
-    "trace_id",
-    "project",
-    "run_date",
-    "key",
-    "score",
-    "value",
-    "comment",
-    "correction",
-    "source",
-    "created_at",
-    "modified_at",
-    "encoding",
-)
+_FB_COLS = FEEDBACK_COLUMNS
 _UPSERT_FEEDBACK = (
     f"INSERT INTO feedback ({', '.join(_FB_COLS)}) VALUES ({', '.join('?' * len(_FB_COLS))}) "
     "ON CONFLICT (feedback_id) DO UPDATE SET "
@@ -62,6 +44,10 @@ _UPSERT_FEEDBACK = (
     + " WHERE coalesce(excluded.modified_at, excluded.created_at, '')"
     " >= coalesce(feedback.modified_at, feedback.created_at, '')"
 )
+
+
+# Ids per SELECT: well under SQLite's limit on bound parameters (999 before 3.32).
+_IDS_PER_QUERY = 500
 
 
 def sqlite_ts(value: datetime | None) -> str | None:
@@ -73,8 +59,8 @@ def sqlite_ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _day(value: date) -> str:
-    return value.isoformat()
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _parse_day(text: Any) -> date | None:
@@ -93,17 +79,17 @@ class SqliteWriter:
     @contextmanager
     def transaction(self, project: str, shards: Iterable[int]) -> Iterator[_SqliteTx]:
         raw = self.engine.raw_connection()
-        conn: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        conn = raw.driver_connection
+        if not isinstance(conn, sqlite3.Connection):
+            raw.close()
+            raise StorageError(f"the SQLite writer needs a sqlite3 connection, not {type(conn).__name__}")
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield _SqliteTx(conn)
             conn.commit()
         except sqlite3.Error as exc:
             _rollback(conn)
-            # Constraint and data errors (a trigger's RAISE(ABORT) included) are about the
-            # row; OperationalError (locked, no such table, disk I/O, read-only) is not.
-            kind = RowRefused if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)) else StorageError
-            raise kind(f"database error while loading runs: {exc}") from exc
+            raise database_error(exc, "loading runs") from exc
         except BaseException:
             _rollback(conn)
             raise
@@ -116,19 +102,28 @@ class _SqliteTx:
         self.conn = conn
         self.now = sqlite_ts(datetime.now(UTC))
 
+    def _select(self, sql: str, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Rows of `sql` (ending in `IN ({})`) for `ids`, as mappings by column name, with
+        dates and timestamps parsed back from SQLite's text."""
+        for part in batched(ids, _IDS_PER_QUERY):
+            cur = self.conn.execute(sql.format(", ".join("?" * len(part))), part)
+            names = [d[0] for d in cur.description]
+            for values in cur:
+                row = dict(zip(names, values, strict=True))
+                row["run_date"] = _parse_day(row["run_date"])
+                for name in ("start_time", "created_at", "modified_at"):
+                    if name in row:
+                        row[name] = parse_utc(row[name])
+                yield row
+
     def stored_runs(self, run_ids: list[str]) -> dict[str, StoredRun]:
         found: dict[str, StoredRun] = {}
-        for part in chunks(run_ids, 500):
-            sql = (
-                f"SELECT data, data_encoding, {STORED_RUN_COLUMNS} FROM runs "
-                f"WHERE run_id IN ({', '.join('?' * len(part))})"
+        sql = f"SELECT data, data_encoding, {STORED_RUN_COLUMNS} FROM runs WHERE run_id IN ({{}})"
+        for row in self._select(sql, run_ids):
+            doc = loads(row["data"])
+            found[row["run_id"]] = StoredRun(
+                decode_stored(doc) if row["data_encoding"] else doc, stored_run_columns(row)
             )
-            for data, encoding, run_id, trace_id, parent, project, run_date, start, status in self.conn.execute(
-                sql, part
-            ):
-                doc = loads_exact(data)
-                cols = RunColumns(run_id, trace_id, parent, project, _parse_day(run_date), parse_utc(start), status)
-                found[run_id] = StoredRun(decode_stored(doc) if encoding else doc, cols)
         return found
 
     def upsert_runs(self, rows: list[EncodedRun]) -> None:
@@ -153,32 +148,11 @@ class _SqliteTx:
         )
 
     def stored_feedback(self, feedback_ids: list[str]) -> dict[str, FeedbackColumns]:
-        found: dict[str, FeedbackColumns] = {}
-        for part in chunks(feedback_ids, 500):
-            sql = (
-                "SELECT feedback_id, run_id, trace_id, project, run_date, key, score, value, comment,"
-                " correction, source, created_at, modified_at, encoding FROM feedback"
-                f" WHERE feedback_id IN ({', '.join('?' * len(part))})"
-            )
-            for fid, run_id, trace, project, day, key, score, *rest in self.conn.execute(sql, part):
-                value, comment, correction, source, created, modified, encoding = rest
-                found[fid] = decoded_feedback(
-                    fid,
-                    run_id,
-                    trace,
-                    project,
-                    _parse_day(day),
-                    key,
-                    score,
-                    value,
-                    comment,
-                    correction,
-                    source,
-                    parse_utc(created),
-                    parse_utc(modified),
-                    encoding,
-                )
-        return found
+        sql = f"SELECT {STORED_FEEDBACK_COLUMNS} FROM feedback WHERE feedback_id IN ({{}})"
+        return {
+            row["feedback_id"]: stored_feedback_columns(row, documents_as_text=True)
+            for row in self._select(sql, feedback_ids)
+        }
 
     def upsert_feedback(self, rows: list[EncodedFeedback], *, all_new: bool) -> int:
         cur = self.conn.executemany(

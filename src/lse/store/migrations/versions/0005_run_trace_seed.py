@@ -30,12 +30,8 @@ def upgrade() -> None:
             sa.text("UPDATE evaluation_runs SET trace_seed = :seed WHERE id = :id"),
             {"seed": str(uuid.uuid4()), "id": run_id},
         )
-    if bind.dialect.name != "sqlite":
-        # SQLite would rebuild the table for this, and with foreign keys on, dropping the
-        # old table cascades to every run's jobs and item results; there the column stays
-        # nullable (every row has a seed, and the model always writes one).
-        with op.batch_alter_table("evaluation_runs") as batch:
-            batch.alter_column("trace_seed", existing_type=sa.String(36), nullable=False)
+    with op.batch_alter_table("evaluation_runs") as batch:
+        batch.alter_column("trace_seed", existing_type=sa.String(36), nullable=False)
 
 
 def downgrade() -> None:

@@ -10,8 +10,7 @@ Revises: 0005_run_trace_seed
 - `api_keys.last_used_at`, for `lse admin list-keys`.
 - `provider_credentials`: each project's own provider keys, encrypted.
 
-Only columns are added and tables created (no table is rebuilt), so on SQLite no
-foreign-key action can touch existing rows.
+Only columns are added and tables created: no table is rebuilt.
 """
 
 import uuid
@@ -75,7 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch rebuild would cascade deletes."""
+    """Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), no table rebuilt."""
     op.drop_table("provider_credentials")
     op.drop_index("uq_config_versions_public_id", table_name="config_versions")
     op.drop_column("api_keys", "last_used_at")

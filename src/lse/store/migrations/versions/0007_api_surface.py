@@ -1,7 +1,7 @@
 """Kaapi's API surface and key hygiene: version UUIDs, soft deletes, credentials, key use.
 
-Revision ID: 0006_api_surface
-Revises: 0005_run_trace_seed
+Revision ID: 0007_api_surface
+Revises: 0006_evaluation_batches
 
 - `config_versions.public_id` (the version's UUID, Kaapi's `id`), `updated_at` and
   `deleted_at`; `configs.deleted_at` — configs and versions are deleted softly, since
@@ -18,8 +18,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_api_surface"
-down_revision = "0005_run_trace_seed"
+revision = "0007_api_surface"
+down_revision = "0006_evaluation_batches"
 branch_labels = None
 depends_on = None
 

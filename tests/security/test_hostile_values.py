@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import text
 
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import ConfigVersion
@@ -62,7 +63,11 @@ def test_a_row_stored_before_the_edge_refused_it_reads_repaired_and_no_run_uses_
         version = s.query(ConfigVersion).filter_by(config_id=cid).one()
         blob = json.loads(json.dumps(version.config_blob))
         blob["completion"]["params"]["instructions"] = "broken \ud800 text"
-        version.config_blob = blob
+        # the JSON text an older lse wrote (ensure_ascii: the surrogate as a \ud800 escape)
+        s.execute(
+            text("UPDATE config_versions SET config_blob = :blob WHERE id = :id"),
+            {"blob": json.dumps(blob), "id": version.id},
+        )
     with server.client(key) as c:
         got = c.get(f"/api/v1/configs/{cid}")
         assert got.status_code == 200, got.text

@@ -8,6 +8,7 @@ set explicitly rather than left to the umask (the `lse` command also sets umask 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def private_dir(folder: Path) -> Path:
     while not current.exists() and current.parent != current:
         missing.append(current)
         current = current.parent
+    if not current.is_dir():  # as mkdir -p: a file where a folder must be
+        raise FileExistsError(errno.EEXIST, "File exists", str(current))
     for part in reversed(missing):
         try:
             part.mkdir(mode=PRIVATE_DIR_MODE)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lse"
 
-BASE = {"settings", "errors", "progress", "retry_after", "schema_types", "private_files", "__init__"}
+BASE = {"settings", "errors", "progress", "retry", "retry_after", "schema_types", "private_files", "__init__"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "errors": set(),
     "progress": set(),
+    "retry": set(),
     "retry_after": set(),
     "schema_types": set(),
     "private_files": set(),
@@ -39,7 +40,10 @@ ALLOWED: dict[str, set[str]] = {
         "records",
         "archive",
         "providers",
+        "web",
     },
+    # the viewer: a skin over the same services as the API (api/app.py mounts it)
+    "web": {"store", "tenancy", "datasets", "evals", "worker", "monitoring", "records"},
     "cli": {"*"},
     "sandbox": set(),
 }
@@ -47,6 +51,7 @@ SKIN_LIBS = {"typer", "rich", "fastapi", "starlette", "celery", "uvicorn"}
 MAY_USE_SKIN_LIBS = {
     "cli": SKIN_LIBS,
     "api": {"fastapi", "starlette", "uvicorn"},
+    "web": {"fastapi", "starlette"},
     "worker": {"celery", "uvicorn"},
     "sandbox": {"fastapi", "starlette", "uvicorn"},
 }

@@ -10,7 +10,7 @@ one machine: all state lives under `LSE_DATA_DIR`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=_alias("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
         description="LangSmith API key.",
+    )
+    langsmith_run_api: Literal["auto", "v2", "v1"] = Field(
+        default="auto",
+        description="Runs query API: auto (v2 where the server has it, else v1), v2 or v1.",
     )
     request_delay_ms: int = Field(default=1000, ge=0, description="Minimum milliseconds between LangSmith requests.")
     request_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
@@ -97,6 +101,16 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Timeout of one provider call in a fast run."
     )
     eval_fast_max_attempts: int = Field(default=6, ge=1, description="Attempts per provider call for transient errors.")
+    eval_fast_max_rate_limited_attempts: int = Field(
+        default=30, ge=1, description="Attempts per provider call refused with 429 (each after the provider's wait)."
+    )
+    eval_heartbeat_s: float = Field(default=5.0, gt=0, description="How often a running evaluation beats.")
+    eval_stale_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a processing run is taken over "
+        "(at least three heartbeats).",
+    )
     eval_embedding_model: str = Field(default="text-embedding-3-small", description="Embedding model used for scoring.")
     eval_batch_poll_s: float = Field(
         default=60.0, gt=0, description="Seconds between polls of a young provider batch (older ones are polled less)."
@@ -148,6 +162,17 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             raise ValueError("LSE_DATA_DIR is empty: unset it (for ~/.lse) or name a folder")
         return value
+
+    # --- web viewer --------------------------------------------------------------------
+    web_archive_access: str = Field(
+        default="",
+        description="Which archived LangSmith projects each evaluation project's key may see in the "
+        "web viewer: 'org/project=ls-project[,ls-project...]' entries separated by ';' ('*' for all).",
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs viewer session cookies; default a random one kept in $LSE_DATA_DIR/state/.",
+    )
 
     # --- derived -----------------------------------------------------------------------
     @property

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from lse.evals.fast.caller import CallOutcome
-from lse.evals.fast.cost import run_cost, stage_cost
-from lse.evals.fast.repository import PlanItem
-from lse.evals.fast.responses_stage import _record
-from lse.evals.fast.scoring import cosine, summarize
+from lse.evals.fast.responses_stage import _outcome
+from lse.evals.pipeline.caller import CallOutcome
+from lse.evals.pipeline.cost import run_cost, stage_cost
+from lse.evals.pipeline.records import PlanItem
+from lse.evals.pipeline.score import cosine, summarize
 from lse.providers.responses import ResponseCall
 from lse.providers.usage import Usage
 
@@ -27,12 +27,11 @@ def test_a_failed_response_that_reported_usage_is_billed() -> None:
         "response_failed",
     )
     earlier = Usage(40, 0, 10, 0, requests=1)  # a retried attempt that reported usage too
-    rec = _record(PlanItem(1, 0, "q", "a"), CallOutcome(call, None, None, 2, earlier), started=0.0)
+    rec = _outcome(PlanItem(1, 0, "q", "a"), CallOutcome(call, None, None, 2, earlier), started=0.0)
     assert rec.status == "failed" and rec.error_code == "response_failed"
-    assert (rec.input_tokens, rec.cached_tokens, rec.output_tokens, rec.reasoning_tokens) == (140, 20, 60, 30)
-    cost = stage_cost(
-        "gpt-4o-mini", Usage(rec.input_tokens, rec.cached_tokens, rec.output_tokens, rec.reasoning_tokens)
-    )
+    u = rec.usage
+    assert (u.input_tokens, u.cached_tokens, u.output_tokens, u.reasoning_tokens) == (140, 20, 60, 30)
+    cost = stage_cost("gpt-4o-mini", Usage(u.input_tokens, u.cached_tokens, u.output_tokens, u.reasoning_tokens))
     assert cost["cost_usd"] == pytest.approx((120 * 0.15 + 20 * 0.075 + 60 * 0.60) / 1e6)
 
 

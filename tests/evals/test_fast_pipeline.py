@@ -13,7 +13,7 @@ import pytest
 
 from helpers.fast_eval import fast_settings, item_rows, job_rows, make_fast_run, run_dataset_id, run_row
 from lse.evals.fast import execute_run
-from lse.evals.fast.embedding_cache import dataset_cache_key
+from lse.evals.pipeline.embedding_cache import dataset_cache_key
 from lse.objects import object_store
 
 MARK = "[[bad-request]]"
@@ -170,14 +170,15 @@ def test_peak_in_flight_never_exceeds_the_bound(settings, openai_sandbox) -> Non
     assert openai_sandbox.stats.peak_in_flight == 4
 
 
-@pytest.mark.parametrize("limit", ["max_concurrency", "rate_limit_rps"])
+@pytest.mark.parametrize("limit", ["max_concurrency", "rate_limit_rpm"])
 def test_rate_adaptation_gives_zero_failed_items(limit, settings, openai_sandbox) -> None:
     fs = fast_settings(settings, openai_sandbox, eval_fast_api_concurrency=10, retry_max_wait_s=1.0)
     if limit == "max_concurrency":
         openai_sandbox.faults.max_concurrency = 3
         openai_sandbox.faults.responses_latency_ms = 100
     else:
-        openai_sandbox.faults.rate_limit_rps = 25
+        openai_sandbox.faults.rate_limit_rpm = 25 * 60
+        openai_sandbox.faults.rate_limit_quantum_s = 0.04  # stricter than OpenAI: a burst of one
     run_id = make_fast_run(fs, 40)
     t0 = time.monotonic()
     out = execute_run(fs, run_id)
@@ -234,39 +235,46 @@ def test_one_bad_embedding_input_does_not_sink_its_batch(fs, openai_sandbox) -> 
 def test_a_refusal_that_is_not_a_400_fails_the_embeddings_without_splitting(fs, openai_sandbox) -> None:
     """A 404 (here: a wrong endpoint path on the sandbox) is about the model or URL, not one input:
     no bisection (it used to cost ~2n calls) and no further batch is sent."""
-    from lse.evals.fast.caller import Caller, StopSignal
-    from lse.evals.fast.embedding_cache import EmbeddingCache
-    from lse.evals.fast.embeddings_stage import run_embeddings
-    from lse.evals.fast.repository import ItemRecord, PlanItem
-    from lse.evals.rate_adapter import RateAdapter
+    from lse.evals.pipeline.caller import Caller, StopSignal
+    from lse.evals.pipeline.embed import embed
+    from lse.evals.pipeline.embedding_cache import EmbeddingCache
+    from lse.evals.pipeline.records import ItemOutcome, PlanItem
+    from lse.evals.pipeline.score import score_items
+    from lse.evals.pipeline.status import ItemStatus
+    from lse.evals.rate import RateAdapter
     from lse.providers.client import openai_client
     from lse.providers.embeddings import create_embeddings
 
     n = 1100  # 2,200 distinct texts: two batches of at most 2,048
     items = [PlanItem(i, i, f"q{i}", f"answer {i}") for i in range(n)]
-    records = {i: ItemRecord(i, "succeeded", f"output {i}", None, None, 0, 0, 0, 0, None, 1, None) for i in range(n)}
+    records = {
+        i: ItemOutcome(item_id=i, status=ItemStatus.SUCCEEDED, output=f"output {i}", attempts=1) for i in range(n)
+    }
     client = openai_client(fs.model_copy(update={"openai_base_url": openai_sandbox.base_url + "/no-such-api"}))
     store = object_store(fs)
-    res = run_embeddings(
+    gt_cache, out_cache = EmbeddingCache(store, "gt.npz"), EmbeddingCache(store, "out.npz")
+    res = embed(
         items,
         records,
-        embed=lambda texts: create_embeddings(client, model="text-embedding-3-small", texts=texts),
+        embed_fn=lambda texts: create_embeddings(client, model="text-embedding-3-small", texts=texts),
         caller=Caller(RateAdapter(1), StopSignal(), max_attempts=3, max_wait_s=0.01),
-        gt_cache=EmbeddingCache(store, "gt.npz"),
-        out_cache=EmbeddingCache(store, "out.npz"),
+        gt_cache=gt_cache,
+        out_cache=out_cache,
         concurrency=1,
     )
     assert res.batches == 2 and res.requests == 1
-    assert all(s.status == "not_scored" and "HTTP 404" in s.reason for s in res.scores.values())
+    scores = score_items(res.pairs, res.unscorable, res.failures, gt_cache=gt_cache, out_cache=out_cache)
+    assert len(scores) == n
+    assert all(s.status == "not_scored" and "HTTP 404" in s.reason for s in scores.values())
 
 
 def test_a_damaged_embedding_cache_is_rebuilt_and_says_so(fs, caplog) -> None:
-    from lse.evals.fast.embedding_cache import EmbeddingCache
+    from lse.evals.pipeline.embedding_cache import EmbeddingCache
 
     store = object_store(fs)
     key = dataset_cache_key(1, "text-embedding-3-small")
     store.put_bytes(key, b"not an npz file", "application/octet-stream")
-    with caplog.at_level("WARNING", logger="lse.evals.fast.embedding_cache"):
+    with caplog.at_level("WARNING", logger="lse.evals.pipeline.embedding_cache"):
         cache = EmbeddingCache.load(store, key)
     assert cache.vectors == {}
     assert any(key in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)

@@ -6,10 +6,25 @@ import httpx2
 import openai
 import pytest
 
-from lse.evals.fast.caller import Caller, StopSignal
-from lse.evals.rate_adapter import RateAdapter
-from lse.evals.retry import PERMANENT, RATE_LIMIT, STOP_RUN, TRANSIENT, classify, requested_wait_s, retrying
+from lse.evals.pipeline.caller import Caller, StopSignal
+from lse.evals.rate import RateAdapter
 from lse.providers.errors import ProviderAuthError, ProviderRateLimited, ProviderRejected, translate
+from lse.providers.retry_rules import classify
+from lse.retry import RetryKind, requested_wait_s
+from lse.retry import retrying as build_retrying
+
+PERMANENT, RATE_LIMIT, STOP_RUN, TRANSIENT = (
+    RetryKind.PERMANENT,
+    RetryKind.RATE_LIMITED,
+    RetryKind.STOP_RUN,
+    RetryKind.TRANSIENT,
+)
+
+
+def retrying(**kwargs):
+    """The policy as the fast engine builds it: judged by OpenAI's rules."""
+    return build_retrying(classify, **kwargs)
+
 
 REQ = httpx2.Request("POST", "https://api.openai.com/v1/responses")
 

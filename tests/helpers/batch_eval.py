@@ -15,7 +15,7 @@ from lse.evals.batch.config import BatchConfig, BatchLimits, RemoteRetry
 from lse.evals.batch.driver import advance_batch
 from lse.evals.batch.prepare import PreparedRound, RoundItem, prepare_round
 from lse.evals.batch.repository import BatchRepository
-from lse.evals.fast.repository import FastRunRepository
+from lse.evals.pipeline.repository import RunRepository
 from lse.objects import ObjectStore, object_store
 from lse.providers.client import openai_client
 from lse.sandbox.openai import OpenAISandbox
@@ -48,7 +48,7 @@ class BatchKit:
         return run_id
 
     def items(self, run_id: int) -> list[RoundItem]:
-        plan = FastRunRepository(get_engine(self.settings)).load_plan(run_id)
+        plan = RunRepository(get_engine(self.settings)).load_plan(run_id)
         return [RoundItem(i.item_id, i.question) for i in plan.items]
 
     def prepare(self, run_id: int, round_: int = 1, items: list[RoundItem] | None = None, **kw: Any) -> PreparedRound:

@@ -10,6 +10,7 @@ import asyncio
 import math
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -17,6 +18,7 @@ import openai
 import pydantic
 import pytest
 
+from lse.retry import duration_s
 from lse.sandbox.openai import (
     FIXED_PHRASE,
     OpenAIFaults,
@@ -311,7 +313,7 @@ def test_max_concurrency_refuses_the_excess_with_429(openai_sandbox) -> None:
 
 
 def test_token_bucket_holds_the_rate_under_hammering(openai_sandbox) -> None:
-    openai_sandbox.faults.rate_limit_rps = 20
+    openai_sandbox.faults.rate_limit_rpm = 1200  # 20/s, enforced per second too: a burst of 20
     client = _client(openai_sandbox)
     ok, limited, waits = 0, 0, []
     lock = threading.Lock()
@@ -328,15 +330,89 @@ def test_token_bucket_holds_the_rate_under_hammering(openai_sandbox) -> None:
                 with lock:
                     limited += 1
                     waits.append(int(exc.response.headers["retry-after-ms"]))
+                    assert int(exc.response.headers["x-ratelimit-remaining-requests"]) > 0  # the minute has room
 
     threads = [threading.Thread(target=hammer) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert 30 <= ok <= 50  # 20/s for 2 s plus a burst of 1
+    assert 50 <= ok <= 62  # 20/s for 2 s plus one second's burst of 20
     assert limited > 0 and max(waits) <= 50
     assert openai_sandbox.stats.status_counts[200] == ok
+
+
+def test_the_request_bucket_reports_like_openai(openai_sandbox, openai_client) -> None:
+    """limit = per-minute limit, remaining = tokens left, reset = time until FULL; a 429's
+    retry-after-ms is the time until the next request is allowed, retry-after whole seconds."""
+    openai_sandbox.faults.rate_limit_rpm = 6  # one request every 10 s
+    openai_sandbox.faults.rate_limit_quantum_s = None  # the minute only: a burst of 6
+    for left in range(5, -1, -1):
+        raw = openai_client.responses.with_raw_response.create(model="gpt-4o-mini", input="hi")
+        assert raw.headers["x-ratelimit-limit-requests"] == "6"
+        assert raw.headers["x-ratelimit-remaining-requests"] == str(left)
+    assert 59.0 <= duration_s(raw.headers["x-ratelimit-reset-requests"]) <= 60.0  # empty: a minute to full
+    with pytest.raises(openai.RateLimitError) as caught:
+        openai_client.responses.create(model="gpt-4o-mini", input="hi")
+    h = caught.value.response.headers
+    assert caught.value.code == "rate_limit_exceeded" and caught.value.type == "requests"
+    assert 9_000 <= int(h["retry-after-ms"]) <= 10_000 and h["retry-after"] == "10"  # the next token, not the reset
+    assert h["x-ratelimit-remaining-requests"] == "0" and duration_s(h["x-ratelimit-reset-requests"]) >= 59.0
+
+
+def test_a_quantized_limit_refuses_a_burst_while_the_minute_has_room(openai_sandbox) -> None:
+    openai_sandbox.faults.rate_limit_rpm = 600  # 10/s: at most 10 in one second
+    client = _client(openai_sandbox)
+    barrier = threading.Barrier(20)
+
+    def call() -> openai.RateLimitError | None:
+        barrier.wait()
+        try:
+            client.responses.create(model="gpt-4o-mini", input="hi")
+        except openai.RateLimitError as exc:
+            return exc
+        return None
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda _: call(), range(20)))
+    refused = [r for r in results if r is not None]
+    assert 8 <= len(refused) <= 10  # 10 in the quantum, plus what refilled while they arrived
+    h = refused[0].response.headers
+    assert int(h["x-ratelimit-remaining-requests"]) >= 580 and int(h["retry-after-ms"]) <= 100
+
+
+def test_tokens_per_minute_are_charged_by_estimate_and_settled_to_usage(openai_sandbox, openai_client) -> None:
+    openai_sandbox.faults.rate_limit_tpm = 1000
+    openai_sandbox.faults.rate_limit_quantum_s = None
+    first = openai_client.responses.with_raw_response.create(model="gpt-4o-mini", input="hi", max_output_tokens=400)
+    used = first.parse().usage.total_tokens
+    assert 1000 - used - 2 <= int(first.headers["x-ratelimit-remaining-tokens"]) <= 1000 - used  # refunded to usage
+    openai_client.responses.create(model="gpt-4o-mini", input="hi", max_output_tokens=400)
+    with pytest.raises(openai.RateLimitError) as caught:  # 400 + input no longer fits
+        openai_client.responses.create(model="gpt-4o-mini", input="hi", max_output_tokens=990)
+    assert caught.value.type == "tokens" and "tokens per min (TPM)" in caught.value.message
+    assert 100 <= int(caught.value.response.headers["retry-after-ms"]) <= 2000  # until ~991 tokens are back
+
+
+def test_random_429s_and_503s_carry_the_storm_headers(openai_sandbox) -> None:
+    f = openai_sandbox.faults
+    f.rate_limit_share, f.rate_limit_retry_after_ms, f.rate_limit_reset_s = 0.3, 200, 59.7
+    f.server_error_share, f.server_error_status, f.fault_seed = 0.1, 503, 7
+    client = _client(openai_sandbox)
+    statuses = []
+    for _ in range(200):
+        try:
+            client.responses.create(model="gpt-4o-mini", input="hi")
+            statuses.append(200)
+        except openai.RateLimitError as exc:
+            statuses.append(429)
+            h = exc.response.headers
+            assert (h["retry-after-ms"], h["retry-after"]) == ("200", "1")
+            assert (h["x-ratelimit-remaining-requests"], h["x-ratelimit-reset-requests"]) == ("0", "59.7s")
+        except openai.InternalServerError as exc:
+            statuses.append(exc.status_code)
+    assert 40 <= statuses.count(429) <= 80 and 5 <= statuses.count(503) <= 25
+    assert statuses.count(200) + statuses.count(429) + statuses.count(503) == 200
 
 
 def test_stats_reset(openai_sandbox, openai_client) -> None:

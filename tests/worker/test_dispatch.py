@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -168,3 +169,43 @@ def test_lse_worker_without_a_broker_says_what_to_set(settings) -> None:
 
     with pytest.raises(ConfigError, match="LSE_CELERY_BROKER_URL"):
         worker(concurrency=1, pool="threads", queue=None, loglevel="WARNING", recover=False, stale_after=60.0)
+
+
+def test_resume_says_when_and_by_whom_a_held_run_is_picked_up(settings, openai_sandbox) -> None:
+    from helpers.cli import lse_env, run_lse
+
+    fs = fast_settings(settings, openai_sandbox)
+    run_id = make_fast_run(fs, 2)
+    with unit_of_work(get_engine(fs)) as s:  # a worker beat 10 s ago
+        s.execute(
+            update(EvaluationRun)
+            .where(EvaluationRun.id == run_id)
+            .values(status="processing", heartbeat_at=utcnow() - timedelta(seconds=10))
+        )
+    env = lse_env(LSE_DATA_DIR=str(fs.data_dir))
+    result = run_lse("eval", "resume", str(run_id), env=env)
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert re.search(rf"run {run_id} is processing on a live worker \(last heartbeat 1\d s ago\)", message)
+    assert "a running `lse serve`" in message and re.search(r"takes it over at [\d:]{8} UTC \(in [45]\d s", message)
+    assert f"`lse eval resume {run_id} --wait`" in message
+    env["LSE_CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+    listing = run_lse("eval", "resume", env=env)  # every stale run: none, and it says who holds this one
+    message = " ".join(listing.stderr.split())
+    assert listing.returncode == 0 and "no fast runs to resume" in message
+    assert "an `lse worker` consuming queue 'evaluations'" in message
+    assert openai_sandbox.stats.requests_by_endpoint == {}
+
+
+def test_resume_wait_takes_a_run_over_once_its_heartbeat_goes_stale(settings, openai_sandbox) -> None:
+    fs = fast_settings(settings, openai_sandbox, eval_heartbeat_s=0.2, eval_stale_after_s=0.6)
+    run_id = make_fast_run(fs, 3)
+    with unit_of_work(get_engine(fs)) as s:  # its worker just beat, then died
+        s.execute(
+            update(EvaluationRun).where(EvaluationRun.id == run_id).values(status="processing", heartbeat_at=utcnow())
+        )
+    with pytest.raises(ConflictError, match="takes it over at"):
+        dispatch.resume_runs(fs, run_id=run_id)
+    t0 = time.monotonic()
+    outcomes = dispatch.resume_runs(fs, run_id=run_id, wait=True)
+    assert [o.status for o in outcomes] == ["completed"] and time.monotonic() - t0 < 5

@@ -22,6 +22,7 @@ from lse.api.guard import RequestGuard
 from lse.api.routes import configs, credentials, datasets, evaluations
 from lse.errors import LseError, StorageBusy
 from lse.settings import Settings
+from lse.web.app import mount_viewer
 from lse.worker import dispatch
 
 log = logging.getLogger(__name__)
@@ -113,4 +114,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(evaluations.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)
     app.include_router(credentials.router, prefix=API_PREFIX)
+    mount_viewer(app, settings)  # the web viewer at /, after the API's routes
     return app

@@ -45,6 +45,7 @@ TENANT_SCOPE_KEY = "lse.tenant"
 
 _ROUTE_LIMITS: list[tuple[str, re.Pattern[str], int]] = [
     ("POST", re.compile(r"^/api/v1/evaluations/datasets/?$"), CSV_UPLOAD_LIMIT),
+    ("POST", re.compile(r"^/datasets/?$"), CSV_UPLOAD_LIMIT),  # the web viewer's upload form
     ("POST", re.compile(r"^/api/v1/configs/?$"), CONFIG_JSON_LIMIT),
     ("POST", re.compile(r"^/api/v1/configs/[^/]+/versions/?$"), CONFIG_JSON_LIMIT),
     ("PATCH", re.compile(r"^/api/v1/configs/[^/]+/?$"), SMALL_JSON_LIMIT),

@@ -1,7 +1,7 @@
 """OpenAI Files and Batches through the official SDK: upload, create, find, retrieve, cancel, download.
 
 Every SDK exception is translated where it enters (`ProviderCallError` with the SDK object as
-`__cause__`, so `lse.evals.retry.classify` judges it). A batch comes back as `BatchInfo`, a
+`__cause__`, so `providers.retry_rules.classify` judges it). A batch comes back as `BatchInfo`, a
 plain snapshot of what the provider said, never the SDK object. The two `find_*` functions
 are how a lost answer is recovered: a file by its name, a batch by the client key in its
 metadata, scanning newest first and stopping once the listing is older than `since`.

@@ -1,7 +1,8 @@
 """The one place every OpenAI SDK client is built: base URL, key and timeout from settings.
 
-SDK retries are off (`max_retries=0`): lse's own policy (`lse.evals.retry`) decides what
-to retry, so each attempt is made, counted and paced exactly once. Tests swap the
+SDK retries are off (`max_retries=0`): lse's own policy (`lse.retry` judged by
+`providers.retry_rules`) decides what to retry, so each attempt is made, counted and paced
+exactly once. Tests swap the
 endpoint (the sandbox on loopback), never this function.
 """
 

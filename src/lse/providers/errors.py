@@ -2,8 +2,8 @@
 
 `ProviderCallError` keeps what the retry classifier and the rate adapter need (status,
 provider error code, response headers, any usage the failed call reported) and chains
-the original SDK exception as `__cause__`, so `lse.evals.retry.classify` can still look
-at the real object.
+the original SDK exception as `__cause__`, so the classifier (`providers.retry_rules`) can
+still look at the real object.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import openai
 
 from lse.errors import AuthError, LseError, RateLimited, UpstreamError, UpstreamRejected
+from lse.retry import error_code, error_message
 
 
 class ProviderCallError(UpstreamError):
@@ -47,28 +48,8 @@ class ProviderAuthError(ProviderCallError, AuthError):
     pass
 
 
-def provider_message(exc: BaseException) -> str:
-    """The provider's own error message (body.error.message or body.message), else str(exc)."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        msg = inner.get("message") if isinstance(inner, dict) else None
-        if msg:
-            return str(msg)
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
-
-
-def provider_code(exc: BaseException) -> str | None:
-    code = getattr(exc, "code", None)
-    if code:
-        return str(code)
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        for key in ("code", "type"):
-            if isinstance(inner, dict) and inner.get(key):
-                return str(inner[key])
-    return None
+provider_message = error_message  # the provider's own message, else str(exc)
+provider_code = error_code  # body.error.code (or .type), else None
 
 
 def _usage_from_body(body: object) -> dict[str, Any] | None:

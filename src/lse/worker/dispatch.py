@@ -5,20 +5,25 @@ Contract used by the API and CLI:
 - `submit_run(settings, run_id)`: hand a pending run to the configured backend — a Celery
   task on queue `evaluations` when LSE_CELERY_BROKER_URL is set, else the in-process pool;
 - `start_background(settings)` / `stop_background()`: the in-process pool's lifecycle,
-  called by the API app's lifespan (it also picks up runs a dead process left behind);
+  called by the API app's lifespan (for as long as it lives it also picks up runs a dead
+  process left behind);
 - `run_inline(settings, run_id, progress)`: execute in this process (`lse eval run`);
-- `resume_runs(settings, ...)`: `lse eval resume` — re-run stale or named runs here.
+- `resume_runs(settings, ...)`: `lse eval resume` — re-run stale or named runs here;
+- `takeover_notice(settings, run_id)`: when a run held by a live worker will be picked up
+  if that worker is gone, and by whom.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from lse.errors import ConflictError, NotFoundError, UpstreamError, ValidationFailed
-from lse.evals.fast import FastRunOutcome, execute_run
-from lse.evals.fast.repository import FastRunRepository
-from lse.evals.liveness import STALE_AFTER_S, check_stale_after
+from lse.evals.fast import RunOutcome, execute_run
+from lse.evals.liveness import BEATS_BEFORE_STALE, check_stale_after, takeover_at
+from lse.evals.pipeline.repository import RunRepository
+from lse.evals.pipeline.status import RunStatus
 from lse.progress import Progress
 from lse.settings import Settings
 from lse.store.engine import get_engine
@@ -71,16 +76,11 @@ def send_to_celery(settings: Settings, run_id: int) -> None:
 
 
 def start_background(settings: Settings) -> None:
-    """Start the in-process pool (embedded mode) and queue runs a dead process left behind."""
+    """Start the in-process pool (embedded mode); it queues runs a dead process left behind,
+    now and every heartbeat interval for as long as it lives."""
     if settings.celery_broker_url:
-        return  # Celery workers own execution and recover on their own start
-    pool = _ensure_pool(settings)
-    try:
-        ids = pool.recover()
-        if ids:
-            log.warning("resuming %d fast run(s) left behind: %s", len(ids), ids)
-    except Exception:
-        log.exception("could not look for runs to resume")
+        return  # Celery workers own execution and recover on their own
+    _ensure_pool(settings).watch()
 
 
 def stop_background() -> None:
@@ -103,43 +103,82 @@ def _check_runnable(settings: Settings, run_id: int) -> None:
             raise ValidationFailed(
                 f"run {run_id} is a {run.run_mode} run; only fast runs execute here", code="run_mode_not_available"
             )
-        if run.status in ("completed", "failed"):
+        if RunStatus(run.status).finished:
             raise ConflictError(f"run {run_id} is already {run.status}", code="run_finished")
 
 
-def run_inline(settings: Settings, run_id: int, progress: Progress | None = None) -> FastRunOutcome:
+def run_inline(settings: Settings, run_id: int, progress: Progress | None = None) -> RunOutcome:
     """Execute a run in this process (the CLI's `lse eval run`), reporting progress."""
     _check_runnable(settings, run_id)
     outcome = execute_run(settings, run_id, progress)
     if outcome is None:
-        raise ConflictError(
-            f"run {run_id} is being processed by another worker (its heartbeat is fresh)", code="run_in_progress"
-        )
+        raise ConflictError(takeover_notice(settings, run_id, settings.eval_stale_after_s), code="run_in_progress")
     return outcome
+
+
+def takeover_notice(settings: Settings, run_id: int, stale_after_s: float) -> str:
+    """Plainly: who holds the run, and when and by whom it is picked up if that worker is gone."""
+    from lse.store.engine import unit_of_work
+    from lse.store.models.evaluation import EvaluationRun, utcnow
+
+    with unit_of_work(get_engine(settings)) as s:
+        run = s.get(EvaluationRun, run_id)
+        status, beat = (run.status, run.heartbeat_at) if run is not None else ("missing", None)
+    now = utcnow()
+    if status != RunStatus.PROCESSING:
+        return f"run {run_id} is {status}"
+    if beat is not None and beat.tzinfo is None:  # SQLite hands back naive UTC
+        beat = beat.replace(tzinfo=now.tzinfo)
+    when = takeover_at(beat, stale_after_s, now)
+    wait_s = max(0.0, (when - now).total_seconds())
+    if settings.celery_broker_url:
+        who = f"an `lse worker` consuming queue {settings.celery_queue!r} (it re-queues left-behind runs)"
+    else:
+        who = f"a running `lse serve` (it checks every {settings.eval_heartbeat_s:g} s)"
+    age = f"{(now - beat).total_seconds():.0f} s ago" if beat is not None else "never"
+    return (
+        f"run {run_id} is processing on a live worker (last heartbeat {age}). If that worker is gone, "
+        f"{who} takes it over at {when:%H:%M:%S} UTC (in {wait_s:.0f} s, stale after {stale_after_s:g} s); "
+        f"or run `lse eval resume {run_id} --wait` to take it over here then"
+    )
+
+
+def live_runs(settings: Settings) -> list[int]:
+    """Fast runs a worker holds right now (its heartbeat may be fresh or already stale)."""
+    return RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s).processing_runs()
 
 
 def resume_runs(
     settings: Settings,
     *,
     run_id: int | None = None,
-    stale_after_s: float = STALE_AFTER_S,
+    stale_after_s: float | None = None,
+    wait: bool = False,
     progress: Progress | None = None,
-) -> list[FastRunOutcome]:
-    """Run here every fast run left `processing` by a dead worker (or just `run_id`)."""
-    check_stale_after(stale_after_s)
+) -> list[RunOutcome]:
+    """Run here every fast run left `processing` by a dead worker (or just `run_id`).
+
+    With `wait`, a named run held by a live-looking worker is taken over as soon as its
+    heartbeat goes stale (or finished by that worker meanwhile)."""
+    stale = check_stale_after(
+        stale_after_s if stale_after_s is not None else settings.eval_stale_after_s, settings.eval_heartbeat_s
+    )
     if run_id is not None:
         _check_runnable(settings, run_id)
         ids = [run_id]
     else:
-        ids = FastRunRepository(get_engine(settings)).resumable_runs(stale_after_s=stale_after_s)
+        ids = RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s).resumable_runs(
+            stale_after_s=stale
+        )
     outcomes = []
     for rid in ids:
-        outcome = execute_run(settings, rid, progress, stale_after_s=stale_after_s)
+        outcome = execute_run(settings, rid, progress, stale_after_s=stale)
+        while outcome is None and run_id is not None and wait:
+            time.sleep(min(settings.eval_heartbeat_s, stale / BEATS_BEFORE_STALE))
+            _check_runnable(settings, rid)  # finished meanwhile by its worker: say so
+            outcome = execute_run(settings, rid, progress, stale_after_s=stale)
         if outcome is None and run_id is not None:
-            raise ConflictError(
-                f"run {rid} is being processed by a live worker (heartbeat newer than {stale_after_s:g}s)",
-                code="run_in_progress",
-            )
+            raise ConflictError(takeover_notice(settings, rid, stale), code="run_in_progress")
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from lse.evals.fast.repository import FastRunRepository
 from lse.evals.liveness import STALE_AFTER_S, check_stale_after
+from lse.evals.pipeline.repository import RunRepository
 from lse.settings import Settings
 from lse.store.engine import get_engine
 
@@ -25,8 +25,8 @@ def requeue_left_behind(settings: Settings, *, queue: str, stale_after_s: float 
     """Queue every run left behind (see the module docstring); returns their ids."""
     from lse.worker.celery_app import TASK_RUN_FAST, create_celery_app
 
-    check_stale_after(stale_after_s)
-    repo = FastRunRepository(get_engine(settings))
+    check_stale_after(stale_after_s, settings.eval_heartbeat_s)
+    repo = RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s)
     try:
         ids = repo.resumable_runs(stale_after_s=stale_after_s, include_pending_older_than_s=stale_after_s)
     except Exception:
@@ -43,7 +43,7 @@ def requeue_left_behind(settings: Settings, *, queue: str, stale_after_s: float 
 
 def watch_left_behind(settings: Settings, *, queue: str, stale_after_s: float = STALE_AFTER_S) -> threading.Thread:
     """A daemon thread that re-checks every `stale_after_s` for the worker's life."""
-    check_stale_after(stale_after_s)
+    check_stale_after(stale_after_s, settings.eval_heartbeat_s)
 
     def loop() -> None:
         stop = threading.Event()

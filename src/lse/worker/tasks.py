@@ -19,8 +19,8 @@ def run_fast(run_id: int, stale_after_s: float | None = None) -> str:
 
     `stale_after_s` is set when the task re-queues a run a dead worker left `processing`.
     """
-    kwargs = {} if stale_after_s is None else {"stale_after_s": float(stale_after_s)}
-    outcome = execute_run(load_settings(), int(run_id), **kwargs)
+    stale = None if stale_after_s is None else float(stale_after_s)
+    outcome = execute_run(load_settings(), int(run_id), stale_after_s=stale)
     status = outcome.status if outcome is not None else "skipped"
     log.info("fast run %s: %s", run_id, status)
     return status

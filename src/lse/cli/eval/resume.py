@@ -9,27 +9,36 @@ import typer
 from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
 from lse.errors import PartialResult
-from lse.evals.liveness import MIN_STALE_AFTER_S, STALE_AFTER_S
+from lse.evals.liveness import MIN_STALE_AFTER_S
 from lse.settings import load_settings
 
 
 @app.command("resume")
 def resume(
     run_id: int | None = typer.Argument(None, help="One run to resume (default: every stale one)."),
-    stale_after: float = typer.Option(
-        STALE_AFTER_S,
+    stale_after: float | None = typer.Option(
+        None,
         "--stale-after",
         min=MIN_STALE_AFTER_S,
-        help=f"Seconds without a heartbeat after which a processing run counts as abandoned (at least {MIN_STALE_AFTER_S:g}).",
+        help="Seconds without a heartbeat after which a processing run counts as abandoned "
+        f"(default LSE_EVAL_STALE_AFTER_S, 60; at least {MIN_STALE_AFTER_S:g}).",
+    ),
+    wait: bool = typer.Option(
+        False, "--wait", help="With RUN_ID held by a live-looking worker: wait until it goes stale, then take it over."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcomes as JSON on stdout."),
 ) -> None:
-    """Resume fast runs left processing by a dead worker; finished items are never called again."""
+    """Resume fast runs left processing by a dead worker; finished items are never called again.
+
+    A run whose worker still beats is left alone, and the command says when it will be
+    taken over, and by whom, if that worker is gone."""
     from lse.worker import dispatch  # the engine pulls in the OpenAI SDK: load on use only
 
     settings = load_settings()
+    stale = stale_after if stale_after is not None else settings.eval_stale_after_s
     with BarProgress(enabled=None if not as_json else False) as progress:
-        outcomes = dispatch.resume_runs(settings, run_id=run_id, stale_after_s=stale_after, progress=progress)
+        outcomes = dispatch.resume_runs(settings, run_id=run_id, stale_after_s=stale, wait=wait, progress=progress)
+    held = [] if run_id is not None else dispatch.live_runs(settings)
     if as_json:
         typer.echo(
             json.dumps(
@@ -54,5 +63,7 @@ def resume(
                 f"run {o.run_id}: {o.status} ({o.succeeded} succeeded, {o.failed} failed)"
                 + (f" — {o.error_message}" if o.error_message else "")
             )
+        for rid in held:
+            err.print(dispatch.takeover_notice(settings, rid, stale))
     if any(o.status == "failed" for o in outcomes):
         raise PartialResult("some resumed runs failed; see `lse eval show`")

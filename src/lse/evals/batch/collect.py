@@ -33,7 +33,7 @@ from lse.evals.batch.remote import call_remote
 from lse.evals.batch.repository import BatchRepository, RequestOutcome
 from lse.evals.batch.request_file import RequestRef
 from lse.evals.batch.states import ABANDONED, COLLECTED, DEADLINE, PROVIDER_TERMINAL, TERMINAL
-from lse.evals.fast.repository import ItemRecord
+from lse.evals.pipeline.records import ItemOutcome
 from lse.objects import ObjectStore
 from lse.providers.batches import download_file
 from lse.providers.errors import ProviderCallError
@@ -51,7 +51,7 @@ class CollectResult:
     batch_id: int
     provider_status: str  # the provider's terminal status, "deadline", or "abandoned" (never created)
     round: int
-    items: list[ItemRecord]  # final item results (succeeded and failed), fast mode's shape
+    items: list[ItemOutcome]  # final item results (succeeded and failed), fast mode's shape
     retry: list[RetryItem]  # items for the next round
     defer: bool  # the retries wait and go smaller (the enqueued-token limit was hit)
     fatal: str | None  # the run must fail with this reason

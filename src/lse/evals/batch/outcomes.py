@@ -2,7 +2,7 @@
 
 Per item (pure):
 - a success, or a final failure (a 4xx, an incomplete answer), is an item result in fast
-  mode's shape (`ItemRecord`), `attempts` being the round it was sent in;
+  mode's shape (`ItemOutcome`), `attempts` being the round it was sent in;
 - a retryable failure, a request never executed (expired, or cancelled by the provider or
   at our deadline) or missing goes to the next round while rounds remain, else it is a
   failed item saying why; in a batch the user cancelled, whatever did not finish is a failed
@@ -25,7 +25,8 @@ from lse.evals.batch.reconcile import Reconciliation
 from lse.evals.batch.repository import RequestOutcome
 from lse.evals.batch.request_file import RequestRef
 from lse.evals.batch.states import FAILED, NOT_EXECUTED, RETRY, SUCCEEDED
-from lse.evals.fast.repository import ItemRecord
+from lse.evals.pipeline.records import ItemOutcome
+from lse.evals.pipeline.status import ItemStatus
 from lse.providers.usage import Usage
 
 TOKEN_LIMIT = "token_limit_exceeded"
@@ -42,26 +43,23 @@ class RetryItem:
 @dataclass
 class Decisions:
     outcomes: list[RequestOutcome] = field(default_factory=list)
-    items: list[ItemRecord] = field(default_factory=list)  # final results
+    items: list[ItemOutcome] = field(default_factory=list)  # final results
     retry: list[RetryItem] = field(default_factory=list)  # for the next round
     defer: bool = False  # the retries must wait and go in smaller batches (enqueued-token limit)
     fatal: str | None = None  # the run cannot succeed: fail it with this reason
     anomalies: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _record(ref: RequestRef, v: LineVerdict, attempt: int, *, error: str | None = None) -> ItemRecord:
+def _record(ref: RequestRef, v: LineVerdict, attempt: int, *, error: str | None = None) -> ItemOutcome:
     u = v.usage or Usage()
     ok = v.kind == SUCCEEDED and error is None
-    return ItemRecord(
+    return ItemOutcome(
         item_id=ref.item_id,
-        status="succeeded" if ok else "failed",
+        status=ItemStatus.SUCCEEDED if ok else ItemStatus.FAILED,
         output=v.output,
         error=None if ok else (error or v.error),
         error_code=None if ok else (v.error_code or v.kind)[:64],
-        input_tokens=u.input_tokens,
-        cached_tokens=u.cached_tokens,
-        output_tokens=u.output_tokens,
-        reasoning_tokens=u.reasoning_tokens,
+        usage=Usage(u.input_tokens, u.cached_tokens, u.output_tokens, u.reasoning_tokens),
         latency_ms=None,
         attempts=attempt,
         response_id=v.response_id,

@@ -23,7 +23,7 @@ from lse.evals.batch.objects_io import put_file
 from lse.evals.batch.repository import BatchRepository, NewBatch
 from lse.evals.batch.request_file import Oversized, RequestFile, write_request_files
 from lse.evals.batch.states import ENDPOINT_RESPONSES, STAGE_RESPONSES
-from lse.evals.fast.repository import ItemRecord
+from lse.evals.pipeline.records import ItemOutcome
 from lse.objects import ObjectStore
 from lse.store.models.evaluation import utcnow
 
@@ -38,7 +38,7 @@ class RoundItem:
 class PreparedRound:
     batch_ids: list[int] = field(default_factory=list)
     # Items no batch can carry (a single request over a limit): final failures, fast-mode shaped.
-    rejected: list[ItemRecord] = field(default_factory=list)
+    rejected: list[ItemOutcome] = field(default_factory=list)
     already_prepared: int = 0  # items of the round found in earlier parts
 
 
@@ -46,21 +46,8 @@ def request_object_key(run_id: int, stage: str, round_: int, part: int, client_k
     return f"batch-eval/runs/{run_id}/{stage}/round-{round_}/part-{part}-{client_key}/requests.jsonl"
 
 
-def _rejected(item: Oversized, attempt: int) -> ItemRecord:
-    return ItemRecord(
-        item_id=item.item_id,
-        status="failed",
-        output=None,
-        error=f"not sent: {item.reason}",
-        error_code="request_too_large",
-        input_tokens=0,
-        cached_tokens=0,
-        output_tokens=0,
-        reasoning_tokens=0,
-        latency_ms=None,
-        attempts=attempt,
-        response_id=None,
-    )
+def _rejected(item: Oversized, attempt: int) -> ItemOutcome:
+    return ItemOutcome.failed(item.item_id, f"not sent: {item.reason}", "request_too_large", attempts=attempt)
 
 
 def prepare_round(

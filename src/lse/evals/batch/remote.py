@@ -1,4 +1,4 @@
-"""One remote step, retried the one way lse retries provider calls (`lse.evals.retry`).
+"""One remote step, retried the one way lse retries provider calls (`lse.retry`, OpenAI's rules).
 
 Transient failures (5xx, timeouts, connection resets, 429) are retried with backoff up to
 `RemoteRetry.max_attempts`; anything else is raised at once. `attempt` receives the attempt
@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from lse.evals.batch.config import RemoteRetry
-from lse.evals.retry import classify, retrying
+from lse.providers.retry_rules import classify
+from lse.retry import retrying
 
 T = TypeVar("T")
 
@@ -26,6 +27,7 @@ def call_remote(step: Callable[[int], T], retry: RemoteRetry) -> T:
         return step(attempts)
 
     policy = retrying(
+        classify,
         max_attempts=retry.max_attempts,
         max_wait_s=retry.max_wait_s,
         initial_wait_s=retry.initial_wait_s,

@@ -27,7 +27,6 @@ from lse.evals.batch.remote import call_remote
 from lse.evals.batch.repository import BatchRepository
 from lse.evals.batch.states import ABANDONED, NOT_YET_CREATED, PREPARED, SUBMITTED, UPLOADED
 from lse.evals.batch.times import epoch, from_epoch, seconds_between
-from lse.evals.retry import PERMANENT, classify
 from lse.objects import ObjectStore
 from lse.providers.batches import (
     KEY_FIELD,
@@ -39,6 +38,8 @@ from lse.providers.batches import (
     upload_batch_file,
 )
 from lse.providers.errors import ProviderCallError
+from lse.providers.retry_rules import classify
+from lse.retry import RetryKind
 from lse.store.models.batches import EvaluationBatch
 from lse.store.models.evaluation import utcnow
 
@@ -104,7 +105,7 @@ def submit_batch(
 
 def _refused(exc: ProviderCallError) -> bool:
     """A 4xx the provider will not change its mind on (not auth or quota: those stop the run)."""
-    return classify(exc).kind == PERMANENT
+    return classify(exc).kind is RetryKind.PERMANENT
 
 
 def _abandon(repo: BatchRepository, row: EvaluationBatch, owner: str, message: str) -> SubmitResult:

@@ -48,13 +48,6 @@ def retry_after_headers(wait_s: float) -> dict[str, str]:
     return {"retry-after-ms": str(ms), "retry-after": str(max(1, math.ceil(ms / 1000)))}
 
 
-def rate_limited(message: str, wait_s: float, *, reset: str) -> SandboxAPIError:
-    """429 rate_limit_exceeded with the wait, and the request bucket reported as empty."""
-    headers = retry_after_headers(wait_s)
-    headers.update({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": reset})
-    return SandboxAPIError(429, message, type="requests", code="rate_limit_exceeded", headers=headers)
-
-
 def insufficient_quota() -> SandboxAPIError:
     return SandboxAPIError(
         429,

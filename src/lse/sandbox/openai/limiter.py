@@ -57,6 +57,18 @@ class TokenBucket:
             self._refill()
             self._level = max(0.0, self._level - amount)
 
+    def wait_for(self, amount: float) -> float:
+        """Seconds until `amount` tokens are there (0 when they are now); takes nothing."""
+        with self._lock:
+            self._refill()
+            return max(0.0, (amount - self._level) / self.rate)
+
+    def refund(self, amount: float) -> None:
+        """Give tokens back (a call that used fewer than it was charged), up to the capacity."""
+        with self._lock:
+            self._refill()
+            self._level = min(self.capacity, self._level + amount)
+
     def remaining(self) -> int:
         with self._lock:
             self._refill()

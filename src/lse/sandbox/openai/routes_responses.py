@@ -2,7 +2,7 @@
 
 Order of checks, each a distinct wire behaviour a client must handle:
 auth (401) -> body and validation, including the bad-request marker (400) -> insufficient
-quota (429) -> forced rate limit (429) -> token bucket (429) -> concurrency cap (429) ->
+quota (429) -> forced rate limit (429) -> request and token buckets (429) -> concurrency cap (429) ->
 [in flight] -> latency -> hang or server error (500/503) -> answer.
 Server-error and hang faults are decided at arrival (so "the next N" means the next N to
 arrive) but delivered after the latency, as a slow failing backend would.
@@ -15,8 +15,8 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .errors import SandboxAPIError, bad_request, insufficient_quota, rate_limited, retry_after_headers, server_error
-from .limiter import format_reset
+from .errors import SandboxAPIError, bad_request, insufficient_quota, retry_after_headers, server_error
+from .model import estimate_tokens
 from .request_io import read_json_object, require_auth
 from .response_body import build_response
 from .response_params import parse_response_params
@@ -70,13 +70,11 @@ async def _serve(request: Request, state: SandboxState) -> JSONResponse:
     if faults.insufficient_quota:
         raise insufficient_quota()
     if state.counters.take_rate_limit():
-        wait_s = max(0, faults.rate_limit_retry_after_ms) / 1000
-        raise rate_limited(
-            f"Rate limit reached for requests. Please try again in {faults.rate_limit_retry_after_ms}ms.",
-            wait_s,
-            reset=format_reset(wait_s),
-        )
-    limits.admit(faults)
+        raise limits.forced_rate_limit(faults)
+    estimate = (
+        estimate_tokens(params.instructions) + estimate_tokens(params.input_text) + (params.max_output_tokens or 0)
+    )
+    limits.admit(faults, estimate)
     if not state.stats.try_enter(faults.max_concurrency):
         raise SandboxAPIError(
             429,
@@ -95,7 +93,7 @@ async def _serve(request: Request, state: SandboxState) -> JSONResponse:
         if plan.hang:
             await _hang(request, state, faults.hang_s)
         payload = build_response(params, created_at)
-        limits.consume_tokens(payload["usage"]["total_tokens"])
+        limits.settle_tokens(faults, estimate, payload["usage"]["total_tokens"])
         return JSONResponse(payload, headers=limits.headers(faults))
     finally:
         state.stats.leave()

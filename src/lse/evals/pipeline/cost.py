@@ -24,7 +24,8 @@ def stage_cost(model: str | None, usage: Usage) -> dict:
 def run_cost(responses: dict | None, embeddings: dict | None) -> dict:
     stages = {k: v for k, v in (("responses", responses), ("embeddings", embeddings)) if v is not None}
     costs = [v.get("cost_usd") for v in stages.values()]
-    total = None if any(c is None for c in costs) else round(sum(costs), 10)
+    priced = [float(c) for c in costs if c is not None]
+    total = round(sum(priced), 10) if len(priced) == len(costs) else None
     return {
         **stages,
         "total_cost_usd": total,

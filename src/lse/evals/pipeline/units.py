@@ -1,7 +1,8 @@
 """The stage units written to object storage: self-describing, one object per finished stage.
 
 A unit carries `format_version`, its status, counts and usage, so a reader (or `verify`)
-needs nothing else to know what it holds.
+needs nothing else to know what it holds. The responses unit is the fast mode's; the
+embeddings unit (embed + score) is written the same way whichever mode ran the calls.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lse.evals.pipeline.status import StageJob
+
 FORMAT_VERSION = 1
 
 
-def responses_unit_key(run_id: int) -> str:
-    return f"fast-eval/runs/{run_id}/evaluation_fast.json"
-
-
-def embeddings_unit_key(run_id: int) -> str:
-    return f"fast-eval/runs/{run_id}/embedding_fast.json"
+def unit_key(prefix: str, run_id: int, job: StageJob) -> str:
+    """`{prefix}/runs/{run}/{job_type}.json`, e.g. fast-eval/runs/7/evaluation_fast.json."""
+    return f"{prefix}/runs/{run_id}/{job.value}.json"
 
 
 class ResponsesItem(BaseModel):
@@ -35,7 +35,7 @@ class ResponsesItem(BaseModel):
 
 class ResponsesUnit(BaseModel):
     format_version: int = FORMAT_VERSION
-    kind: str = "evaluation_fast"
+    kind: str = StageJob.FAST_RESPONSES.value
     run_id: int
     status: str  # completed
     model: str | None
@@ -57,7 +57,7 @@ class EmbeddingsItem(BaseModel):
 
 class EmbeddingsUnit(BaseModel):
     format_version: int = FORMAT_VERSION
-    kind: str = "embedding_fast"
+    kind: str = StageJob.FAST_EMBEDDINGS.value
     run_id: int
     status: str
     model: str

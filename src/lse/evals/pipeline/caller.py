@@ -1,23 +1,26 @@
-"""One provider call made safely: rate-adapted, retried by the one policy, stoppable, counted.
+"""One provider call made safely: paced by the rate adapter, retried by the one policy,
+stoppable, counted.
 
-Every attempt goes through the run's `RateAdapter` (so a 429 here slows every worker) and
-the tenacity policy from `lse.evals.retry` (so the classifier alone decides what is
-retried). A stop-the-run decision (exhausted quota, bad key) sets the run's `StopSignal`;
-other workers see it before their next attempt and give up without calling.
+Every attempt takes a slot from the run's `RateAdapter` (whose budget is shared by every
+run on the same endpoint and key) and reports back how it went; the tenacity policy from
+`lse.retry`, judged by OpenAI's rules, alone decides what is retried. A stop-the-run
+decision (exhausted quota, bad key) sets the run's `StopSignal`; other workers see it
+before their next attempt and give up without calling.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from lse.errors import LseError
-from lse.evals.rate_adapter import RateAdapter
-from lse.evals.retry import RATE_LIMIT, RetryDecision, classify, retrying
+from lse.evals.rate import RateAdapter
 from lse.providers.errors import ProviderCallError
+from lse.providers.retry_rules import classify
 from lse.providers.usage import Usage
+from lse.retry import RetryDecision, RetryKind, retrying
 
 T = TypeVar("T")
 
@@ -54,7 +57,7 @@ class CallOutcome(Generic[T]):
     error: BaseException | None
     decision: RetryDecision | None
     attempts: int
-    failed_usage: Usage  # usage reported by attempts that failed (still billed)
+    failed_usage: Usage = field(default_factory=Usage)  # usage reported by attempts that failed (still billed)
 
 
 class Caller:
@@ -65,70 +68,69 @@ class Caller:
         *,
         max_attempts: int,
         max_wait_s: float,
+        max_rate_limited: int | None = None,
         initial_wait_s: float = 0.25,
     ):
         self.adapter = adapter
         self.stop = stop
         self.max_attempts = max_attempts
+        self.max_rate_limited = max_rate_limited
         self.max_wait_s = max_wait_s
         self.initial_wait_s = initial_wait_s
         self.attempts_made = 0
         self._count_lock = threading.Lock()
 
-    def call(self, fn: Callable[[], T], *, headers_of: Callable[[T], dict] | None = None) -> CallOutcome[T]:
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        headers_of: Callable[[T], dict] | None = None,
+        tokens_of: Callable[[T], float | None] | None = None,
+    ) -> CallOutcome[T]:
         attempts = 0
         failed_usage = Usage()
-        last: list[RetryDecision | None] = [None]
 
         def attempt() -> T:
             nonlocal attempts
             if self.stop.is_set():
                 raise RunStopped(self.stop.message or "the run was stopped")
-            prev, rate = last[0], self.adapter.rate
-            priority = bool(
-                prev is not None
-                and prev.kind == RATE_LIMIT
-                and prev.wait_s is not None
-                and rate
-                and prev.wait_s <= 0.5 / rate
-            )
-            start = self.adapter.acquire(self.stop.event, priority=priority)
-            if start is None:
+            slot = self.adapter.acquire(self.stop.event)
+            if slot is None:
                 raise RunStopped(self.stop.message or "the run was stopped")
             attempts += 1
             with self._count_lock:
                 self.attempts_made += 1
             # the slot is released in `finally`, whatever happens while judging the failure:
             # a slot that leaks shrinks the run's window for good and can hang it
-            released: dict = {}
+            report: dict[str, Any] = {}
             try:
                 value = fn()
             except ProviderCallError as exc:
-                released["headers"] = exc.headers
                 decision = classify(exc)
-                last[0] = decision
-                released.update(rate_limited=decision.kind == RATE_LIMIT, wait_s=decision.wait_s)
+                limited = decision.kind is RetryKind.RATE_LIMITED
+                report.update(headers=exc.headers, rate_limited=limited, wait_s=decision.wait_s)
                 if exc.usage:
                     failed_usage.add(Usage.from_api(exc.usage))
                 if decision.stops_run:
                     self.stop.stop(decision, str(exc))
                 raise
             else:
-                released["headers"] = headers_of(value) if headers_of else None
+                report["headers"] = headers_of(value) if headers_of else None
+                report["tokens"] = tokens_of(value) if tokens_of else None
                 return value
             finally:
-                self.adapter.release(start, **released)
+                self.adapter.release(slot, **report)
 
         policy = retrying(
+            classify,
             max_attempts=self.max_attempts,
+            max_rate_limited=self.max_rate_limited,
             max_wait_s=self.max_wait_s,
             initial_wait_s=self.initial_wait_s,
             sleep=self.stop.event.wait,
         )
         try:
             value = policy(attempt)
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:  # noqa: BLE001 -- every failure becomes the item's outcome, with its reason
             return CallOutcome(None, exc, classify(exc), attempts, failed_usage)
         return CallOutcome(value, None, None, attempts, failed_usage)

@@ -1,22 +1,24 @@
-"""The fast engine's reads and writes: claim a run, load its plan, persist results as they arrive.
+"""An evaluation run's reads and writes: claim it, load its plan, persist results as they arrive.
 
 Claiming is one compare-and-set UPDATE (pending → processing, or processing with a stale
 heartbeat → processing), so two workers can never both run a run. A stage's completion
 is an `evaluation_jobs` row, written only after the stage's unit is in object storage.
+One repository serves every run mode; `mode` picks the runs it claims and recovers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lse.datasets.service import dataset_items
 from lse.errors import NotFoundError
-from lse.evals.liveness import check_stale_after
+from lse.evals.liveness import HEARTBEAT_S, check_stale_after
+from lse.evals.pipeline.records import ItemOutcome, ItemScore, PlanItem, RunPlan
+from lse.evals.pipeline.status import ItemStatus, RunStatus, ScoreStatus, StageJob
+from lse.providers.usage import Usage
 from lse.store.engine import unit_of_work
 from lse.store.models.evaluation import (
     ConfigVersion,
@@ -26,63 +28,17 @@ from lse.store.models.evaluation import (
     utcnow,
 )
 
-RESPONSES_JOB = "evaluation_fast"
-EMBEDDINGS_JOB = "embedding_fast"
 
-
-@dataclass(frozen=True)
-class PlanItem:
-    item_id: int
-    position: int
-    question: str
-    answer: str
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    run_id: int
-    dataset_id: int
-    run_mode: str
-    completion: dict[str, Any]  # {"provider", "type", "params": {...}}
-    items: list[PlanItem]
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.completion.get("params") or {})
-
-    @property
-    def model(self) -> str | None:
-        return self.params.get("model")
-
-
-@dataclass
-class ItemRecord:
-    """One item's result as stored (the resume point)."""
-
-    item_id: int
-    status: str
-    output: str | None
-    error: str | None
-    error_code: str | None
-    input_tokens: int
-    cached_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    latency_ms: float | None
-    attempts: int
-    response_id: str | None
-    score: float | None = None
-    score_status: str = "not_scored"
-
-
-class FastRunRepository:
-    def __init__(self, engine: Engine):
+class RunRepository:
+    def __init__(self, engine: Engine, *, mode: str = "fast", heartbeat_s: float = HEARTBEAT_S):
         self.engine = engine
+        self.mode = mode
+        self.heartbeat_s = heartbeat_s  # a stale-after under three of these is refused
 
     # --- claiming & liveness -------------------------------------------------------------
     def claim(self, run_id: int, *, stale_after_s: float) -> bool:
         """Take the run if it is pending, or processing with a heartbeat older than `stale_after_s`."""
-        check_stale_after(stale_after_s)
+        check_stale_after(stale_after_s, self.heartbeat_s)
         now = utcnow()
         stale_before = now - timedelta(seconds=stale_after_s)
         with unit_of_work(self.engine) as s:
@@ -90,19 +46,19 @@ class FastRunRepository:
                 update(EvaluationRun)
                 .where(
                     EvaluationRun.id == run_id,
-                    EvaluationRun.run_mode == "fast",
+                    EvaluationRun.run_mode == self.mode,
                     or_(
-                        EvaluationRun.status == "pending",
+                        EvaluationRun.status == RunStatus.PENDING,
                         and_(
-                            EvaluationRun.status == "processing",
+                            EvaluationRun.status == RunStatus.PROCESSING,
                             or_(EvaluationRun.heartbeat_at.is_(None), EvaluationRun.heartbeat_at < stale_before),
                         ),
                     ),
                 )
-                .values(status="processing", heartbeat_at=now, updated_at=now)
+                .values(status=RunStatus.PROCESSING, heartbeat_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
+            if getattr(result, "rowcount", 0) != 1:  # an UPDATE's CursorResult
                 return False
             run = s.get(EvaluationRun, run_id)
             if run is not None and run.started_at is None:
@@ -113,17 +69,17 @@ class FastRunRepository:
         with unit_of_work(self.engine) as s:
             s.execute(
                 update(EvaluationRun)
-                .where(EvaluationRun.id == run_id, EvaluationRun.status == "processing")
+                .where(EvaluationRun.id == run_id, EvaluationRun.status == RunStatus.PROCESSING)
                 .values(heartbeat_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
 
     def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
-        """Fast runs left `processing` by a dead worker (and, optionally, long-pending ones)."""
-        check_stale_after(stale_after_s)
+        """Runs of this mode left `processing` by a dead worker (and, optionally, long-pending ones)."""
+        check_stale_after(stale_after_s, self.heartbeat_s)
         now = utcnow()
         cond = and_(
-            EvaluationRun.status == "processing",
+            EvaluationRun.status == RunStatus.PROCESSING,
             or_(
                 EvaluationRun.heartbeat_at.is_(None),
                 EvaluationRun.heartbeat_at < now - timedelta(seconds=stale_after_s),
@@ -133,16 +89,24 @@ class FastRunRepository:
             cond = or_(
                 cond,
                 and_(
-                    EvaluationRun.status == "pending",
+                    EvaluationRun.status == RunStatus.PENDING,
                     EvaluationRun.updated_at < now - timedelta(seconds=include_pending_older_than_s),
                 ),
             )
         with unit_of_work(self.engine) as s:
             return list(
                 s.scalars(
-                    select(EvaluationRun.id).where(EvaluationRun.run_mode == "fast", cond).order_by(EvaluationRun.id)
+                    select(EvaluationRun.id).where(EvaluationRun.run_mode == self.mode, cond).order_by(EvaluationRun.id)
                 )
             )
+
+    def processing_runs(self) -> list[int]:
+        """Runs of this mode some worker holds now (live or not: see `heartbeat_at`)."""
+        with unit_of_work(self.engine) as s:
+            query = select(EvaluationRun.id).where(
+                EvaluationRun.run_mode == self.mode, EvaluationRun.status == RunStatus.PROCESSING
+            )
+            return list(s.scalars(query.order_by(EvaluationRun.id)))
 
     def mark_requeued(self, run_ids: list[int]) -> None:
         """Restart the pending clock of runs just queued again, so the next sweep leaves them be."""
@@ -151,7 +115,7 @@ class FastRunRepository:
         with unit_of_work(self.engine) as s:
             s.execute(
                 update(EvaluationRun)
-                .where(EvaluationRun.id.in_(run_ids), EvaluationRun.status == "pending")
+                .where(EvaluationRun.id.in_(run_ids), EvaluationRun.status == RunStatus.PENDING)
                 .values(updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
@@ -173,72 +137,75 @@ class FastRunRepository:
                     code="config_version_not_found",
                 )
             blob = version.config_blob or {}
-            completion = blob.get("completion") if isinstance(blob.get("completion"), dict) else blob
+            inner = blob.get("completion")
+            completion: dict = inner if isinstance(inner, dict) else blob
             items = [
                 PlanItem(r.id, r.position, r.question or "", r.answer or "") for r in dataset_items(s, run.dataset_id)
             ]
             return RunPlan(run_id, run.dataset_id, run.run_mode, dict(completion), items)
 
     # --- item results --------------------------------------------------------------------
-    def item_records(self, run_id: int) -> dict[int, ItemRecord]:
+    def item_records(self, run_id: int) -> dict[int, ItemOutcome]:
         with unit_of_work(self.engine) as s:
             rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
             return {
-                r.item_id: ItemRecord(
+                r.item_id: ItemOutcome(
                     item_id=r.item_id,
-                    status=r.status,
+                    status=ItemStatus(r.status),
                     output=r.output,
                     error=r.error,
                     error_code=r.error_code,
-                    input_tokens=r.input_tokens or 0,
-                    cached_tokens=r.cached_tokens or 0,
-                    output_tokens=r.output_tokens or 0,
-                    reasoning_tokens=r.reasoning_tokens or 0,
+                    usage=Usage(
+                        input_tokens=r.input_tokens or 0,
+                        cached_tokens=r.cached_tokens or 0,
+                        output_tokens=r.output_tokens or 0,
+                        reasoning_tokens=r.reasoning_tokens or 0,
+                    ),
                     latency_ms=r.latency_ms,
                     attempts=r.attempts or 0,
                     response_id=r.response_id,
                     score=r.score,
-                    score_status=r.score_status or "not_scored",
+                    score_status=ScoreStatus(r.score_status or ScoreStatus.NOT_SCORED),
                 )
                 for r in rows
             }
 
-    def save_items(self, run_id: int, records: list[ItemRecord]) -> None:
+    def save_items(self, run_id: int, outcomes: list[ItemOutcome]) -> None:
         """Insert item results (one transaction); an item already stored is left as it is."""
-        if not records:
+        if not outcomes:
             return
         with unit_of_work(self.engine) as s:
             existing = set(
                 s.scalars(
                     select(EvaluationItemResult.item_id).where(
                         EvaluationItemResult.run_id == run_id,
-                        EvaluationItemResult.item_id.in_([r.item_id for r in records]),
+                        EvaluationItemResult.item_id.in_([o.item_id for o in outcomes]),
                     )
                 )
             )
             new_ok = new_failed = 0
-            for r in records:
-                if r.item_id in existing:
+            for o in outcomes:
+                if o.item_id in existing:
                     continue
-                new_ok += r.status == "succeeded"
-                new_failed += r.status != "succeeded"
+                new_ok += o.succeeded
+                new_failed += not o.succeeded
                 s.add(
                     EvaluationItemResult(
                         run_id=run_id,
-                        item_id=r.item_id,
-                        status=r.status,
-                        output=r.output,
-                        error=r.error,
-                        error_code=r.error_code,
-                        input_tokens=r.input_tokens,
-                        cached_tokens=r.cached_tokens,
-                        output_tokens=r.output_tokens,
-                        reasoning_tokens=r.reasoning_tokens,
-                        latency_ms=r.latency_ms,
-                        attempts=r.attempts,
-                        response_id=r.response_id,
+                        item_id=o.item_id,
+                        status=o.status,
+                        output=o.output,
+                        error=o.error,
+                        error_code=o.error_code,
+                        input_tokens=o.usage.input_tokens,
+                        cached_tokens=o.usage.cached_tokens,
+                        output_tokens=o.usage.output_tokens,
+                        reasoning_tokens=o.usage.reasoning_tokens,
+                        latency_ms=o.latency_ms,
+                        attempts=o.attempts,
+                        response_id=o.response_id,
                         score=None,
-                        score_status="not_scored",
+                        score_status=ScoreStatus.NOT_SCORED,
                     )
                 )
             run = s.get(EvaluationRun, run_id)
@@ -247,27 +214,40 @@ class FastRunRepository:
                 run.items_succeeded = (run.items_succeeded or 0) + new_ok
                 run.items_failed = (run.items_failed or 0) + new_failed
 
-    def save_scores(self, run_id: int, scores: dict[int, tuple[float | None, str, str | None]]) -> None:
-        """item_id → (score, score_status, reason for not_scored) in one transaction."""
+    def save_scores(self, run_id: int, scores: dict[int, ItemScore]) -> None:
+        """Every item's score (or why it has none) in one transaction."""
         with unit_of_work(self.engine) as s:
             rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
             for r in rows:
-                if r.item_id in scores:
-                    score, status, reason = scores[r.item_id]
-                    r.score = score
-                    r.score_status = status
-                    if status == "not_scored" and reason and r.status == "succeeded" and not r.error:
-                        r.error = reason
+                score = scores.get(r.item_id)
+                if score is None:
+                    continue
+                r.score = score.score
+                r.score_status = score.status
+                if (
+                    score.status is ScoreStatus.NOT_SCORED
+                    and score.reason
+                    and r.status == ItemStatus.SUCCEEDED
+                    and not r.error
+                ):
+                    r.error = score.reason
 
     # --- stage jobs ----------------------------------------------------------------------
-    def job(self, run_id: int, job_type: str) -> EvaluationJob | None:
+    def job(self, run_id: int, job_type: StageJob) -> EvaluationJob | None:
         with unit_of_work(self.engine) as s:
             return s.scalar(
                 select(EvaluationJob).where(EvaluationJob.run_id == run_id, EvaluationJob.job_type == job_type)
             )
 
     def record_job(
-        self, run_id: int, job_type: str, *, object_url: str, usage: dict, cost: dict, status: str = "completed"
+        self,
+        run_id: int,
+        job_type: StageJob,
+        *,
+        object_url: str,
+        usage: dict,
+        cost: dict,
+        status: RunStatus = RunStatus.COMPLETED,
     ) -> None:
         """The stage is done: written once; a second writer (a duplicate worker) is ignored."""
         try:
@@ -291,7 +271,7 @@ class FastRunRepository:
         self,
         run_id: int,
         *,
-        status: str,
+        status: RunStatus,
         succeeded: int,
         failed: int,
         score: dict | None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):
 
 
 @pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database URL (skipped, or failed under CI, without a server)."""
+    require_postgres()
+    url, name = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on the embedded defaults, under a temp data dir, with no pacing delay."""
     return Settings(data_dir=tmp_path / "data", request_delay_ms=0)
@@ -99,4 +111,4 @@ def db_settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", request_delay_ms=0, database_url=db_url)
 
 
-pytest_plugins = ["helpers.langsmith_fixtures", "helpers.openai_fixtures"]
+pytest_plugins = ["helpers.langsmith_fixtures", "helpers.openai_fixtures", "helpers.live_lse"]

@@ -7,12 +7,14 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lse"
 
-BASE = {"settings", "errors", "progress", "retry", "__init__"}
+BASE = {"settings", "errors", "progress", "retry", "schema_types", "private_files", "__init__"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "errors": set(),
     "progress": set(),
     "retry": set(),
+    "schema_types": set(),
+    "private_files": set(),
     "records": set(),
     "langsmith": {"records"},
     "archive": {"records"},

@@ -8,11 +8,13 @@
     ├── AuthError                 exit 1 / 401   missing or wrong credentials
     ├── ValidationFailed          exit 1 / 422   input that is well-formed but unusable
     │   └── PayloadTooLarge       exit 1 / 413
+    ├── BadRequest                exit 1 / 400   refused in the object's present state (in use, unresolvable)
     ├── UpstreamError             exit 1 / 502   a provider (LangSmith, OpenAI, S3) failed
     │   ├── RateLimited                          429 after retries
     │   └── UpstreamRejected                     a 4xx the provider will not change its mind on
     ├── StorageError              exit 1 / 500   database or object store failed
-    │   └── RowRefused                           the database refused one row's values
+    │   ├── RowRefused                           the database refused one row's values
+    │   └── StorageBusy                  503     the database stayed locked: retry shortly
     ├── PartialResult             exit 3         the job finished but something is incomplete
     └── VerificationFailed        exit 3         files and database (or source) disagree
 
@@ -87,6 +89,14 @@ class PayloadTooLarge(ValidationFailed):
     code = "payload_too_large"
 
 
+class BadRequest(LseError):
+    """What Kaapi answers 400: the request is understood but refused in the present state
+    (a dataset runs still use, a config version that does not resolve)."""
+
+    http_status = 400
+    code = "bad_request"
+
+
 class UpstreamError(LseError):
     http_status = 502
     code = "upstream_error"
@@ -111,6 +121,13 @@ class RowRefused(StorageError):
     isolates such a row and goes on with the others."""
 
     code = "row_refused"
+
+
+class StorageBusy(StorageError):
+    """SQLite stayed locked by another writer past the busy timeout and our retries."""
+
+    http_status = 503
+    code = "database_busy"
 
 
 class PartialResult(LseError):

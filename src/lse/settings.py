@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -139,6 +139,29 @@ class Settings(BaseSettings):
         ge=0,
         description="A batch still unfinished this long after its expires_at is cancelled and treated as expired.",
     )
+    eval_extra_response_params: str = Field(
+        default="",
+        description="Comma-separated Responses parameters a config may set beyond the allowlist "
+        "(docs/security.md), e.g. 'store,metadata'; passed to the provider as given.",
+    )
+    dataset_max_items: int = Field(
+        default=50_000, ge=1, description="Most items one dataset may expand to (CSV rows x duplication_factor)."
+    )
+
+    # --- secrets -----------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s) encrypting stored provider credentials, comma-separated, newest "
+        "first (`lse admin generate-secret-key`; rotation: docs/security.md).",
+    )
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_not_empty(cls, value: object) -> object:
+        """An empty LSE_DATA_DIR would silently mean the working directory: refuse it."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("LSE_DATA_DIR is empty: unset it (for ~/.lse) or name a folder")
+        return value
 
     # --- web viewer --------------------------------------------------------------------
     web_archive_access: str = Field(

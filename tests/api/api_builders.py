@@ -69,7 +69,7 @@ class Api:
 
     def dataset(self, name: str, n: int = 3, **form) -> dict:
         r = self.upload(name, csv_bytes(n), **form)
-        assert r.status_code == 201, r.json()
+        assert r.status_code == 200, r.json()
         return r.json()["data"]
 
     def config(self, name: str, blob: dict | None = None, key: str | None = None) -> dict:

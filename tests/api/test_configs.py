@@ -26,7 +26,8 @@ def test_create_version_list_and_get(api):
     v1 = c.get(f"/api/v1/configs/{cid}/versions/1", headers=api.h()).json()["data"]
     assert v1["config_blob"]["completion"]["params"]["temperature"] == 0.2  # immutable
     versions = c.get(f"/api/v1/configs/{cid}/versions", headers=api.h()).json()["data"]
-    assert [v["version"] for v in versions] == [1, 2]
+    assert [v["version"] for v in versions] == [2, 1]  # newest first, without blobs (Kaapi)
+    assert all("config_blob" not in v and len(v["id"]) == 36 and v["updated_at"] for v in versions)
     listed = c.get("/api/v1/configs", headers=api.h()).json()["data"]
     assert [x["id"] for x in listed] == [cid]
 

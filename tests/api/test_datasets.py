@@ -7,7 +7,13 @@ from api_builders import csv_bytes
 
 from lse.objects import object_store
 from lse.store.engine import get_engine, unit_of_work
-from lse.store.models.evaluation import EvaluationDatasetItem
+from lse.store.models.evaluation import EvaluationDataset, EvaluationDatasetItem
+
+
+def _stored_key(api, dataset_id: int) -> str:
+    with unit_of_work(get_engine(api.settings)) as s:
+        url = s.get(EvaluationDataset, dataset_id).object_store_url
+    return object_store(api.settings).key_of(url)
 
 
 def _err(r, status: int, code: str | None = None) -> str:
@@ -22,11 +28,12 @@ def _err(r, status: int, code: str | None = None) -> str:
 def test_upload_stores_items_duplicated_and_the_original_file(api):
     data = "\ufeff Question ,ANSWER, Category \nq1,a1,x\n, a2,y\nq3,  ,z\nq4,a4,\n\n".encode()
     r = api.upload("golden", data, duplication_factor=3, description="three rows")
-    assert r.status_code == 201, r.json()
+    assert r.status_code == 200, r.json()
     d = r.json()["data"]
     assert (d["total_items"], d["original_items"], d["duplication_factor"], d["skipped_rows"]) == (6, 2, 3, 2)
     assert d["eligible_for_fast"] is True and d["description"] == "three rows"
-    assert d["object_store_url"].startswith("file://")
+    assert d["object_store_url"] is None  # the local store's path is the server's business
+    assert d["langfuse_dataset_id"] is None and d["signed_url"] is None
 
     with unit_of_work(get_engine(api.settings)) as s:
         items = s.query(EvaluationDatasetItem).filter_by(dataset_id=d["dataset_id"]).order_by("position").all()
@@ -35,12 +42,11 @@ def test_upload_stores_items_duplicated_and_the_original_file(api):
         (0, 1, 0, "q1", "a1", "x"),
         (1, 1, 1, "q1", "a1", "x"),
         (2, 1, 2, "q1", "a1", "x"),
-        (3, 2, 0, "q4", "a4", None),
-        (4, 2, 1, "q4", "a4", None),
-        (5, 2, 2, "q4", "a4", None),
+        (3, 2, 0, "q4", "a4", "Other"),  # a blank category is Kaapi's "Other"
+        (4, 2, 1, "q4", "a4", "Other"),
+        (5, 2, 2, "q4", "a4", "Other"),
     ]
-    key = f"datasets/1/1/{d['dataset_id']}/original.csv"
-    assert object_store(api.settings).get_bytes(key) == data
+    assert object_store(api.settings).get_bytes(_stored_key(api, d["dataset_id"])) == data
 
     got = api.client.get(f"/api/v1/evaluations/datasets/{d['dataset_id']}", headers=api.h()).json()["data"]
     assert got["dataset_name"] == "golden" and got["total_items"] == 6
@@ -66,7 +72,7 @@ def test_every_validation_rule(api):
     _err(up("", csv_bytes(2)), 422)
     # a CSV with a BOM and Windows content type is fine; the same name again is 409
     assert (
-        up("a", "\ufeffquestion,answer\r\nq,a\r\n".encode(), content_type="application/vnd.ms-excel").status_code == 201
+        up("a", "\ufeffquestion,answer\r\nq,a\r\n".encode(), content_type="application/vnd.ms-excel").status_code == 200
     )
     assert "already exists" in _err(up("a", csv_bytes(2)), 409, "dataset_name_exists")
     # nothing half-stored by the failures: one dataset, one object
@@ -108,13 +114,16 @@ def test_delete_refused_while_runs_use_it_then_allowed(api):
     d = api.dataset("golden")
     other = api.dataset("unused")
     cfg = api.config("cfg")
-    assert api.start("run-1", d["dataset_id"], cfg["id"]).status_code == 201
+    assert api.start("run-1", d["dataset_id"], cfg["id"]).status_code == 200
     r = api.client.delete(f"/api/v1/evaluations/datasets/{d['dataset_id']}", headers=api.h())
-    assert "used by 1 evaluation run" in _err(r, 409, "dataset_in_use")
+    assert "being used by 1 evaluation run" in _err(r, 400, "dataset_in_use")  # Kaapi answers 400
 
+    key = _stored_key(api, other["dataset_id"])
     r = api.client.delete(f"/api/v1/evaluations/datasets/{other['dataset_id']}", headers=api.h())
-    assert r.status_code == 200 and r.json()["data"]["dataset_name"] == "unused"
+    data = r.json()["data"]
+    assert r.status_code == 200 and data["dataset_name"] == "unused" and data["dataset_id"] == other["dataset_id"]
+    assert data["message"] == f"Successfully deleted dataset 'unused' (id={other['dataset_id']})"
     assert api.client.get(f"/api/v1/evaluations/datasets/{other['dataset_id']}", headers=api.h()).status_code == 404
-    assert not object_store(api.settings).exists(f"datasets/1/1/{other['dataset_id']}/original.csv")
+    assert not object_store(api.settings).exists(key)
     with unit_of_work(get_engine(api.settings)) as s:
         assert s.query(EvaluationDatasetItem).filter_by(dataset_id=other["dataset_id"]).count() == 0

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from lse.datasets.from_archive import dataset_from_archive
+from lse.datasets.service import dataset_items
 from lse.errors import ValidationFailed
-from lse.evals.archive_datasets import dataset_from_archive
-from lse.evals.datasets import dataset_items
 from lse.jobs.full_sweep import full_sweep
 from lse.sandbox.langsmith import SandboxSpec
 from lse.settings import Settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 
 import boto3
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
@@ -83,10 +84,15 @@ def test_dataset_upload_keeps_the_csv_in_s3(s3_env, moto_url, db_settings, monke
             data={"dataset_name": "d"},
             files={"file": ("d.csv", data, "text/csv")},
         )
-        assert r.status_code == 201, r.json()
+        assert r.status_code == 200, r.json()
         url = r.json()["data"]["object_store_url"]
         assert url.startswith("s3://lse-bucket/p/datasets/")
         assert s3_env.get_object(Bucket="lse-bucket", Key=url.removeprefix("s3://lse-bucket/"))["Body"].read() == data
         ds = r.json()["data"]["dataset_id"]
+        signed = c.get(
+            f"/api/v1/evaluations/datasets/{ds}", headers={"X-API-KEY": key}, params={"include_signed_url": "true"}
+        ).json()["data"]["signed_url"]
+        assert signed.startswith(moto_url) and "Signature=" in signed
+        assert httpx.get(signed).content == data  # a presigned GET: no credentials needed
         assert c.delete(f"/api/v1/evaluations/datasets/{ds}", headers={"X-API-KEY": key}).status_code == 200
     assert s3_env.list_objects_v2(Bucket="lse-bucket", Prefix="p/").get("KeyCount", 0) == 0

@@ -8,7 +8,8 @@ from lse.errors import ConfigError
 from lse.providers.client import openai_client
 from lse.providers.embeddings import create_embeddings, plan_batches
 from lse.providers.errors import ProviderAuthError, ProviderCallError, ProviderRejected
-from lse.providers.responses import create_response, split_params
+from lse.providers.params import ParamError
+from lse.providers.responses import create_response
 from lse.settings import Settings
 
 
@@ -25,19 +26,24 @@ def test_factory_needs_a_key(settings: Settings) -> None:
         openai_client(settings)
 
 
-def test_params_pass_through_and_unknown_keys_travel_in_extra_body() -> None:
-    known, extra = split_params(
-        {
-            "model": "m",
-            "instructions": "i",
-            "temperature": 0.1,
-            "max_output_tokens": 5,
-            "knowledge_base_ids": [1],
-            "top_p": None,
-        }
-    )
-    assert known == {"model": "m", "instructions": "i", "temperature": 0.1, "max_output_tokens": 5}
-    assert extra == {"knowledge_base_ids": [1]}
+def test_params_are_mapped_and_only_allowed_ones_are_sent(client, openai_sandbox) -> None:
+    """Params go through the one mapping (lse.providers.params): Kaapi's keys become the
+    Responses request, anything outside the allowlist is refused before any call."""
+    params = {"model": "gpt-4o-mini", "instructions": "i", "knowledge_base_ids": ["vs_1"], "top_p": None}
+    create_response(client, params=params, input="q")
+    (body,) = openai_sandbox.stats.responses_bodies
+    assert body == {
+        "model": "gpt-4o-mini",
+        "instructions": "i",
+        "input": "q",
+        "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"], "max_num_results": 20}],
+    }
+    with pytest.raises(ParamError):
+        create_response(client, params={"model": "gpt-4o-mini", "extra_body": {"model": "o1-pro"}}, input="q")
+    # a parameter the deployment allows and the SDK does not know travels in extra_body
+    create_response(client, params={"model": "gpt-4o-mini", "store": False}, input="q2", extra_allowed={"store"})
+    assert openai_sandbox.stats.responses_bodies[-1]["store"] is False
+    assert len(openai_sandbox.stats.responses_bodies) == 2
 
 
 def test_response_carries_text_usage_and_rate_headers(client, openai_sandbox) -> None:

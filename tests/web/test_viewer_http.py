@@ -17,8 +17,9 @@ from viewer_client import csrf_of, sign_in, wait_for_runs
 from world import ACME_PROJECT, GLOBEX_MARK, GLOBEX_PROJECT, World
 
 from lse.api.app import create_app
+from lse.datasets import service as datasets
 from lse.errors import ConfigError
-from lse.evals import datasets, runs
+from lse.evals import runs
 from lse.store.engine import get_engine, unit_of_work
 from lse.store.models.evaluation import ApiKey, EvaluationDataset, EvaluationRun
 from lse.tenancy import create_key
@@ -175,8 +176,9 @@ def test_pages_carry_security_headers_and_the_api_keeps_its_envelope(app_client,
     r = app_client.get("/archive")
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
-    api = app_client.get("/api/v1/no-such-thing")
+    api = app_client.get("/api/v1/no-such-thing", headers={"X-API-KEY": world.acme_key})
     assert api.status_code == 404 and api.json()["success"] is False
+    assert app_client.get("/api/v1/no-such-thing").status_code == 401  # the API checks its key first
     listed = app_client.get("/api/v1/evaluations", headers={"X-API-KEY": world.acme_key})
     assert listed.status_code == 200 and listed.json()["success"] is True
     static = app_client.get("/static/viewer.css")
@@ -221,7 +223,7 @@ def test_upload_and_build_datasets_through_the_forms(app_client, world: World):
     assert r.status_code == 303
     new_id = int(r.headers["location"].rsplit("=", 1)[1])
     made = datasets.get_dataset(world.settings, world.acme, new_id)
-    assert (made.dataset_name, made.total_items, made.original_items) == ("form upload", 4, 2)
+    assert (made.dataset_name, made.total_items, made.original_items) == ("form_upload", 4, 2)  # sanitised as Kaapi
     bad = app_client.post(
         "/datasets",
         data={"csrf_token": token, "dataset_name": "not csv"},

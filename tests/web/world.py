@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from lse.datasets.from_archive import dataset_from_archive
+from lse.datasets.service import DatasetUpload, upload_dataset
 from lse.evals import configs, runs
-from lse.evals.archive_datasets import dataset_from_archive
-from lse.evals.datasets import DatasetUpload, upload_dataset
 from lse.evals.schemas import ConfigCreate, RunCreate, RunMode
 from lse.jobs.full_sweep import full_sweep
 from lse.sandbox.langsmith import LangSmithSandbox, SandboxSpec

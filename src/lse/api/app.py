@@ -2,7 +2,8 @@
 
 Every response — success, LseError, unknown path, 405, request validation, unexpected
 crash — leaves in the same envelope with its HTTP status kept, so a client needs one
-parser. The lifespan starts and stops the in-process evaluation pool.
+parser. The request guard (`lse.api.guard`) authenticates and caps bodies before the app
+reads them. The lifespan starts and stops the in-process evaluation pool.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lse import __version__
 from lse.api.envelope import error_response
-from lse.api.routes import configs, datasets, evaluations
-from lse.datasets.csv_upload import MAX_CSV_BYTES
-from lse.errors import LseError
+from lse.api.guard import RequestGuard
+from lse.api.routes import configs, credentials, datasets, evaluations
+from lse.errors import LseError, StorageBusy
 from lse.settings import Settings
 from lse.web.app import mount_viewer
 from lse.worker import dispatch
@@ -27,8 +28,6 @@ from lse.worker import dispatch
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-# Multipart overhead allowance above the CSV limit before we refuse to read a body at all.
-_MAX_BODY_BYTES = MAX_CSV_BYTES + 64 * 1024
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -47,6 +46,12 @@ def _validation_message(errors: list[dict]) -> str:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "request"
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "invalid request: " + "; ".join(parts)
+
+
+def _server_paths_hidden(settings: Settings, message: str) -> str:
+    """A 5xx message without the server's own paths (the data dir is the operator's business)."""
+    root = str(settings.data_dir.expanduser().resolve())
+    return message.replace(root, "$LSE_DATA_DIR") if root not in ("", "/") else message
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -69,19 +74,16 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        """Refuse oversized bodies by their declared length, before anything is read."""
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > _MAX_BODY_BYTES:
-            return error_response(413, f"request body is larger than {MAX_CSV_BYTES // 1024} KB", "payload_too_large")
-        return await call_next(request)
+    app.add_middleware(RequestGuard, settings=settings, respond=error_response)
 
     @app.exception_handler(LseError)
     async def lse_error(_request: Request, exc: LseError):
+        message = exc.message
+        headers = {"Retry-After": "1"} if isinstance(exc, StorageBusy) else None
         if exc.http_status >= 500:
             log.error("request failed: %s", exc, exc_info=exc)
-        return error_response(exc.http_status, exc.message, exc.code, jsonable_encoder(exc.details))
+            message = _server_paths_hidden(settings, message)
+        return error_response(exc.http_status, message, exc.code, jsonable_encoder(exc.details), headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):
@@ -89,7 +91,10 @@ def create_app(settings: Settings) -> FastAPI:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint: see /docs for the API"
         return error_response(
-            exc.status_code, message, _STATUS_CODES.get(exc.status_code, "http_error"), headers=exc.headers
+            exc.status_code,
+            message,
+            _STATUS_CODES.get(exc.status_code, "http_error"),
+            headers=dict(exc.headers) if exc.headers else None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -108,5 +113,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(datasets.router, prefix=API_PREFIX)  # before /evaluations/{id}
     app.include_router(evaluations.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)
+    app.include_router(credentials.router, prefix=API_PREFIX)
     mount_viewer(app, settings)  # the web viewer at /, after the API's routes
     return app

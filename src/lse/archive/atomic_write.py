@@ -2,6 +2,7 @@
 
 A reader sees the old file or the new one, never half of either; a kill -9 mid-write
 leaves at most a stray `.tmp-*` file that the next write ignores and the layout skips.
+Files are created 0600 and folders 0700 whatever the umask: they hold traces and keys.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
+from lse.private_files import private_dir
+
 
 @contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)  # mkstemp: 0600
     try:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as fh:

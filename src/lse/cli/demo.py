@@ -9,6 +9,7 @@ LangSmith sandbox as an experiment on the golden dataset.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 
 import typer
@@ -98,8 +99,8 @@ def _fast_eval(settings, day, quiet: bool) -> int:
     from rich.table import Table
 
     from lse.cli.eval.show import results_table, summary_table
+    from lse.datasets.from_archive import dataset_from_archive
     from lse.evals import configs, runs
-    from lse.evals.archive_datasets import dataset_from_archive
     from lse.evals.schemas import ConfigCreate, RunCreate, RunMode
     from lse.sandbox.openai import OpenAISandbox
     from lse.tenancy import ensure_tenant
@@ -151,7 +152,7 @@ def _fast_eval(settings, day, quiet: bool) -> int:
             RunCreate(
                 experiment_name=f"demo-{stamp}",
                 dataset_id=dataset.dataset_id,
-                config_id=config.id,
+                config_id=uuid.UUID(config.id),
                 config_version=1,
                 run_mode=RunMode.fast,
             ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -61,6 +62,7 @@ def main(
 
 def run() -> None:
     """Console-script entry point: exit codes per the contract, one line per error."""
+    os.umask(0o077)  # what lse writes (traces, datasets, the database) is for its user only
     try:
         code = app(standalone_mode=False)  # click returns (not raises) the code of typer.Exit
     except LseError as exc:

@@ -16,10 +16,14 @@ from lse.errors import PayloadTooLarge, ValidationFailed
 MAX_CSV_BYTES = 1024 * 1024
 REQUIRED_COLUMNS = ("question", "answer")
 OPTIONAL_COLUMNS = ("category",)
-# What browsers, curl and HTTP clients send for a .csv (Windows says vnd.ms-excel).
+DEFAULT_CATEGORY = "Other"  # Kaapi's label for a row without one
+MAX_CATEGORY_CHARS = 255
+# What browsers, curl and HTTP clients send for a .csv (Windows says vnd.ms-excel; Kaapi
+# clients may send text/plain).
 CSV_MIME_TYPES = frozenset(
     {
         "text/csv",
+        "text/plain",
         "application/csv",
         "text/x-csv",
         "application/x-csv",
@@ -66,8 +70,18 @@ def check_size(size: int, limit: int = MAX_CSV_BYTES) -> None:
         raise ValidationFailed("CSV file is empty", code="empty_file")
 
 
-def parse_csv(data: bytes, filename: str | None = "data.csv", content_type: str | None = "text/csv") -> ParsedCsv:
-    """Rows with a non-empty question and answer; blank ones are skipped and counted."""
+def parse_csv(
+    data: bytes,
+    filename: str | None = "data.csv",
+    content_type: str | None = "text/csv",
+    *,
+    max_rows: int | None = None,
+) -> ParsedCsv:
+    """Rows with a non-empty question and answer; blank ones are skipped and counted.
+
+    More than `max_rows` usable rows is refused as soon as the next row is read (413),
+    so a hostile file never becomes a long list in memory.
+    """
     check_file_type(filename, content_type)
     check_size(len(data))
     try:
@@ -111,7 +125,20 @@ def parse_csv(data: bytes, filename: str | None = "data.csv", content_type: str 
             if not question or not answer:
                 skipped += 1
                 continue
-            rows.append(CsvRow(question, answer, cell("category") or None))
+            category = cell("category")
+            if len(category) > MAX_CATEGORY_CHARS:
+                raise ValidationFailed(
+                    f"CSV row {len(rows) + skipped + 2}: category is longer than {MAX_CATEGORY_CHARS} characters",
+                    code="invalid_csv",
+                )
+            if max_rows is not None and len(rows) >= max_rows:
+                raise PayloadTooLarge(
+                    f"CSV has more than {max_rows:,} usable rows, the most this dataset may hold "
+                    "(LSE_DATASET_MAX_ITEMS / duplication_factor); split it into smaller datasets",
+                    code="dataset_too_large",
+                    details={"max_rows": max_rows},
+                )
+            rows.append(CsvRow(question, answer, category or DEFAULT_CATEGORY))
     except csv.Error as exc:
         raise ValidationFailed(f"CSV file cannot be parsed: {exc}", code="invalid_csv") from exc
     if not rows:

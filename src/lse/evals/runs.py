@@ -1,27 +1,35 @@
 """Evaluation runs: validated creation, listing and detail, scoped to one tenant.
 
-Creation checks run in a fixed order so the first problem reported is the most basic
-one: existence (404) → provider (422) → completion type (422) → fast eligibility (422)
-→ engine availability (422). The run name's uniqueness is left to the database
-constraint, so two simultaneous requests cannot both create a run: the loser gets 409.
-Submitting the committed run to an engine is the caller's job (API route, CLI), which
-keeps this module free of the worker layer.
+Creation checks run in Kaapi's order, so the first problem reported is the most basic
+one: dataset (404) → config version resolves (400 "Failed to resolve config") → provider
+(422) → completion type (422) → params allowed and text sendable (422) → fast
+eligibility (422) → engine availability (422). The run name's uniqueness is left to the
+database constraint, so two simultaneous requests cannot both create a run: the loser
+gets 409. Submitting the committed run to an engine is the caller's job (API route,
+CLI), which keeps this module free of the worker layer.
+
+Reads give lse's fields and Kaapi's side by side (`lse.evals.run_views`); per-item
+results come as lse's `results[]` (include_results) and as Kaapi's `score.traces[]`
+(trace_info), which only a completed run has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any, Literal
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from lse.datasets.service import find_dataset, unique_questions
 from lse.errors import ConflictError, NotFoundError, ValidationFailed
-from lse.evals.configs import find_config, find_version
-from lse.evals.datasets import find_dataset, unique_questions
-from lse.evals.integrity import flush_unique
+from lse.evals import run_views
+from lse.evals.configs import check_runnable, resolve_version
 from lse.evals.schemas import MAX_ID, ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
+from lse.evals.trace_ids import item_trace_id
 from lse.settings import Settings
-from lse.store.engine import get_engine, unit_of_work
+from lse.store.engine import get_engine, retry_when_busy, unit_of_work
+from lse.store.errors import conflict_on
 from lse.store.models.evaluation import (
     RUN_NAME_CONSTRAINT,
     EvaluationDatasetItem,
@@ -31,8 +39,7 @@ from lse.store.models.evaluation import (
 )
 from lse.tenancy import Tenant
 
-SUPPORTED_PROVIDERS = ("openai",)
-SUPPORTED_TYPES = ("text",)
+MAX_PAGE = 100
 
 
 def run_public(run: EvaluationRun) -> RunPublic:
@@ -54,8 +61,8 @@ def run_public(run: EvaluationRun) -> RunPublic:
             failed=run.items_failed,
             done=run.items_succeeded + run.items_failed,
         ),
-        score=run.score,
-        cost=run.cost,
+        score=run_views.kaapi_score(run.score),
+        cost=run_views.kaapi_cost(run.cost),
         error_message=run.error_message,
         inserted_at=run.created_at,
         updated_at=run.updated_at,
@@ -64,39 +71,21 @@ def run_public(run: EvaluationRun) -> RunPublic:
     )
 
 
-def check_completion(blob: dict) -> None:
-    """Only OpenAI text completions have an engine; say so before a run exists."""
-    completion = blob.get("completion") if isinstance(blob, dict) else None
-    completion = completion if isinstance(completion, dict) else {}
-    provider = completion.get("provider")
-    if provider not in SUPPORTED_PROVIDERS:
-        raise ValidationFailed(
-            f"provider {provider!r} is not supported for evaluations; use one of: {', '.join(SUPPORTED_PROVIDERS)}",
-            code="provider_unsupported",
-        )
-    kind = completion.get("type", "text")
-    if kind not in SUPPORTED_TYPES:
-        raise ValidationFailed(
-            f"completion type {kind!r} is not supported for evaluations; only 'text' is",
-            code="config_type_unsupported",
-        )
-
-
+@retry_when_busy
 def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available_modes: Collection[str]) -> RunPublic:
     """Validate and insert a pending run; `available_modes` comes from the worker dispatch."""
     mode = body.run_mode.value
-    with unit_of_work(get_engine(settings)) as session:
+    with unit_of_work(get_engine(settings), write=True) as session:
         dataset = find_dataset(session, tenant, body.dataset_id)
-        config = find_config(session, tenant, body.config_id)
-        version = find_version(session, config.id, body.config_version)
-        check_completion(version.config_blob)
+        config, version = resolve_version(session, tenant, str(body.config_id), body.config_version)
+        check_runnable(settings, version.config_blob)
         if mode == "fast":
             unique = unique_questions(session, dataset.id)
             limit = settings.eval_fast_max_unique_rows
             if unique > limit:
                 raise ValidationFailed(
-                    f"dataset {dataset.id} has {unique} unique questions; fast mode allows at most "
-                    f"{limit} (LSE_EVAL_FAST_MAX_UNIQUE_ROWS): use run_mode 'batch'",
+                    f"dataset has {unique} unique rows; fast mode requires at most {limit} "
+                    "(LSE_EVAL_FAST_MAX_UNIQUE_ROWS): use run_mode 'batch'",
                     code="dataset_too_large_for_fast",
                     details={"original_items": unique, "total_items": dataset.total_items, "max_unique_rows": limit},
                 )
@@ -119,8 +108,7 @@ def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available
             total_items=dataset.total_items,
         )
         session.add(run)
-        flush_unique(
-            session,
+        with conflict_on(
             RUN_NAME_CONSTRAINT,
             "evaluation_runs",
             ("organization_id", "project_id", "run_name"),
@@ -129,13 +117,15 @@ def create_run(settings: Settings, tenant: Tenant, body: RunCreate, *, available
                 "choose another experiment_name",
                 code="run_name_already_exists",
             ),
-        )
+        ):
+            session.flush()
         return run_public(run)
 
 
+@retry_when_busy
 def mark_failed(settings: Settings, run_id: int, message: str) -> None:
     """A run that could not be handed to an engine must say so, never stay pending."""
-    with unit_of_work(get_engine(settings)) as session:
+    with unit_of_work(get_engine(settings), write=True) as session:
         run = session.get(EvaluationRun, run_id)
         if run is not None and run.status == "pending":
             run.status = "failed"
@@ -172,7 +162,7 @@ def item_results(session: Session, run: EvaluationRun) -> list[ItemResultPublic]
     ).all()
     out = []
     for item, res in rows:
-        base = {
+        base: dict[str, Any] = {
             "item_id": item.id,
             "position": item.position,
             "question_id": item.question_id,
@@ -205,19 +195,62 @@ def item_results(session: Session, run: EvaluationRun) -> list[ItemResultPublic]
     return out
 
 
+TRACES_ONLY_WHEN_COMPLETED = "Trace info is only available for completed evaluations. Current status: {status}"
+
+
+def _unscoreable_of(session: Session, run: EvaluationRun) -> dict[str, str] | None:
+    rows = session.execute(
+        select(EvaluationItemResult.item_id, EvaluationItemResult.error, EvaluationItemResult.error_code).where(
+            EvaluationItemResult.run_id == run.id, EvaluationItemResult.score.is_(None)
+        )
+    ).all()
+    out = {item_trace_id(run.trace_seed, item_id): error or code or "not scored" for item_id, error, code in rows}
+    return out or None
+
+
 def get_run(settings: Settings, tenant: Tenant | None, run_id: int, *, include_results: bool = False) -> RunDetail:
+    return read_run(settings, tenant, run_id, include_results=include_results)[0]
+
+
+def read_run(
+    settings: Settings,
+    tenant: Tenant | None,
+    run_id: int,
+    *,
+    include_results: bool = False,
+    trace_info: bool = False,
+    export_format: Literal["row", "grouped"] = "row",
+) -> tuple[RunDetail, str | None]:
+    """(the run, Kaapi's failure sentence or None). `trace_info` adds `score.traces[]` (and
+    `score.grouped_traces[]` with `export_format="grouped"`) for a completed run; for any
+    other run the sentence says why there are none, and the run is returned as it is."""
     with unit_of_work(get_engine(settings)) as session:
         run = find_run(session, tenant, run_id)
         detail = RunDetail(**run_public(run).model_dump())
+        if run.status in ("completed", "failed"):
+            detail.unscoreable = _unscoreable_of(session, run)
+        results = item_results(session, run) if include_results or (trace_info and run.status == "completed") else None
         if include_results:
-            detail.results = item_results(session, run)
-        return detail
+            detail.results = results
+        if not trace_info:
+            return detail, None
+        if run.status != "completed":
+            return detail, TRACES_ONLY_WHEN_COMPLETED.format(status=run.status)
+        rows = run_views.traces(run.trace_seed, results or [])
+        score = dict(detail.score or {})
+        score["traces"] = rows
+        if export_format == "grouped":
+            score["grouped_traces"] = run_views.grouped_traces(rows)
+        detail.score = score
+        return detail, None
 
 
 def list_runs(
     settings: Settings, tenant: Tenant, *, limit: int = 50, offset: int = 0, dataset_id: int | None = None
 ) -> list[RunPublic]:
-    """Newest first, optionally only the runs of one dataset."""
+    """Newest first, optionally only the runs of one dataset; `limit` is clamped to 1..100."""
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, min(offset, MAX_ID))
     query = select(EvaluationRun).where(
         EvaluationRun.organization_id == tenant.organization_id,
         EvaluationRun.project_id == tenant.project_id,

@@ -6,44 +6,15 @@ Kaapi's (`dataset_id`, `run_mode`, `config_blob`, `inserted_at`, ...).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lse.schema_types import MAX_ID, Input, UtcDatetime
 
 NAME = Field(min_length=1, max_length=255)
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; every time we store is UTC, so say so on the way out."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-MAX_ID = 2**31 - 1  # INTEGER on both backends
-
-
-def has_nul(value: Any) -> bool:
-    """NUL cannot be stored in PostgreSQL text or JSONB; refuse it at the door on every backend."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(has_nul(v) for v in value)
-    return False
-
-
-class Input(BaseModel):
-    """Base of every request model: no NUL characters anywhere in the payload."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_nul(cls, data: Any) -> Any:
-        if has_nul(data):
-            raise ValueError("text must not contain NUL (\\x00) characters")
-        return data
 
 
 def _strip_name(value: str) -> str:
@@ -57,7 +28,8 @@ def _strip_name(value: str) -> str:
 
 
 class CompletionParams(BaseModel):
-    """Passed through to the provider as-is; only `model` is required here."""
+    """The provider's params; which keys are allowed and what they mean is
+    `lse.providers.params` (checked by the config service, which knows the deployment)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -91,17 +63,36 @@ class ConfigCreate(Input):
 
 
 class ConfigVersionCreate(Input):
+    """A new version: a whole blob, or only the keys that change (Kaapi's partial body):
+    `completion.provider` and `completion.type` are inherited from the latest version and
+    `completion.params` is merged into its params (a key set to null is removed)."""
+
     commit_message: str | None = Field(default=None, max_length=2000)
-    config_blob: ConfigBlob
+    config_blob: dict[str, Any] = Field(min_length=1)
 
 
-class ConfigVersionPublic(BaseModel):
-    id: int
+class ConfigUpdate(Input):
+    """PATCH /configs/{id}: the config's name or description (params change by new versions)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=2000)
+
+    _name = field_validator("name")(lambda v: None if v is None else _strip_name(v))
+
+
+class ConfigVersionItem(BaseModel):
+    """A version in a list: without its blob (Kaapi's `ConfigVersionItems`)."""
+
+    id: str = Field(description="The version's UUID.")
     config_id: str
     version: int
-    config_blob: dict[str, Any]
     commit_message: str | None
     inserted_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class ConfigVersionPublic(ConfigVersionItem):
+    config_blob: dict[str, Any]
 
 
 class ConfigPublic(BaseModel):
@@ -119,25 +110,8 @@ class ConfigWithVersion(ConfigPublic):
     version: ConfigVersionPublic
 
 
-# --- datasets --------------------------------------------------------------------------
-
-
-class DatasetPublic(BaseModel):
-    dataset_id: int
-    dataset_name: str
-    description: str | None
-    total_items: int
-    original_items: int = Field(description="Unique questions (CSV rows kept), before duplication.")
-    duplication_factor: int
-    skipped_rows: int | None = Field(
-        default=None, description="CSV rows skipped for an empty question or answer (upload only)."
-    )
-    eligible_for_fast: bool = Field(
-        description="True if the dataset's unique questions are at or below the fast-mode "
-        "limit (LSE_EVAL_FAST_MAX_UNIQUE_ROWS)."
-    )
-    object_store_url: str | None
-    inserted_at: UtcDatetime
+class Message(BaseModel):
+    message: str
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -151,7 +125,7 @@ class RunMode(StrEnum):
 class RunCreate(Input):
     experiment_name: str = NAME
     dataset_id: int = Field(ge=1, le=MAX_ID)
-    config_id: str = Field(min_length=1, max_length=64)
+    config_id: uuid.UUID
     config_version: int = Field(ge=1, le=MAX_ID)
     run_mode: RunMode = RunMode.batch
 
@@ -204,6 +178,16 @@ class RunPublic(BaseModel):
     score: dict[str, Any] | None = None
     cost: dict[str, Any] | None = None
     error_message: str | None = None
+    batch_job_id: int | None = Field(default=None, description="Kaapi's; null for fast runs.")
+    embedding_batch_job_id: int | None = Field(default=None, description="Kaapi's; null for fast runs.")
+    object_store_url: str | None = Field(
+        default=None, description="Where processed results are kept, when a client can reach it; null otherwise."
+    )
+    score_trace_url: str | None = Field(default=None, description="Kaapi's; traces are served inline, so null.")
+    unscoreable: dict[str, str] | None = Field(
+        default=None, description="trace_id → why the item could not be scored (Kaapi's map)."
+    )
+    is_score_updated: bool | None = Field(default=None, description="Kaapi's Langfuse sync flag; null here.")
     inserted_at: UtcDatetime
     updated_at: UtcDatetime
     started_at: UtcDatetime | None = None

@@ -22,6 +22,19 @@ class ObjectStore(Protocol):
 
     def url_for(self, key: str) -> str: ...
 
+    def key_of(self, url: str) -> str | None:
+        """The key of an object this store returned `url` for; None for any other URL."""
+        ...
+
+    def presigned_url(self, key: str, expires_s: int) -> str | None:
+        """A URL anyone holding it may GET the object with until it expires; None when the
+        store has no such thing (the local store: the API signs its own download URL)."""
+        ...
+
+    def public_url(self, url: str) -> str | None:
+        """`url` if a client can use it (s3://…), None if it is the server's own path."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Keys are relative, slash-separated and never climb out of the store."""

@@ -1,14 +1,18 @@
 """Objects as files under one directory; writes go to a temp file then `os.replace`,
-so a reader never sees half an object even if the process dies mid-write."""
+so a reader never sees half an object even if the process dies mid-write. Files are
+0600 and folders 0700: objects hold tenants' data. Their file:// URLs are the server's
+business and never shown to API clients (`public_url` is None)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from lse.errors import NotFoundError, StorageError
 from lse.objects.base import check_key
+from lse.private_files import private_dir
 
 
 class LocalObjectStore:
@@ -21,7 +25,7 @@ class LocalObjectStore:
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
@@ -56,3 +60,19 @@ class LocalObjectStore:
 
     def url_for(self, key: str) -> str:
         return self._path(key).as_uri()
+
+    def key_of(self, url: str) -> str | None:
+        parsed = urlparse(url)
+        if parsed.scheme != "file":
+            return None
+        try:
+            rel = Path(unquote(parsed.path)).resolve().relative_to(self.root)
+        except ValueError:
+            return None
+        return rel.as_posix()
+
+    def presigned_url(self, key: str, expires_s: int) -> str | None:
+        return None
+
+    def public_url(self, url: str) -> str | None:
+        return None

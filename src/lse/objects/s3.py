@@ -77,3 +77,20 @@ class S3ObjectStore:
 
     def url_for(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+    def key_of(self, url: str) -> str | None:
+        head = f"s3://{self.bucket}/" + (f"{self.prefix}/" if self.prefix else "")
+        return url[len(head) :] if url.startswith(head) else None
+
+    def presigned_url(self, key: str, expires_s: int) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_s
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail("sign a URL for", key, exc) from exc
+
+    def public_url(self, url: str) -> str | None:
+        return url if url.startswith("s3://") else None

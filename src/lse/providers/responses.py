@@ -1,8 +1,9 @@
 """Responses API adapter: one item in, text + usage + headers out, SDK errors translated.
 
-The config version's params pass straight through to `responses.create`; keys the SDK
-does not know travel in `extra_body` so a newer API parameter never needs a code change.
-`with_raw_response` gives the rate-limit headers the rate adapter learns from.
+The config version's params become the request body through `params.responses_body`
+(Kaapi's meaning, lse's allowlist), never verbatim; a parameter the deployment allows
+beyond the list that the SDK does not know travels in `extra_body`. `with_raw_response`
+gives the rate-limit headers the rate adapter learns from.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import openai
 
 from lse.providers.errors import translate
+from lse.providers.params import responses_body
 from lse.providers.usage import Usage
 
 log = logging.getLogger(__name__)
@@ -40,23 +42,26 @@ def _known_params() -> frozenset[str]:
     return frozenset(p for p in sig.parameters if p != "self")
 
 
-def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(kwargs the SDK knows, the rest for extra_body); None values are dropped."""
-    known, extra = {}, {}
-    for key, value in params.items():
-        if value is None or key in ("input", "provider", "type"):
-            continue
-        (known if key in _known_params() else extra)[key] = value
-    return known, extra
+def _sdk_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as SDK kwargs: names the SDK does not know go in `extra_body`."""
+    known = {k: v for k, v in body.items() if k in _known_params()}
+    extra = {k: v for k, v in body.items() if k not in known}
+    if extra:
+        known["extra_body"] = extra
+    return known
 
 
 def create_response(
-    client: openai.OpenAI, *, params: dict[str, Any], input: str, timeout: float | None = None
+    client: openai.OpenAI,
+    *,
+    params: dict[str, Any],
+    input: str,
+    timeout: float | None = None,
+    extra_allowed: frozenset[str] | set[str] | tuple[str, ...] = (),
 ) -> ResponseCall:
-    known, extra = split_params(params)
-    kwargs: dict[str, Any] = dict(known, input=input)
-    if extra:
-        kwargs["extra_body"] = extra
+    """One Responses call for `input` under the config's `params` (ParamError if they are
+    not allowed: see `lse.providers.params`)."""
+    kwargs = _sdk_kwargs(responses_body(params, input=input, extra_allowed=extra_allowed))
     if timeout is not None:
         kwargs["timeout"] = timeout
     try:

@@ -1,8 +1,12 @@
 """Engines and units of work, built from settings; an empty database gets the schema on first use.
 
 SQLite gets WAL, foreign keys and a busy timeout so the API, CLI and workers can share
-one file. A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file
-whose folder cannot exist) is a `ConfigError` here, before anything connects. Every
+one file; a unit of work that writes (`write=True`) takes SQLite's write lock up front
+(BEGIN IMMEDIATE), so it waits its turn instead of failing at once when a read turns into
+a write, and a lock that outlasts the busy timeout is `StorageBusy` (503, retried by
+`retry_when_busy`), never a 500. The database file is created 0600 in a 0700 folder.
+A URL lse cannot use (malformed, another driver, an in-memory SQLite, a file whose
+folder cannot exist) is a `ConfigError` here, before anything connects. Every
 driver error that escapes a unit of work becomes a `StorageError` (`lse.store.errors`).
 
 First use (`get_engine`) migrates only an EMPTY database: a database behind head is
@@ -12,19 +16,25 @@ starts an unannounced, possibly long migration (an index build over every run).
 
 from __future__ import annotations
 
+import functools
+import random
 import re
+import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from lse.errors import ConfigError
+from lse.errors import ConfigError, StorageBusy
+from lse.private_files import private_dir, private_file
 from lse.records.jsonl import dumps_document, loads
 from lse.settings import Settings
 from lse.store.errors import DRIVER_ERRORS, database_error, first_line
@@ -36,13 +46,17 @@ _engines_lock = threading.Lock()  # API/worker threads may race to the first eng
 URL_FORMS = "sqlite:///path/to/lse.db or postgresql+psycopg://user@host/db"
 _POSTGRES_DRIVERS = {"postgresql", "postgres", "postgresql+psycopg"}  # psycopg 3: the loader COPYs through it
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
+P = ParamSpec("P")
+R = TypeVar("R")
+BUSY_TIMEOUT_MS = 30_000  # how long one statement waits for another writer's lock
+BUSY_ATTEMPTS = 4  # a whole unit of work retried on StorageBusy (retry_when_busy)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -137,7 +151,8 @@ def _sqlite_folder(path: Path) -> None:
     if path.is_dir():
         raise ConfigError(f"the SQLite database {str(path)!r} is a folder, not a file: {hint}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        private_file(path)
     except FileExistsError as exc:
         raise ConfigError(
             f"cannot create the SQLite database {str(path)!r}: {exc.filename} is a file, not a folder; {hint}"
@@ -178,20 +193,56 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back and translate errors on failure."""
+def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back and translate errors on failure.
+
+    `write=True` on SQLite begins with BEGIN IMMEDIATE: the write lock is taken (or waited
+    for, up to the busy timeout) before the first read, so the transaction cannot fail
+    half-way when another writer committed since it started reading.
+    """
     session = Session(engine, expire_on_commit=False)
     try:
+        if write and engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
         session.commit()
     except DRIVER_ERRORS as exc:
         session.rollback()
+        if is_locked(exc):
+            raise StorageBusy(
+                "the database is busy with another writer; retry in a moment", details={"retry_after_s": 1}
+            ) from exc
         raise database_error(exc) from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (or "table is locked"): another writer holds the lock."""
+    return isinstance(exc, (OperationalError, sqlite3.OperationalError)) and "is locked" in str(
+        getattr(exc, "orig", None) or exc
+    )
+
+
+def retry_when_busy(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` (one whole unit of work) again when it ends in StorageBusy: its transaction
+    was rolled back, so a retry starts clean. The last StorageBusy is raised (503)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(BUSY_ATTEMPTS):
+            try:
+                return fn(*args, **kwargs)
+            except StorageBusy:
+                if attempt == BUSY_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(1.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def _redact(url: str) -> str:

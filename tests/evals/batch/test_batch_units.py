@@ -29,7 +29,7 @@ def write(items, tmp_path: Path, **limits) -> list[RequestFile | Oversized]:
             run_id=7,
             attempt=1,
             endpoint=ENDPOINT,
-            params={"model": "m", "temperature": 0.1, "max_output_tokens": None, "some_new_param": 3},
+            params={"model": "m", "temperature": 0.1, "max_output_tokens": None, "knowledge_base_ids": ["vs_1"]},
             body_for=responses_body,
             limits=BatchLimits(**limits),
             directory=tmp_path,
@@ -49,7 +49,12 @@ def test_request_lines_carry_fast_modes_params_and_a_parseable_custom_id(tmp_pat
         "custom_id": "lse-r7-i11-a1",
         "method": "POST",
         "url": ENDPOINT,
-        "body": {"model": "m", "temperature": 0.1, "some_new_param": 3, "input": "q one"},  # None dropped
+        "body": {  # fast mode's mapping: None dropped, Kaapi's knowledge_base_ids as a file_search tool
+            "model": "m",
+            "temperature": 0.1,
+            "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"], "max_num_results": 20}],
+            "input": "q one",
+        },
     }
     assert part.refs == [RequestRef(1, "lse-r7-i11-a1", 11), RequestRef(2, "lse-r7-i12-a1", 12)]
     assert part.sha256 == hashlib.sha256(data).hexdigest() and part.n_bytes == len(data)

@@ -13,6 +13,7 @@ from rich.table import Table
 from lse.cli.console import out
 from lse.cli.eval import app
 from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.cli.safe_text import safe
 from lse.errors import UsageError
 from lse.evals import configs
 from lse.evals.schemas import ConfigBlob, ConfigCreate, ConfigVersionCreate
@@ -88,7 +89,7 @@ def create(
     if as_json:
         typer.echo(dump(result))
     else:
-        out.print(f"config {result.id} ({result.name}) version {result.version.version}")
+        out.print(safe(f"config {result.id} ({result.name}) version {result.version.version}"))
 
 
 @config_app.command("version")
@@ -112,7 +113,7 @@ def version(
         settings,
         tenant_for(settings, org, project),
         config_id,
-        ConfigVersionCreate(commit_message=commit_message, config_blob=blob),
+        ConfigVersionCreate(commit_message=commit_message, config_blob=blob.model_dump(mode="json", exclude_none=True)),
     )
     if as_json:
         typer.echo(dump(result))
@@ -130,7 +131,7 @@ def list_cmd(
 ) -> None:
     """List the project's configs (most recently changed first)."""
     settings = load_settings()
-    rows = configs.list_configs(settings, tenant_for(settings, org, project), limit=limit, offset=offset)
+    rows, _more = configs.list_configs(settings, tenant_for(settings, org, project), limit=limit, offset=offset)
     if as_json:
         typer.echo(dump(rows))
         return
@@ -138,5 +139,5 @@ def list_cmd(
     for col in ("id", "name", "latest", "updated"):
         table.add_column(col)
     for c in rows:
-        table.add_row(c.id, c.name, str(c.latest_version), c.updated_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(c.id, safe(c.name), str(c.latest_version), c.updated_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+import os
+import stat
 from pathlib import Path
 
 import typer
@@ -11,10 +13,11 @@ from rich.table import Table
 from lse.cli.console import err, out
 from lse.cli.eval import app
 from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.cli.safe_text import plain, safe
+from lse.datasets import service as datasets
 from lse.datasets.csv_upload import MAX_CSV_BYTES
+from lse.datasets.schemas import DatasetPublic
 from lse.errors import UsageError
-from lse.evals import datasets
-from lse.evals.schemas import DatasetPublic
 from lse.settings import load_settings
 
 dataset_app = typer.Typer(help="Golden datasets from CSV or from approved archived traces.", no_args_is_help=True)
@@ -28,7 +31,7 @@ def datasets_table(rows: list[DatasetPublic]) -> Table:
     for d in rows:
         table.add_row(
             str(d.dataset_id),
-            d.dataset_name,
+            safe(d.dataset_name),
             str(d.total_items),
             str(d.original_items),
             str(d.duplication_factor),
@@ -38,9 +41,35 @@ def datasets_table(rows: list[DatasetPublic]) -> Table:
     return table
 
 
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """At most `limit + 1` bytes of `path`, which must be a regular file: a device
+    (/dev/zero), a named pipe or a folder is refused before anything is read, and
+    opening does not block on a pipe with no writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError as exc:
+        raise UsageError(f"{plain(path)}: no such file") from exc
+    except OSError as exc:
+        raise UsageError(f"{plain(path)}: cannot open: {exc.strerror}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{plain(path)} is not a regular file: upload a CSV file")
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(64 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 @dataset_app.command("upload")
 def upload(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with question, answer[, category]."),
+    file: Path = typer.Argument(..., help="CSV with question, answer[, category]: a regular file of at most 1 MB."),
     name: str = typer.Option(..., "--name", help="Dataset name, unique in the project."),
     description: str = typer.Option(None, "--description", help="Free text."),
     duplication_factor: int = typer.Option(1, "--duplication-factor", min=1, max=5, help="Items per CSV row (1-5)."),
@@ -50,10 +79,7 @@ def upload(
 ) -> None:
     """Upload a CSV as a dataset (same validation as the API)."""
     settings = load_settings()
-    if file.stat().st_size > MAX_CSV_BYTES:
-        data = file.open("rb").read(MAX_CSV_BYTES + 1)
-    else:
-        data = file.read_bytes()
+    data = read_regular_file(file, MAX_CSV_BYTES)
     # A local .csv is a CSV; the extension check still applies to anything else.
     content_type = "text/csv" if file.suffix.lower() == ".csv" else mimetypes.guess_type(file.name)[0]
     result = datasets.upload_dataset(
@@ -121,4 +147,4 @@ def delete(
     if not yes and not typer.confirm(f"delete dataset {dataset_id}?", err=True):
         raise UsageError("not confirmed; pass --yes to delete without asking")
     d = datasets.delete_dataset(settings, tenant, dataset_id)
-    err.print(f"deleted dataset {d.dataset_id} ({d.dataset_name})")
+    err.print(safe(f"deleted dataset {d.dataset_id} ({d.dataset_name})"))

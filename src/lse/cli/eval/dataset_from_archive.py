@@ -28,7 +28,7 @@ def from_archive(
     as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
 ) -> None:
     """Build a dataset from archived runs whose newest verdict is approved (loaded with to-db)."""
-    from lse.evals.archive_datasets import dataset_from_archive
+    from lse.datasets.from_archive import dataset_from_archive
 
     days = days_from(date, start_date, end_date)
     settings = load_settings()

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import typer
 
 from lse.cli.console import BarProgress
@@ -40,7 +42,11 @@ def run(
     tenant = tenant_for(settings, org, project)
     try:
         body = RunCreate(
-            experiment_name=name, dataset_id=dataset, config_id=config, config_version=version, run_mode=RunMode(mode)
+            experiment_name=name,
+            dataset_id=dataset,
+            config_id=uuid.UUID(config),
+            config_version=version,
+            run_mode=RunMode(mode),
         )
     except ValueError as exc:
         raise UsageError(f"invalid run: {exc}") from exc

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import typer
@@ -11,31 +9,14 @@ from rich.table import Table
 
 from lse.cli.console import out
 from lse.cli.eval import app
+from lse.cli.safe_text import safe
 from lse.evals import runs
+from lse.evals.results_csv import results_csv
 from lse.evals.schemas import RunDetail
 from lse.settings import load_settings
 from lse.tenancy import resolve_tenant
 
 FORMATS = ("table", "json", "csv")
-RESULT_COLUMNS = (
-    "position",
-    "question_id",
-    "duplicate_index",
-    "question",
-    "expected_answer",
-    "output",
-    "status",
-    "score",
-    "score_status",
-    "error",
-    "error_code",
-    "input_tokens",
-    "cached_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "latency_ms",
-    "attempts",
-)
 
 
 def _fmt_score(score: dict | None) -> str:
@@ -43,7 +24,9 @@ def _fmt_score(score: dict | None) -> str:
         return "-"
     parts = []
     items = list(score.items())
-    if isinstance(score.get("summary_scores"), list):  # Kaapi's shape: a list of named summaries
+    if isinstance(score.get("cosine_similarity"), dict):  # lse's own key for its metric
+        items = [("cosine_similarity", score["cosine_similarity"])]
+    elif isinstance(score.get("summary_scores"), list):  # Kaapi's shape: a list of named summaries
         items = [(s.get("name", "score"), s) for s in score["summary_scores"] if isinstance(s, dict)]
     for name, value in items:
         if isinstance(value, dict) and "avg" in value:
@@ -71,7 +54,7 @@ def _fmt_cost(cost: dict | None) -> str:
 
 
 def summary_table(run: RunDetail) -> Table:
-    table = Table(title=f"Evaluation run {run.id}: {run.run_name}", show_header=False)
+    table = Table(title=safe(f"Evaluation run {run.id}: {run.run_name}"), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     p = run.progress
@@ -87,7 +70,7 @@ def summary_table(run: RunDetail) -> Table:
     if run.error_message:
         rows.append(("error", run.error_message))
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(k, safe(v))
     return table
 
 
@@ -98,24 +81,15 @@ def results_table(run: RunDetail) -> Table:
     for r in run.results or []:
         table.add_row(
             str(r.position),
-            r.question,
-            r.expected_answer,
-            r.output if r.output is not None else (r.error or ""),
-            r.status,
+            safe(r.question),
+            safe(r.expected_answer),
+            safe(r.output if r.output is not None else (r.error or "")),
+            safe(r.status),
             f"{r.score:.4f}" if r.score is not None else (r.score_status or "-"),
             f"{r.input_tokens or 0}/{r.output_tokens or 0}",
             f"{r.latency_ms:.0f}" if r.latency_ms is not None else "-",
         )
     return table
-
-
-def results_csv(run: RunDetail) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in run.results or []:
-        writer.writerow(r.model_dump())
-    return buf.getvalue()
 
 
 def render(run: RunDetail, fmt: str) -> None:

@@ -1,8 +1,9 @@
 """What one request line says: its custom_id, and the body built from the config's params.
 
 The body builder is passed in (`BodyFn`): batch mode must map params exactly as fast mode
-sends them. The default, `responses_body`, applies fast mode's split (keys the SDK knows,
-plus the rest as extra body fields, None dropped) and adds the item's question as `input`.
+sends them. The default, `responses_body`, is fast mode's own mapping
+(`lse.providers.params.responses_body`: Kaapi's params, the allowlist, None dropped) with
+the item's question as `input`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from lse.providers.responses import split_params
+from lse.providers import params as provider_params
 
 BodyFn = Callable[[dict[str, Any], str], dict[str, Any]]
 
@@ -31,8 +32,7 @@ def parse_custom_id(value: str) -> tuple[int, int, int] | None:
 
 
 def responses_body(params: dict[str, Any], question: str) -> dict[str, Any]:
-    known, extra = split_params(params)
-    return {**known, **extra, "input": question}
+    return provider_params.responses_body(params, input=question)
 
 
 def request_line(cid: str, endpoint: str, body: dict[str, Any]) -> bytes:

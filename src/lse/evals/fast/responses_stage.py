@@ -27,6 +27,7 @@ from lse.evals.pipeline.records import ItemOutcome, PlanItem, counts, total_usag
 from lse.evals.pipeline.status import ItemStatus, RunStatus
 from lse.evals.pipeline.units import ResponsesItem, ResponsesUnit, unit_key
 from lse.providers.errors import ProviderCallError
+from lse.providers.params import extra_params
 from lse.providers.responses import ResponseCall, create_response
 from lse.providers.usage import Usage
 
@@ -172,11 +173,12 @@ def responses_stage(ctx: RunContext) -> ResponsesResult:
         ctx.progress.update(len(outcomes))
     caller = ctx.caller("responses")
     timeout = ctx.settings.eval_fast_call_timeout_s
+    allowed = extra_params(ctx.settings.eval_extra_response_params)  # the deployment's additions
     outcomes.update(
         call_responses(
             todo,
             params=plan.params,
-            call=lambda p, q: create_response(ctx.client, params=p, input=q, timeout=timeout),
+            call=lambda p, q: create_response(ctx.client, params=p, input=q, timeout=timeout, extra_allowed=allowed),
             caller=caller,
             concurrency=ctx.settings.eval_fast_api_concurrency,
             save=lambda batch: repo.save_items(ctx.run_id, batch),

@@ -21,6 +21,7 @@ from lse.objects.base import ObjectStore
 from lse.progress import Progress
 from lse.providers.client import openai_client
 from lse.settings import Settings
+from lse.tenancy.credentials import settings_for_run
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -58,14 +59,20 @@ class RunContext:
         return object_store(self.settings)
 
     @cached_property
+    def provider_settings(self) -> Settings:
+        """The settings this run calls its provider with: its project's own OpenAI key when
+        the project stored one (lse.tenancy.credentials), else the deployment's."""
+        return settings_for_run(self.settings, self.run_id)
+
+    @cached_property
     def client(self) -> Any:
         """The OpenAI SDK client, built by the one factory on first use."""
-        return openai_client(self.settings)
+        return openai_client(self.provider_settings)
 
     def caller(self, route: str) -> Caller:
         """A caller for `route` ("responses", "embeddings"): this run's window in front of the
         budget every run on the same endpoint and key shares."""
-        s = self.settings
+        s = self.provider_settings  # one budget per endpoint and key: the key this run uses
         base = (s.openai_base_url or DEFAULT_OPENAI_BASE_URL).rstrip("/")
         key = s.openai_api_key.get_secret_value() if s.openai_api_key else ""
         budget = budget_for(f"{base}/{route}", key, redis_url=s.celery_broker_url)

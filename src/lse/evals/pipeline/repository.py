@@ -13,8 +13,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lse.datasets.service import dataset_items
 from lse.errors import NotFoundError
-from lse.evals.datasets import dataset_items
 from lse.evals.liveness import HEARTBEAT_S, check_stale_after
 from lse.evals.pipeline.records import ItemOutcome, ItemScore, PlanItem, RunPlan
 from lse.evals.pipeline.status import ItemStatus, RunStatus, ScoreStatus, StageJob

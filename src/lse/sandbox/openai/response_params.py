@@ -1,8 +1,8 @@
 """Validating a /v1/responses body into the few fields the sandbox acts on.
 
-Checks mirror the real API where a client bug would otherwise go unnoticed offline: required
-fields, value ranges, `max_output_tokens >= 16`, and sampling / reasoning parameters sent to
-models that reject them.
+Checks mirror the real API where a client bug would otherwise go unnoticed offline: unknown
+and wrongly typed parameters (`request_schema`), required fields, value ranges,
+`max_output_tokens >= 16`, and sampling / reasoning parameters sent to models that reject them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import bad_request
 from .model import is_reasoning_model
+from .request_schema import check_request_body
 from .responses_input import extract_input_text
 
 
@@ -52,6 +53,7 @@ def _unsupported(name: str) -> Exception:
 
 def parse_response_params(body: dict[str, Any]) -> ResponseParams:
     """The validated parameters, or a 400 naming the offending `param`."""
+    check_request_body(body)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad_request("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")

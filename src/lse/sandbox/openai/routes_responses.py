@@ -64,6 +64,7 @@ async def _serve(request: Request, state: SandboxState) -> JSONResponse:
     body = await read_json_object(request)
     params = parse_response_params(body)
     state.stats.record_response_input(params.input_text)
+    state.stats.record_response_body(body)
     _check_marker(state, [params.input_text, params.instructions])
 
     if faults.insufficient_quota:

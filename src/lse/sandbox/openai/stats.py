@@ -18,6 +18,7 @@ class SandboxStats:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._responses_inputs: list[str] = []
+        self._responses_bodies: list[dict] = []
         self._embeddings_batches: list[int] = []
         self._status: Counter[int] = Counter()
         self._in_flight = 0
@@ -32,6 +33,10 @@ class SandboxStats:
     def record_response_input(self, text: str) -> None:
         with self._lock:
             self._responses_inputs.append(text)
+
+    def record_response_body(self, body: dict) -> None:
+        with self._lock:
+            self._responses_bodies.append(dict(body))
 
     def record_embeddings_batch(self, size: int) -> None:
         with self._lock:
@@ -71,6 +76,12 @@ class SandboxStats:
             return list(self._responses_inputs)
 
     @property
+    def responses_bodies(self) -> list[dict]:
+        """Every /v1/responses body that passed validation, as received (top level copied)."""
+        with self._lock:
+            return [dict(b) for b in self._responses_bodies]
+
+    @property
     def embeddings_batches(self) -> list[int]:
         with self._lock:
             return list(self._embeddings_batches)
@@ -95,6 +106,7 @@ class SandboxStats:
         with self._lock:
             self._requests.clear()
             self._responses_inputs.clear()
+            self._responses_bodies.clear()
             self._embeddings_batches.clear()
             self._status.clear()
             self._peak = self._in_flight

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,6 +45,7 @@ __all__ = [
     "EvaluationRun",
     "Organization",
     "Project",
+    "ProviderCredential",
     "utcnow",
 ]
 
@@ -98,6 +101,28 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # Refreshed at most once a minute per key (tenancy.keys.TOUCH_EVERY_S), not per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class ProviderCredential(Base):
+    """A project's own provider keys (OpenAI, Langfuse), Fernet-encrypted with LSE_SECRET_KEY.
+
+    `secret` is the token of the JSON object of credential fields; nothing else holds
+    them in clear, and the API only ever shows them masked.
+    """
+
+    __tablename__ = "provider_credentials"
+    __table_args__ = (UniqueConstraint("organization_id", "project_id", "provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 
 
 # --- configs ---------------------------------------------------------------------------
@@ -114,20 +139,32 @@ class Config(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    # Deleted configs are kept (runs still name them) but no longer listed or usable.
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
 class ConfigVersion(Base):
-    """Immutable: a change to a config is a new version, so a run's config_version stays true."""
+    """Immutable: a change to a config is a new version, so a run's config_version stays true.
+
+    `public_id` is the version's UUID as clients see it (Kaapi's `id`); a deleted version
+    is kept (runs still pin it) and its number is never given again.
+    """
 
     __tablename__ = "config_versions"
-    __table_args__ = (UniqueConstraint("config_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("config_id", "version"),
+        Index("uq_config_versions_public_id", "public_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str | None] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     config_id: Mapped[str] = mapped_column(ForeignKey("configs.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     config_blob: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     commit_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
 # --- datasets --------------------------------------------------------------------------
@@ -147,6 +184,8 @@ class EvaluationDataset(Base):
     # Unique questions (distinct question_id of the stored items): the fast-eligibility measure.
     original_items: Mapped[int] = mapped_column(Integer, default=0)
     object_store_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    # Filled by the Langfuse export once the dataset exists there.
+    langfuse_dataset_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 

@@ -1,7 +1,7 @@
 """Datasets: the list, a CSV upload, and a dataset built from archived PASS verdicts.
 
 The upload and the archive build call the services the REST API and `lse eval dataset`
-call (`lse.evals.datasets.upload_dataset`, `lse.evals.archive_datasets.dataset_from_archive`);
+call (`lse.datasets.service.upload_dataset`, `lse.datasets.from_archive.dataset_from_archive`);
 an archive build may only read archived projects granted to the signed-in key.
 """
 
@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from lse.datasets import service as datasets
 from lse.datasets.csv_upload import MAX_CSV_BYTES, check_size
+from lse.datasets.from_archive import dataset_from_archive
 from lse.errors import LseError, NotFoundError, UsageError
-from lse.evals import datasets
-from lse.evals.archive_datasets import dataset_from_archive
 from lse.settings import Settings
 from lse.store import archive_views as av
 from lse.store.engine import get_engine

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from lse.datasets import service as datasets
 from lse.errors import LseError, ValidationFailed
-from lse.evals import configs, datasets, runs
+from lse.evals import configs, runs
 from lse.evals.schemas import MAX_ID, ConfigCreate, RunCreate
 from lse.settings import Settings
 from lse.tenancy import Tenant
@@ -45,7 +46,7 @@ def list_context(settings: Settings, tenant: Tenant, page: int = 1) -> dict[str,
         "page": page,
         "per_page": PER_PAGE,
         "datasets": datasets.list_datasets(settings, tenant, limit=100),
-        "configs": configs.list_configs(settings, tenant, limit=100),
+        "configs": configs.list_configs(settings, tenant, limit=100)[0],
         "modes": run_modes(settings),
         "form": {},
     }

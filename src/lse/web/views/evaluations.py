@@ -13,9 +13,9 @@ from typing import Any
 from markupsafe import Markup
 
 from lse.errors import ValidationFailed
+from lse.evals.results_csv import to_csv
 from lse.evals.schemas import ItemResultPublic, RunDetail, RunPublic
 from lse.web.charts import bin_scores, histogram
-from lse.web.csv_export import to_csv
 
 TERMINAL = ("completed", "failed", "cancelled")
 PAGE_SIZE = 200

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from lse.datasets.approved import approved_pairs, pairs_csv
+from lse.datasets.schemas import DatasetPublic
+from lse.datasets.service import DatasetUpload, upload_dataset
 from lse.errors import ValidationFailed
-from lse.evals.datasets import DatasetUpload, upload_dataset
-from lse.evals.schemas import DatasetPublic
 from lse.settings import Settings
 from lse.store.engine import get_engine
 from lse.tenancy import Tenant

@@ -16,6 +16,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from lse.errors import ConflictError, NotFoundError, ValidationFailed
+from lse.evals.batch.views import batches_public
 from lse.evals.configs import find_config, find_version
 from lse.evals.datasets import find_dataset, unique_questions
 from lse.evals.integrity import flush_unique
@@ -57,6 +58,7 @@ def run_public(run: EvaluationRun) -> RunPublic:
         score=run.score,
         cost=run.cost,
         error_message=run.error_message,
+        cancel_requested_at=run.cancel_requested_at,
         inserted_at=run.created_at,
         updated_at=run.updated_at,
         started_at=run.started_at,
@@ -209,6 +211,8 @@ def get_run(settings: Settings, tenant: Tenant | None, run_id: int, *, include_r
     with unit_of_work(get_engine(settings)) as session:
         run = find_run(session, tenant, run_id)
         detail = RunDetail(**run_public(run).model_dump())
+        if run.run_mode == "batch":
+            detail.batches = batches_public(session, run.id)
         if include_results:
             detail.results = item_results(session, run)
         return detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -9,11 +10,12 @@ from fastapi import APIRouter, Path, Query
 from lse.api.deps import SettingsDep, TenantDep
 from lse.api.envelope import APIResponse, ok
 from lse.errors import LseError
-from lse.evals import runs
+from lse.evals import cancel, runs
 from lse.evals.schemas import RunCreate, RunDetail, RunPublic
 from lse.worker import dispatch
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
+log = logging.getLogger(__name__)
 
 
 @router.post("", status_code=201, response_model=APIResponse[RunPublic])
@@ -52,3 +54,22 @@ def get_evaluation(
 ):
     """Status, progress, score and cost; with include_results, every item's outcome."""
     return ok(runs.get_run(settings, tenant, evaluation_id, include_results=include_results))
+
+
+@router.post("/{evaluation_id}/cancel", response_model=APIResponse[RunPublic])
+def cancel_evaluation(
+    evaluation_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    settings: SettingsDep,
+    tenant: TenantDep,
+):
+    """Cancel a run (an lse extension; Kaapi has no cancel). A run not started yet ends
+    `cancelled` at once; a running one shows `cancel_requested_at` and ends `cancelled` once
+    stopped — a fast run between calls, a batch run once its provider batches are cancelled
+    and their paid results collected. 409 `run_finished` if it already completed or failed."""
+    run = cancel.cancel_run(settings, tenant, evaluation_id)
+    if run.status == "processing":
+        try:
+            dispatch.nudge(settings, run.id)
+        except LseError:  # the pollers take the step at their next tick anyway
+            log.warning("could not hand run %s's cancel to a worker now; the pollers will", run.id, exc_info=True)
+    return ok(run)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lse.errors import NotFoundError
@@ -22,6 +22,7 @@ from lse.providers.usage import Usage
 from lse.store.engine import unit_of_work
 from lse.store.models.evaluation import (
     ConfigVersion,
+    EvaluationDatasetItem,
     EvaluationItemResult,
     EvaluationJob,
     EvaluationRun,
@@ -65,7 +66,8 @@ class RunRepository:
                 run.started_at = now
             return True
 
-    def heartbeat(self, run_id: int) -> None:
+    def heartbeat(self, run_id: int) -> bool:
+        """Refresh the run's heartbeat; True if a user has asked to cancel it (stop between calls)."""
         with unit_of_work(self.engine) as s:
             s.execute(
                 update(EvaluationRun)
@@ -73,6 +75,21 @@ class RunRepository:
                 .values(heartbeat_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+            return s.scalar(select(EvaluationRun.cancel_requested_at).where(EvaluationRun.id == run_id)) is not None
+
+    def release(self, run_id: int) -> None:
+        """Let go of a claim taken for one step (batch runs): the next caller may claim at once."""
+        with unit_of_work(self.engine) as s:
+            s.execute(
+                update(EvaluationRun)
+                .where(EvaluationRun.id == run_id, EvaluationRun.status == RunStatus.PROCESSING)
+                .values(heartbeat_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with unit_of_work(self.engine) as s:
+            return s.scalar(select(EvaluationRun.cancel_requested_at).where(EvaluationRun.id == run_id)) is not None
 
     def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
         """Runs of this mode left `processing` by a dead worker (and, optionally, long-pending ones)."""
@@ -213,6 +230,54 @@ class RunRepository:
                 run.heartbeat_at = utcnow()
                 run.items_succeeded = (run.items_succeeded or 0) + new_ok
                 run.items_failed = (run.items_failed or 0) + new_failed
+
+    def item_ids_with_results(self, run_id: int) -> set[int]:
+        with unit_of_work(self.engine) as s:
+            return set(s.scalars(select(EvaluationItemResult.item_id).where(EvaluationItemResult.run_id == run_id)))
+
+    def fail_unfinished(self, run_id: int, error: str, code: str) -> int:
+        """Every item of the run's dataset without a result gets a failed one saying why (one
+        INSERT ... SELECT, however large the dataset); the number of items it ended."""
+        now = utcnow()
+        with unit_of_work(self.engine) as s:
+            run = s.get(EvaluationRun, run_id)
+            if run is None:
+                return 0
+            has_result = select(EvaluationItemResult.item_id).where(EvaluationItemResult.run_id == run_id)
+            todo = select(
+                literal(run_id),
+                EvaluationDatasetItem.id,
+                literal(ItemStatus.FAILED.value),
+                literal(error),
+                literal(code[:64]),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(ScoreStatus.NOT_SCORED.value),
+                literal(now, type_=EvaluationItemResult.created_at.type),
+                literal(now, type_=EvaluationItemResult.updated_at.type),
+            ).where(EvaluationDatasetItem.dataset_id == run.dataset_id, EvaluationDatasetItem.id.not_in(has_result))
+            columns = [
+                "run_id",
+                "item_id",
+                "status",
+                "error",
+                "error_code",
+                "input_tokens",
+                "cached_tokens",
+                "output_tokens",
+                "reasoning_tokens",
+                "attempts",
+                "score_status",
+                "created_at",
+                "updated_at",
+            ]
+            result = s.execute(insert(EvaluationItemResult).from_select(columns, todo))
+            added = max(0, int(getattr(result, "rowcount", 0) or 0))
+            run.items_failed = (run.items_failed or 0) + added
+            return added
 
     def save_scores(self, run_id: int, scores: dict[int, ItemScore]) -> None:
         """Every item's score (or why it has none) in one transaction."""

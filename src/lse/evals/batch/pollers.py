@@ -17,7 +17,7 @@ from lse.errors import NotFoundError
 from lse.evals.batch.bodies import BodyFn, responses_body
 from lse.evals.batch.config import BatchConfig
 from lse.evals.batch.run_rows import due_batch_runs
-from lse.evals.batch.run_step import BUSY, FINISHED, RunStep, advance_run, run_status
+from lse.evals.batch.run_step import BUSY, ERROR, FINISHED, RunStep, advance_run, run_status
 from lse.evals.batch.states import SUBMITTED, TERMINAL
 from lse.evals.batch.times import seconds_between
 from lse.evals.pipeline.stages import RunOutcome
@@ -126,8 +126,12 @@ def wait_for_run(
     """Step batch run `run_id` here until it ends (another process may take steps meanwhile)."""
     progress = progress or NullProgress()
     counter = _Counter(settings, run_id, progress)
+    said: str | None = None
     while True:
         step = advance_run(settings, run_id, progress=progress, body_for=body_for, now=now)
+        if step.action == ERROR and step.note != said:  # tried again at the next step; say so once
+            progress.log(f"run {run_id}: step failed, trying again: {step.note}")
+            said = step.note
         if step.action == FINISHED and step.outcome is not None:
             counter.show()
             progress.complete()

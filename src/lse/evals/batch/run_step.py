@@ -129,19 +129,22 @@ def advance_run(
         )
         with Heartbeat(runs, run_id, settings.eval_heartbeat_s, on_cancel=stop.cancel):
             return _step(rc)
-    except (NotFoundError, ValidationFailed, ConfigError) as exc:
-        # the run itself is unusable (its config or dataset gone, no API key): no step will do better
+    except ConfigError:
+        raise  # this deployment cannot reach the provider (no API key): the caller must hear it
+    except (NotFoundError, ValidationFailed) as exc:
+        # the run itself is unusable (its config or dataset gone): no later step will do better
         log.warning("batch run %s cannot go on: %s", run_id, exc)
-        if not isinstance(exc, ConfigError):
-            runs.finish(
-                run_id,
-                status=RunStatus.FAILED,
-                succeeded=0,
-                failed=0,
-                score=None,
-                cost=None,
-                error_message=str(exc),
-            )
+        items = runs.item_records(run_id)
+        ok = sum(o.succeeded for o in items.values())
+        runs.finish(
+            run_id,
+            status=RunStatus.FAILED,
+            succeeded=ok,
+            failed=len(items) - ok,
+            score=None,
+            cost=None,
+            error_message=str(exc),
+        )
         return RunStep(run_id, ERROR, run_status(settings, run_id), note=str(exc))
     except Exception as exc:
         message = str(exc) if isinstance(exc, LseError) else f"{type(exc).__name__}: {exc}"

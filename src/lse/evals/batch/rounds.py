@@ -18,14 +18,14 @@ Applying round r (every batch of it collected or abandoned):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import openai
 
 from lse.evals.batch.bodies import BodyFn
-from lse.evals.batch.collect import collect_batch
+from lse.evals.batch.collect import CollectResult, collect_batch
 from lse.evals.batch.config import BatchConfig
 from lse.evals.batch.cost import batch_stage_cost, billed_usage
 from lse.evals.batch.outcomes import TOKEN_LIMIT
@@ -125,9 +125,13 @@ def _fatal_of(row: EvaluationBatch) -> str | None:
     return outcome[len(STOPPED_THE_RUN) :] if row.state == ABANDONED and outcome.startswith(STOPPED_THE_RUN) else None
 
 
-def apply_round(rc: RoundContext, rows: Sequence[EvaluationBatch]) -> RunOutcome | None:
+def apply_round(
+    rc: RoundContext, rows: Sequence[EvaluationBatch], fresh: Mapping[int, CollectResult] | None = None
+) -> RunOutcome | None:
     """Apply the current round (see the module docstring); the run's outcome if it ended,
-    None if new batches were prepared."""
+    None if new batches were prepared. `fresh`: results collected during this step, used as
+    they are when no deferral changed the rounds allowed (else recomputed: same files, same
+    answer)."""
     ctx = _context(rc)
     if ctx.refusal:
         return _end(rc, ctx, RunStatus.FAILED, f"not sent: {ctx.refusal}", "run_refused", ctx.refusal)
@@ -138,7 +142,9 @@ def apply_round(rc: RoundContext, rows: Sequence[EvaluationBatch]) -> RunOutcome
     for row in rows:
         if row.round != r:
             continue
-        got = collect_batch(rc.batches, rc.client, rc.store, row.id, owner=rc.owner, config=config, now=rc.now)
+        got = (fresh or {}).get(row.id) if allowed == rc.config.max_rounds else None
+        if got is None:
+            got = collect_batch(rc.batches, rc.client, rc.store, row.id, owner=rc.owner, config=config, now=rc.now)
         rc.runs.save_items(rc.run_id, got.items)
         fatal = fatal or got.fatal or _fatal_of(row)
     if fatal:

@@ -183,7 +183,8 @@ def _step(rc: RoundContext) -> RunStep:
                     batch_steps=steps,
                     next_due_at=next_due(live, rc.now()),
                 )
-        outcome = apply_round(rc, rows)
+        fresh = {st.batch_id: st.collected for st in steps if st.collected is not None}
+        outcome = apply_round(rc, rows, fresh)
         if outcome is not None:
             return _finished(rc, outcome, steps)
     return RunStep(rc.run_id, WAITING, RunStatus.PROCESSING, batch_steps=steps, next_due_at=rc.now())

@@ -29,6 +29,8 @@ from lse.store.models.evaluation import (
     utcnow,
 )
 
+IN_CHUNK = 900  # ids per IN (...) list: under SQLite's bound-parameter limit
+
 
 class RunRepository:
     def __init__(self, engine: Engine, *, mode: str = "fast", heartbeat_s: float = HEARTBEAT_S):
@@ -188,48 +190,57 @@ class RunRepository:
             }
 
     def save_items(self, run_id: int, outcomes: list[ItemOutcome]) -> None:
-        """Insert item results (one transaction); an item already stored is left as it is."""
+        """Insert item results (one transaction, one multi-row INSERT); an item already stored is
+        left as it is."""
         if not outcomes:
             return
         with unit_of_work(self.engine) as s:
-            existing = set(
-                s.scalars(
-                    select(EvaluationItemResult.item_id).where(
-                        EvaluationItemResult.run_id == run_id,
-                        EvaluationItemResult.item_id.in_([o.item_id for o in outcomes]),
+            existing: set[int] = set()
+            ids = [o.item_id for o in outcomes]
+            for start in range(0, len(ids), IN_CHUNK):
+                existing.update(
+                    s.scalars(
+                        select(EvaluationItemResult.item_id).where(
+                            EvaluationItemResult.run_id == run_id,
+                            EvaluationItemResult.item_id.in_(ids[start : start + IN_CHUNK]),
+                        )
                     )
                 )
-            )
-            new_ok = new_failed = 0
+            now = utcnow()
+            rows = []
             for o in outcomes:
                 if o.item_id in existing:
                     continue
-                new_ok += o.succeeded
-                new_failed += not o.succeeded
-                s.add(
-                    EvaluationItemResult(
-                        run_id=run_id,
-                        item_id=o.item_id,
-                        status=o.status,
-                        output=o.output,
-                        error=o.error,
-                        error_code=o.error_code,
-                        input_tokens=o.usage.input_tokens,
-                        cached_tokens=o.usage.cached_tokens,
-                        output_tokens=o.usage.output_tokens,
-                        reasoning_tokens=o.usage.reasoning_tokens,
-                        latency_ms=o.latency_ms,
-                        attempts=o.attempts,
-                        response_id=o.response_id,
-                        score=None,
-                        score_status=ScoreStatus.NOT_SCORED,
-                    )
+                existing.add(o.item_id)
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "item_id": o.item_id,
+                        "status": o.status.value,
+                        "output": o.output,
+                        "error": o.error,
+                        "error_code": o.error_code,
+                        "input_tokens": o.usage.input_tokens,
+                        "cached_tokens": o.usage.cached_tokens,
+                        "output_tokens": o.usage.output_tokens,
+                        "reasoning_tokens": o.usage.reasoning_tokens,
+                        "latency_ms": o.latency_ms,
+                        "attempts": o.attempts,
+                        "response_id": o.response_id,
+                        "score": None,
+                        "score_status": ScoreStatus.NOT_SCORED.value,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
+            if rows:
+                s.execute(insert(EvaluationItemResult), rows)
+            new_ok = sum(1 for r in rows if r["status"] == ItemStatus.SUCCEEDED.value)
             run = s.get(EvaluationRun, run_id)
             if run is not None:
-                run.heartbeat_at = utcnow()
+                run.heartbeat_at = now
                 run.items_succeeded = (run.items_succeeded or 0) + new_ok
-                run.items_failed = (run.items_failed or 0) + new_failed
+                run.items_failed = (run.items_failed or 0) + len(rows) - new_ok
 
     def item_ids_with_results(self, run_id: int) -> set[int]:
         with unit_of_work(self.engine) as s:
@@ -280,22 +291,33 @@ class RunRepository:
             return added
 
     def save_scores(self, run_id: int, scores: dict[int, ItemScore]) -> None:
-        """Every item's score (or why it has none) in one transaction."""
+        """Every item's score (or why it has none) in one transaction (one UPDATE by primary key
+        per row, sent as one batch)."""
         with unit_of_work(self.engine) as s:
-            rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
-            for r in rows:
-                score = scores.get(r.item_id)
+            rows = s.execute(
+                select(
+                    EvaluationItemResult.id,
+                    EvaluationItemResult.item_id,
+                    EvaluationItemResult.status,
+                    EvaluationItemResult.error,
+                ).where(EvaluationItemResult.run_id == run_id)
+            ).all()
+            changes = []
+            for row_id, item_id, status, error in rows:
+                score = scores.get(item_id)
                 if score is None:
                     continue
-                r.score = score.score
-                r.score_status = score.status
+                change = {"id": row_id, "score": score.score, "score_status": score.status.value, "error": error}
                 if (
                     score.status is ScoreStatus.NOT_SCORED
                     and score.reason
-                    and r.status == ItemStatus.SUCCEEDED
-                    and not r.error
+                    and status == ItemStatus.SUCCEEDED
+                    and not error
                 ):
-                    r.error = score.reason
+                    change["error"] = score.reason
+                changes.append(change)
+            if changes:
+                s.execute(update(EvaluationItemResult), changes)
 
     # --- stage jobs ----------------------------------------------------------------------
     def job(self, run_id: int, job_type: StageJob) -> EvaluationJob | None:

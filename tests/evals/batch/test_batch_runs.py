@@ -210,3 +210,12 @@ def test_an_unpriced_model_has_a_null_cost_never_zero(driver: RunDriver) -> None
     cost = run_row(driver.settings, run_id).cost
     assert cost["responses"]["cost_usd"] is None and cost["responses"]["priced"] is False
     assert cost["total_cost_usd"] is None and cost["pricing"] == "batch"
+
+
+def test_a_download_that_fails_twice_is_retried_and_the_run_completes(driver: RunDriver) -> None:
+    run_id = driver.new_run(3)
+    driver.step(run_id)
+    driver.sandbox.batches.faults.content_error_next = 2
+    end = driver.run_to_end(run_id)
+    assert end.status == "completed" and driver.sandbox.batches.stats.content_downloads == 3
+    assert len(executed_once(driver)) == 3

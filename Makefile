@@ -3,7 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install clean
+# The browser tests drive Debian's headless Chromium (never a browser downloaded by a tool).
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint install clean chromium
 
 $(BIN)/lse: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,8 +23,21 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-test: lint
-	$(BIN)/pytest -q
+# Installs Chromium when it is missing and we are root (CI, containers); otherwise says how.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "error: the browser tests need Chromium at $(CHROMIUM): install it as root with 'apt-get install -y chromium'," >&2; \
+	  echo "       or point CHROMIUM=/path/to/chromium at one (make test CHROMIUM=...)" >&2; \
+	  exit 1; \
+	fi
+
+test: lint chromium
+	LSE_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q
 
 clean:
 	rm -rf $(VENV)

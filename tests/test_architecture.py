@@ -38,7 +38,10 @@ ALLOWED: dict[str, set[str]] = {
         "records",
         "archive",
         "providers",
+        "web",
     },
+    # the viewer: a skin over the same services as the API (api/app.py mounts it)
+    "web": {"store", "tenancy", "datasets", "evals", "worker", "monitoring", "records"},
     "cli": {"*"},
     "sandbox": set(),
 }
@@ -46,6 +49,7 @@ SKIN_LIBS = {"typer", "rich", "fastapi", "starlette", "celery", "uvicorn"}
 MAY_USE_SKIN_LIBS = {
     "cli": SKIN_LIBS,
     "api": {"fastapi", "starlette", "uvicorn"},
+    "web": {"fastapi", "starlette"},
     "worker": {"celery", "uvicorn"},
     "sandbox": {"fastapi", "starlette", "uvicorn"},
 }

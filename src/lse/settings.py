@@ -10,7 +10,7 @@ one machine: all state lives under `LSE_DATA_DIR`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=_alias("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
         description="LangSmith API key.",
+    )
+    langsmith_run_api: Literal["auto", "v2", "v1"] = Field(
+        default="auto",
+        description="Runs query API: auto (v2 where the server has it, else v1), v2 or v1.",
     )
     request_delay_ms: int = Field(default=1000, ge=0, description="Minimum milliseconds between LangSmith requests.")
     request_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout.")
@@ -134,6 +138,17 @@ class Settings(BaseSettings):
         default=6 * 3600.0,
         ge=0,
         description="A batch still unfinished this long after its expires_at is cancelled and treated as expired.",
+    )
+
+    # --- web viewer --------------------------------------------------------------------
+    web_archive_access: str = Field(
+        default="",
+        description="Which archived LangSmith projects each evaluation project's key may see in the "
+        "web viewer: 'org/project=ls-project[,ls-project...]' entries separated by ';' ('*' for all).",
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs viewer session cookies; default a random one kept in $LSE_DATA_DIR/state/.",
     )
 
     # --- derived -----------------------------------------------------------------------

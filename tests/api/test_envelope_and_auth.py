@@ -21,7 +21,7 @@ def _is_error(r, status: int, code: str) -> dict:
 def test_errors_of_every_kind_are_enveloped(api):
     c = api.client
     _is_error(c.get("/api/v1/nowhere"), 404, "not_found")
-    _is_error(c.get("/"), 404, "not_found")
+    _is_error(c.get("/nowhere"), 404, "not_found")  # `/` itself is the web viewer
     _is_error(c.delete("/api/v1/configs", headers=api.h()), 405, "method_not_allowed")
     _is_error(c.get("/api/v1/evaluations"), 401, "unauthorized")
     _is_error(c.get("/api/v1/evaluations", headers={"X-API-KEY": "lse_wrong"}), 401, "unauthorized")

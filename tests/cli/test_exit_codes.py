@@ -38,7 +38,10 @@ def test_interrupt_exits_130_and_leaves_no_half_day(tmp_path, make_langsmith_san
         LSE_DATA_DIR=str(tmp_path / "data"), LANGSMITH_ENDPOINT=sb.url, LANGSMITH_API_KEY="k", LSE_REQUEST_DELAY_MS="0"
     )
     proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", "2026-11-20", "--quiet", env=env)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while sb.counters.kind("runs_query") < 1:  # mid-day: the runs are in, the feedback is not
+        assert time.monotonic() < deadline and proc.poll() is None, "the fetch never reached its run query"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr

@@ -7,9 +7,11 @@ import signal
 import time
 from datetime import date
 
+import pytest
+
 from helpers.cli import lse_env, run_lse, start_lse
-from lse.archive.reader import iter_stored_runs
-from lse.sandbox.langsmith import SandboxSpec
+from lse.archive.reader import iter_stored_runs, read_manifest
+from lse.sandbox.langsmith import SandboxSpec, ServerApis
 from lse.settings import Settings
 
 DAY = date(2026, 11, 20)
@@ -17,14 +19,22 @@ KEY = "sandbox-key"
 
 
 def env_for(tmp_path, sb, **extra):
-    return lse_env(
-        LSE_DATA_DIR=str(tmp_path / "data"),
-        LANGSMITH_ENDPOINT=sb.url,
-        LANGSMITH_API_KEY=KEY,
-        LSE_REQUEST_DELAY_MS="0",
-        LSE_RETRY_BASE_WAIT_S="0.01",
-        **extra,
-    )
+    values = {
+        "LSE_DATA_DIR": str(tmp_path / "data"),
+        "LANGSMITH_ENDPOINT": sb.url,
+        "LANGSMITH_API_KEY": KEY,
+        "LSE_REQUEST_DELAY_MS": "0",
+        "LSE_RETRY_BASE_WAIT_S": "0.01",
+    }
+    return lse_env(**{**values, **extra})
+
+
+def wait_until_mid_day(sb, timeout_s: float = 30) -> None:
+    """Until the fetch has its runs and is fetching feedback: killed now, it dies mid-day."""
+    deadline = time.monotonic() + timeout_s
+    while sb.counters.kind("feedback") < 1:
+        assert time.monotonic() < deadline, "the fetch never reached its feedback batches"
+        time.sleep(0.02)
 
 
 def one_line_error(proc) -> str:
@@ -43,7 +53,52 @@ def test_fetch_json_report_and_exit_0(tmp_path, make_langsmith_sandbox):
     report = json.loads(proc.stdout)
     assert report["days"][0]["status"] == "complete"
     assert report["days"][0]["runs"] == len(sb.world.runs_for_day("demo-project", DAY))
+    assert report["run_api"] == report["days"][0]["run_api"] == "v2"
     assert proc.stderr == ""
+
+
+def test_the_table_names_the_runs_query_api_and_deprecations(tmp_path, make_langsmith_sandbox):
+    sb = make_langsmith_sandbox(
+        [SandboxSpec(days=[DAY], traces_per_day=5, hard_cases=False)], api_key=KEY, apis=ServerApis.v1_deprecated()
+    )
+    env = env_for(tmp_path, sb, LSE_LANGSMITH_RUN_API="v1", COLUMNS="200")
+    proc = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "via the v1 runs query" in proc.stdout
+    assert "LangSmith marks POST /runs/query deprecated (Sunset: Sun, 31 Jan 2027 00:00:00 GMT)" in proc.stdout
+
+
+def test_a_bad_setting_stops_before_any_work(tmp_path, make_langsmith_sandbox):
+    """A range fetch with an unusable database URL used to archive the first day, then
+    die on recording it: exit 1, no report, half the range done."""
+    sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=3, hard_cases=False)], api_key=KEY)
+    for name, value, says in (
+        ("LSE_DATABASE_URL", "mysql://db.example/lse", "LSE_DATABASE_URL"),
+        ("LSE_DATABASE_URL", "sqlite:///:memory:", "LSE_DATABASE_URL"),
+        ("LSE_DATA_DIR", str(tmp_path / "a-file"), "LSE_DATA_DIR"),
+        ("LANGSMITH_ENDPOINT", "ftp://example", "LANGSMITH_ENDPOINT"),
+    ):
+        (tmp_path / "a-file").write_text("not a folder")
+        env = env_for(tmp_path, sb, **{name: value})
+        args = ("--project", "demo-project", "--start-date", str(DAY), "--end-date", "2026-11-21", "--quiet")
+        for command in ("fetch", "full-sweep", "refetch"):
+            proc = run_lse("archive", command, *args, env=env)
+            assert proc.returncode == 1, (command, name, proc.stderr)
+            assert says in one_line_error(proc), (command, name)
+        assert sb.counters.total == 0, name  # not one request
+        assert not list(tmp_path.rglob("runs.jsonl")), name
+
+
+def test_commands_on_the_archive_check_the_database_url_first(tmp_path, make_langsmith_sandbox):
+    sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=3, hard_cases=False)], api_key=KEY)
+    env = env_for(tmp_path, sb)
+    assert run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "-q", env=env).returncode == 0
+    bad = {**env, "LSE_DATABASE_URL": "mysql://db.example/lse"}
+    day = ("--project", "demo-project", "--date", str(DAY))
+    for args in (("to-db", *day), ("verify", *day), ("status",), ("status", "--format", "prometheus")):
+        proc = run_lse("archive", *args, env=bad)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert "LSE_DATABASE_URL" in one_line_error(proc) and proc.stdout == "", args
 
 
 def test_bad_input_gives_one_line_and_distinct_codes(tmp_path, make_langsmith_sandbox):
@@ -93,17 +148,19 @@ def test_traversal_project_name_stays_in_data_dir(tmp_path, make_langsmith_sandb
     assert written and all(data in p.resolve().parents for p in written)
 
 
-def test_kill_9_then_rerun_completes_without_duplicates(tmp_path, make_langsmith_sandbox):
+@pytest.mark.parametrize("run_api", ["v2", "v1"])
+def test_kill_9_then_rerun_completes_without_duplicates(tmp_path, make_langsmith_sandbox, run_api):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=60)], api_key=KEY)
-    env = env_for(tmp_path, sb)
+    env = env_for(tmp_path, sb, LSE_LANGSMITH_RUN_API=run_api)
     # a first complete fetch, then a slow one that is killed mid-way: the archive must
     # still hold the complete day, and a rerun must complete with no duplicates.
     assert (
         run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env).returncode == 0
     )
     sb.faults.latency_ms = 150
+    sb.counters.reset()
     proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env)
-    time.sleep(1.2)
+    wait_until_mid_day(sb)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     settings = Settings(data_dir=tmp_path / "data")
@@ -114,20 +171,24 @@ def test_kill_9_then_rerun_completes_without_duplicates(tmp_path, make_langsmith
     assert again.returncode == 0, again.stderr
     ids = [r["id"] for r in iter_stored_runs(settings, "demo-project", DAY)]
     assert len(ids) == len(set(ids)) == len(sb.world.runs_for_day("demo-project", DAY))
+    assert read_manifest(settings, "demo-project", DAY).run_api == run_api
     leftovers = [p.name for p in (tmp_path / "data").rglob(".tmp-*")]
     assert len(leftovers) <= 1  # at most the killed writer's temp file, never read
 
 
-def test_kill_9_on_first_fetch_leaves_no_half_day(tmp_path, make_langsmith_sandbox):
+@pytest.mark.parametrize("run_api", ["v2", "v1"])
+def test_kill_9_on_first_fetch_leaves_no_half_day(tmp_path, make_langsmith_sandbox, run_api):
     sb = make_langsmith_sandbox([SandboxSpec(days=[DAY], traces_per_day=60)], api_key=KEY)
-    env = env_for(tmp_path, sb)
+    env = env_for(tmp_path, sb, LSE_LANGSMITH_RUN_API=run_api)
     sb.faults.latency_ms = 150
     proc = start_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--quiet", env=env)
-    time.sleep(1.0)
+    wait_until_mid_day(sb)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert not list((tmp_path / "data").rglob("runs.jsonl"))
     sb.faults.latency_ms = 0
     again = run_lse("archive", "fetch", "--project", "demo-project", "--date", str(DAY), "--json", env=env)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["days"][0]["runs"] == len(sb.world.runs_for_day("demo-project", DAY))
+    report = json.loads(again.stdout)
+    assert report["days"][0]["runs"] == len(sb.world.runs_for_day("demo-project", DAY))
+    assert report["run_api"] == run_api

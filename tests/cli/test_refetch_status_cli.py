@@ -8,7 +8,7 @@ import time
 from datetime import date
 
 from helpers.cli import lse_env, run_lse, start_lse
-from lse.sandbox.langsmith import SandboxSpec
+from lse.sandbox.langsmith import SandboxSpec, ServerApis
 
 DAYS = [date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
 KEY = "sandbox-key"
@@ -143,3 +143,39 @@ def test_verify_against_source_reports_upstream_changes(tmp_path, make_langsmith
     assert bad.returncode == 3
     diffs = json.loads(bad.stdout)["differences"]
     assert any(d["what"] == "feedback changed" and fid in d["detail"] for d in diffs)
+
+
+def test_deprecation_headers_become_a_warning_in_every_status_format(tmp_path, make_langsmith_sandbox):
+    sb = make_langsmith_sandbox(
+        [SandboxSpec(days=DAYS[-2:], traces_per_day=5, hard_cases=False)], api_key=KEY, apis=ServerApis.v1_deprecated()
+    )
+    env = env_for(tmp_path, sb)
+    args = ("archive", "fetch", "--project", "demo-project", "--quiet", "--date")
+    assert run_lse(*args, str(DAYS[-2]), env=env).returncode == 0  # auto: v2, nothing deprecated
+    code, st = status(env)
+    assert code == 0 and "WARNING" not in levels(st) and st["fetches"][0]["run_api"] == "v2"
+
+    assert run_lse(*args, str(DAYS[-1]), env={**env, "LSE_LANGSMITH_RUN_API": "v1"}).returncode == 0
+    code, st = status(env)
+    assert code == 1
+    warning = next(a for a in st["alerts"] if a["kind"] == "deprecation")  # (a slow-fetch WARNING may join it)
+    assert warning["level"] == "WARNING" and warning["endpoint"] == "POST /runs/query"
+    assert warning["sunset"] == "Sun, 31 Jan 2027 00:00:00 GMT" and warning["day"] == str(DAYS[-1])
+    assert "POST /runs/query" in warning["message"] and "2027-01-31" in warning["message"]
+    assert "LSE_LANGSMITH_RUN_API" in warning["message"]
+    assert {f["run_api"] for f in st["fetches"]} == {"v1", "v2"}
+
+    table = run_lse("archive", "status", env={**env, "COLUMNS": "250"})
+    assert table.returncode == 1 and "WARNING" in table.stdout and "2027-01-31" in table.stdout
+    assert "v1" in table.stdout and "v2" in table.stdout  # the api column
+    prom = run_lse("archive", "status", "--format", "prometheus", env=env)
+    assert prom.returncode == 1
+    assert 'lse_alerts{level="WARNING"} 0.0' not in prom.stdout and 'lse_alerts{level="CRITICAL"} 0.0' in prom.stdout
+    assert (
+        'lse_langsmith_deprecated_endpoint{endpoint="POST /runs/query",project="demo-project",'
+        'sunset="Sun, 31 Jan 2027 00:00:00 GMT"} 1.0'
+    ) in prom.stdout
+    assert (
+        'lse_langsmith_endpoint_sunset_timestamp_seconds{endpoint="POST /runs/query",project="demo-project"} 1.8013536e+09'
+    ) in prom.stdout
+    assert f'lse_fetch_run_api{{api="v1",day="{DAYS[-1]}",project="demo-project"}} 1.0' in prom.stdout

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from helpers.langsmith_fixtures import cross_api_differences
 from lse.archive.layout import manifest_path, runs_path
 from lse.archive.reader import iter_stored_runs, read_manifest
 from lse.errors import AuthError, NotFoundError, PartialResult
@@ -48,10 +50,12 @@ def by_id(runs):
     return {str(r["id"]): r for r in runs}
 
 
-def test_day_is_every_run_of_traces_rooted_that_day(tmp_path, make_langsmith_sandbox):
+@pytest.mark.parametrize("run_api", ["v2", "v1"])
+def test_day_is_every_run_of_traces_rooted_that_day(tmp_path, make_langsmith_sandbox, run_api):
     sb = make_langsmith_sandbox([spec()], api_key=KEY)
-    report = fetch_days(cfg(tmp_path, sb), "demo-project", [DAY])
+    report = fetch_days(cfg(tmp_path, sb, langsmith_run_api=run_api), "demo-project", [DAY])
     day = report.days[0]
+    assert day.run_api == run_api == read_manifest(cfg(tmp_path, sb), "demo-project", DAY).run_api
     stored = by_id(iter_stored_runs(cfg(tmp_path, sb), "demo-project", DAY))
     expected = by_id(sb.world.runs_for_day("demo-project", DAY))
     assert set(stored) == set(expected)
@@ -66,10 +70,14 @@ def test_day_is_every_run_of_traces_rooted_that_day(tmp_path, make_langsmith_san
     # ... and every run is a run of a trace whose root is in the archive
     roots = {rid for rid, r in stored.items() if not r.get("parent_run_id")}
     assert all(str(r["trace_id"]) in roots for r in stored.values())
-    # the run fields are exactly what the API returned (feedback_stats untouched)
+    # v1: the run fields are exactly what the API returned (feedback_stats untouched);
+    # v2: the same run, mapped to the v1 shape, reads the same but for what v2 lacks
     for rid, run in expected.items():
-        for key, value in run.items():
-            assert dumps_line(stored[rid][key]) == dumps_line(value), (rid, key)
+        if run_api == "v1":
+            for key, value in run.items():
+                assert dumps_line(stored[rid][key]) == dumps_line(value), (rid, key)
+        else:
+            assert cross_api_differences(run, stored[rid]) == [], rid
 
 
 def test_every_native_feedback_record_is_captured(tmp_path, make_langsmith_sandbox):
@@ -94,12 +102,14 @@ def test_every_native_feedback_record_is_captured(tmp_path, make_langsmith_sandb
     assert child["parent_run_id"] and child["feedback_records"]
 
 
-def test_requests_are_the_minimum_the_api_allows(tmp_path, make_langsmith_sandbox):
-    sb = make_langsmith_sandbox([spec(traces_per_day=120, hard_cases=False)], api_key=KEY)
-    report = fetch_days(cfg(tmp_path, sb), "demo-project", [DAY])
+@pytest.mark.parametrize(("run_api", "page"), [("v2", 1000), ("v1", 100)])
+def test_requests_are_the_minimum_the_api_allows(tmp_path, make_langsmith_sandbox, run_api, page):
+    sb = make_langsmith_sandbox([spec(traces_per_day=300, hard_cases=False)], api_key=KEY)
+    report = fetch_days(cfg(tmp_path, sb, langsmith_run_api=run_api), "demo-project", [DAY])
     d = report.days[0]
     scanned = sum(1 for r in sb.world.runs_for_day("demo-project", DAY))
-    pages = math.ceil(scanned / 100)
+    assert scanned > 1000  # more than one v2 page
+    pages = math.ceil(scanned / page)
     closure = math.ceil(d.crossing_traces / CLOSURE_TRACES_PER_QUERY)
     minimum = 1 + pages + closure + math.ceil(d.feedback_records / 100)
     assert d.requests <= math.ceil(minimum * 1.1) + 1, (d.requests, minimum)
@@ -195,15 +205,25 @@ def test_range_of_days_uses_one_project_lookup(tmp_path, make_langsmith_sandbox)
         assert set(ids[days.index(d)]) == set(by_id(sb.world.runs_for_day("demo-project", d)))
 
 
-def test_costs_survive_without_loss(tmp_path, make_langsmith_sandbox):
+@pytest.mark.parametrize("run_api", ["v2", "v1"])
+def test_costs_survive_without_loss(tmp_path, make_langsmith_sandbox, run_api):
     sb = make_langsmith_sandbox([spec(traces_per_day=5, hard_cases=False)], api_key=KEY)
-    settings = cfg(tmp_path, sb)
+    settings = cfg(tmp_path, sb, langsmith_run_api=run_api)
     fetch_days(settings, "demo-project", [DAY])
     text = runs_path(settings, "demo-project", DAY).read_text()
+    stored = by_id(iter_stored_runs(settings, "demo-project", DAY))
+    costs = 0
     for run in sb.world.runs_for_day("demo-project", DAY):
-        cost = run.get("total_cost")
-        if cost is not None:
-            assert dumps_line(cost) in text
+        for field in ("total_cost", "prompt_cost", "completion_cost"):
+            cost = run.get(field)
+            if cost is None:
+                continue
+            costs += 1
+            mine = stored[run["id"]][field]
+            assert isinstance(mine, str) and Decimal(mine) == Decimal(cost)  # a decimal string, the same amount
+            if run_api == "v1":
+                assert dumps_line(cost) in text  # as v1 spelled it
+    assert costs > 0
     assert json.loads(manifest_path(settings, "demo-project", DAY).read_text())["format_version"] == 1
 
 

@@ -136,7 +136,7 @@ def test_run_query_fields_and_filters(langsmith_sandbox: LangSmithSandbox) -> No
     assert set(narrow[0]) == {"id", "name", "run_type", "start_time", "trace_id", "dotted_order", "inputs"}
 
 
-def test_run_json_is_native_shaped_with_lossless_costs(langsmith_sandbox: LangSmithSandbox) -> None:
+def test_run_json_is_native_shaped_with_decimal_string_costs(langsmith_sandbox: LangSmithSandbox) -> None:
     world = langsmith_sandbox.world
     root_id = world.hard_case_ids["midnight_trace"]
     raw = httpx.get(f"{langsmith_sandbox.url}/runs/{root_id}", headers=HEADERS)
@@ -175,11 +175,13 @@ def test_run_json_is_native_shaped_with_lossless_costs(langsmith_sandbox: LangSm
         "parent_run_ids",
     ):
         assert field in data, field
-    assert data["total_cost"] == world.runs[root_id].data["total_cost"]
-    assert "e-" not in raw.text.split('"total_cost":')[1][:30]
+    # v1 writes Decimals as strings (pydantic), every digit kept
+    assert isinstance(data["total_cost"], str) and data["total_cost"] == world.runs[root_id].data["total_cost"]
+    assert Decimal(data["total_cost"]) == Decimal("0.006000287700") and "E" not in data["total_cost"]
+    assert data["prompt_cost_details"] is None  # a root: details stay on its LLM runs
     assert data["start_time"] == "2026-11-20T23:59:30.000000"
     run = sdk_client(langsmith_sandbox).read_run(root_id)
-    assert run.total_cost == data["total_cost"] and run.total_tokens == 1500 + 0
+    assert run.total_cost == Decimal(data["total_cost"]) and run.total_tokens == 1500 + 0
     assert (
         httpx.get(f"{langsmith_sandbox.url}/runs/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=HEADERS).status_code
         == 404

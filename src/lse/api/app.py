@@ -21,6 +21,7 @@ from lse.api.routes import configs, datasets, evaluations
 from lse.datasets.csv_upload import MAX_CSV_BYTES
 from lse.errors import LseError
 from lse.settings import Settings
+from lse.web.app import mount_viewer
 from lse.worker import dispatch
 
 log = logging.getLogger(__name__)
@@ -107,4 +108,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(datasets.router, prefix=API_PREFIX)  # before /evaluations/{id}
     app.include_router(evaluations.router, prefix=API_PREFIX)
     app.include_router(configs.router, prefix=API_PREFIX)
+    mount_viewer(app, settings)  # the web viewer at /, after the API's routes
     return app

@@ -13,6 +13,7 @@ from lse.cli.archive import app as archive_app
 from lse.cli.db import app as db_app
 from lse.cli.demo import demo
 from lse.cli.eval import app as eval_app
+from lse.cli.report import app as report_app
 from lse.cli.sandbox import app as sandbox_app
 from lse.cli.serve import serve
 from lse.cli.worker import worker
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(admin_app, name="admin")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(report_app, name="report")
 app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("demo")(demo)

@@ -1,12 +1,27 @@
-"""Option parsing shared by commands: days from --date / --start-date / --end-date."""
+"""Options shared by commands, declared once: the day options (--date, --start-date,
+--end-date) and the usual --project/--delay-ms/--json/--quiet, plus their parsing."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
+
+import typer
 
 from lse.errors import UsageError
 
 MAX_DAYS = 366
+
+DateOpt = Annotated[str | None, typer.Option("--date", help="UTC day, YYYY-MM-DD.")]
+StartDateOpt = Annotated[str | None, typer.Option("--start-date", help="First UTC day of a range, YYYY-MM-DD.")]
+EndDateOpt = Annotated[str | None, typer.Option("--end-date", help="Last UTC day of a range (inclusive).")]
+ProjectOpt = Annotated[str, typer.Option("--project", "-p", help="LangSmith project name.")]
+DelayMsOpt = Annotated[
+    int | None,
+    typer.Option("--delay-ms", min=0, help="Milliseconds between requests (default LSE_REQUEST_DELAY_MS or 1000)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")]
 
 
 def parse_day(value: str, flag: str) -> date:
@@ -31,3 +46,8 @@ def days_from(day: str | None, start: str | None, end: str | None) -> list[date]
     if count > MAX_DAYS:
         raise UsageError(f"the range has {count} days; at most {MAX_DAYS} per call")
     return [first + timedelta(days=i) for i in range(count)]
+
+
+def delay_override(delay_ms: int | None) -> dict[str, int]:
+    """Settings overrides for --delay-ms (none when it was not given)."""
+    return {} if delay_ms is None else {"request_delay_ms": delay_ms}

@@ -1,4 +1,4 @@
-"""`lse serve`: the REST API (FastAPI + uvicorn) under /api/v1, docs at /docs."""
+"""`lse serve`: the REST API (FastAPI + uvicorn) under /api/v1, docs at /docs, the web viewer at /."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Bind address."),
     port: int = typer.Option(8000, help="Port."),
 ) -> None:
-    """Run the REST API (FastAPI + uvicorn) under /api/v1; OpenAPI docs at /docs."""
+    """Run the REST API under /api/v1 (OpenAPI docs at /docs) and the web viewer at /."""
     import uvicorn
 
     from lse.api.app import create_app

@@ -4,7 +4,10 @@ One LangSmith client (one pacer, one set of counters) serves all days; each day'
 fetch is merged into what is already archived (lse.records.merge_run — never shrink),
 written atomically with its manifest, and recorded in the database for monitoring.
 A day whose feedback could not all be fetched is written anyway, marked incomplete,
-and the whole call ends with PartialResult (exit 3) after every day is done.
+and the whole call ends with PartialResult (exit 3) after every day is done. Settings
+are checked before the first request (jobs/preflight.py). The manifest and the fetch
+record say which runs query API answered (`run_api`) and which deprecated endpoints
+LangSmith flagged on the way (`fetch.deprecations`, a WARNING in `lse archive status`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from lse import __version__
 from lse.archive.counts import count_runs, rationale_records
 from lse.archive.day_lock import locked_day
 from lse.archive.layout import runs_path
-from lse.archive.manifest import DayCounts, FetchCounters, Manifest
+from lse.archive.manifest import DayCounts, DeprecationSeen, FetchCounters, Manifest
 from lse.archive.reader import iter_stored_runs
 from lse.archive.writer import write_manifest, write_runs
 from lse.errors import AuthError, ConfigError, LseError, PartialResult, StorageError
+from lse.jobs.preflight import check_settings
 from lse.jobs.records import record_failure, record_fetch
 from lse.langsmith.fetch_plan import fetch_project_day
 from lse.langsmith.projects import resolve_project
-from lse.langsmith.run_query import default_run_query
+from lse.langsmith.run_query import make_run_query
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import merge_run
@@ -61,6 +65,8 @@ class DayReport(BaseModel):
     rate_limited: int
     errors: int
     duration_s: float
+    run_api: str | None = None  # the runs query API that answered: v2 | v1
+    deprecations: dict[str, DeprecationSeen] = {}  # endpoints LangSmith marked deprecated
     feedback_errors: list[str] = []
     example_rationale: dict[str, Any] | None = None
 
@@ -75,6 +81,14 @@ class FetchReport(BaseModel):
     days: list[DayReport]
     failed_days: list[FailedDay] = []
     warnings: list[str] = []  # e.g. the database could not record the fetch
+    run_api: str | None = None  # the runs query API the fetch settled on
+
+    @property
+    def deprecations(self) -> dict[str, DeprecationSeen]:
+        seen: dict[str, DeprecationSeen] = {}
+        for day in self.days:
+            seen.update(day.deprecations)
+        return seen
 
     @property
     def complete(self) -> bool:
@@ -129,13 +143,14 @@ def fetch_days(
     does not wait). Credentials and configuration errors stop everything at once; if
     every day failed, the first error is raised as it is."""
     progress = progress or NullProgress()
+    check_settings(settings, langsmith=True, database="form")
     own_api = api is None
     api = api or LangSmithApi(settings)
     result = FetchReport(project=project, days=[])
     first_error: LseError | None = None
     try:
         ref = resolve_project(api, project)
-        query = default_run_query(api)
+        query = make_run_query(api, settings.langsmith_run_api)
         for day in days:
             started = datetime.now(UTC)
             before = api.counters.snapshot()
@@ -148,13 +163,15 @@ def fetch_days(
                 failure = FailedDay(date=day, error=str(exc))
                 result.failed_days.append(failure)
                 spent = api.counters.minus(before)
-                _try_record(
-                    result, partial(record_failure, settings, kind, ref.name, day, started, spent, failure.error)
+                failure_record = partial(
+                    record_failure, settings, kind, ref.name, day, started, spent, failure.error, api.run_api
                 )
+                _try_record(result, failure_record)
                 continue
             result.days.append(report)
             _try_record(result, partial(record_fetch, settings, kind, report, manifest))
     finally:
+        result.run_api = api.run_api
         if own_api:
             api.close()
     if first_error is not None and not result.days:
@@ -197,6 +214,7 @@ def _fetch_one(settings, api, query, ref, day, progress) -> tuple[DayReport, Man
             counts=counts,
             fetch=FetchCounters(**spent),
             upstream_runs=len(fetched.runs),
+            run_api=fetched.run_api,
             duration_s=round(duration, 3),
             tool_version=__version__,
             fetched_at=datetime.now(UTC),
@@ -233,6 +251,8 @@ def _report(project, day, manifest, counts: DayCounts, before: DayCounts, before
         rate_limited=f.rate_limited,
         errors=f.errors,
         duration_s=manifest.duration_s,
+        run_api=manifest.run_api,
+        deprecations=f.deprecations,
         feedback_errors=fetched.feedback_errors,
         example_rationale=_example_rationale(runs),
     )

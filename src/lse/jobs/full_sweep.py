@@ -1,8 +1,8 @@
 """Full sweep: fetch each day from LangSmith, then load it into the database.
 
-The database is opened (and its schema checked) before the first request: a sweep
-whose database is unreachable or needs `lse db upgrade` fails at once, having fetched
-nothing, instead of after a whole day's requests.
+Every setting is checked, and the database opened (its schema checked), before the
+first request: a sweep whose database is unreachable or needs `lse db upgrade` fails at
+once, having fetched nothing, instead of after a whole day's requests.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import date
 from pydantic import BaseModel
 
 from lse.jobs.fetch import DayReport, fetch_days
+from lse.jobs.preflight import check_settings
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.settings import Settings
@@ -27,6 +28,7 @@ class SweepDay(BaseModel):
 class SweepReport(BaseModel):
     project: str
     days: list[SweepDay]
+    run_api: str | None = None  # the runs query API the sweep settled on
 
     @property
     def complete(self) -> bool:
@@ -35,7 +37,8 @@ class SweepReport(BaseModel):
 
 def full_sweep(settings: Settings, project: str, days: list[date], progress: Progress | None = None) -> SweepReport:
     progress = progress or NullProgress()
-    engine = get_engine(settings)  # fail fast: before any request, not after a day's fetch
+    check_settings(settings, langsmith=True, database="ready")  # before any request
+    engine = get_engine(settings)
     api = LangSmithApi(settings)
     out: list[SweepDay] = []
     try:
@@ -45,4 +48,4 @@ def full_sweep(settings: Settings, project: str, days: list[date], progress: Pro
             out.append(SweepDay(fetch=fetched, load=loaded))
     finally:
         api.close()
-    return SweepReport(project=project, days=out)
+    return SweepReport(project=project, days=out, run_api=api.run_api)

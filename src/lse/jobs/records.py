@@ -39,7 +39,14 @@ def record_milestone(settings: Settings, project: str, day: date, status: str, d
 
 
 def record_failure(
-    settings: Settings, kind: str, project: str, day: date, started: datetime, spent: dict[str, Any], error: str
+    settings: Settings,
+    kind: str,
+    project: str,
+    day: date,
+    started: datetime,
+    spent: dict[str, Any],
+    error: str,
+    run_api: str | None = None,
 ) -> None:
     """A day whose fetch failed outright: monitoring must see it (CRITICAL), not silence."""
     now = datetime.now(UTC)
@@ -55,6 +62,11 @@ def record_failure(
         duration_s=round((now - started).total_seconds(), 3),
         started_at=started,
         finished_at=now,
-        details={"error": error, "by_endpoint": spent["by_endpoint"]},
+        details={
+            "error": error,
+            "by_endpoint": spent["by_endpoint"],
+            "run_api": run_api,
+            "deprecations": spent.get("deprecations", {}),
+        },
     )
     record(get_engine(settings), rec)

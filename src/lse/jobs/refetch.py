@@ -18,6 +18,7 @@ from lse.archive.atomic_write import atomic_text_write
 from lse.archive.layout import project_slug
 from lse.errors import AuthError, ConfigError, LseError, NotFoundError
 from lse.jobs.fetch import FailedDay, fetch_days
+from lse.jobs.preflight import check_settings
 from lse.jobs.records import record_milestone
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
@@ -51,6 +52,7 @@ class RefetchReport(BaseModel):
     days: list[RefetchDay]
     failed_days: list[FailedDay] = []  # not in the checkpoint: the next invocation retries them
     completed: bool
+    run_api: str | None = None  # the runs query API this invocation settled on
 
     @property
     def complete(self) -> bool:
@@ -107,6 +109,7 @@ def refetch_window(
     restart: bool = False,
 ) -> RefetchReport:
     progress = progress or NullProgress()
+    check_settings(settings, langsmith=True, database="ready")  # before the checkpoint or any request
     cp, resumed = _load_checkpoint(settings, project, days, restart)
     base = {"campaign": cp.campaign, "days_total": len(days), "first_day": str(days[0]), "last_day": str(days[-1])}
     if not resumed:
@@ -163,7 +166,14 @@ def refetch_window(
         for day in days
         if str(day) in cp.done
     ]
-    return RefetchReport(project=project, campaign=cp.campaign, days=out, failed_days=failed, completed=cp.completed)
+    return RefetchReport(
+        project=project,
+        campaign=cp.campaign,
+        days=out,
+        failed_days=failed,
+        completed=cp.completed,
+        run_api=api.run_api,
+    )
 
 
 def _refetch_day(settings: Settings, api: LangSmithApi, project: str, day: date) -> RefetchDay:

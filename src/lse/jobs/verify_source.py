@@ -2,27 +2,37 @@
 feedback from the API and report every difference (the "compare with the UI" step of
 the spec, automated). Runs the API no longer has are reported as expired, not as
 disagreements; anything else that differs is a disagreement.
+
+A day archived through one runs query API and read back through the other is compared
+on what both serve alike (langsmith/v2_runs.py): fields only one API has are skipped,
+and `feedback_stats`, whose per-key shape differs, is compared by its record counts.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
 from lse.archive.layout import list_days, require_archived
-from lse.archive.reader import iter_stored_runs
+from lse.archive.reader import iter_stored_runs, read_manifest
+from lse.jobs.preflight import check_settings
 from lse.langsmith.feedback_query import FeedbackBatch, fetch_batch
 from lse.langsmith.filters import run_ids_in
 from lse.langsmith.projects import resolve_project
-from lse.langsmith.run_query import default_run_query
+from lse.langsmith.run_query import RunScope, make_run_query
 from lse.langsmith.transport import LangSmithApi
+from lse.langsmith.v2_runs import API_SHAPED_FIELDS, V1_ONLY_FIELDS, V2_ONLY_FIELDS
 from lse.records import FeedbackStatus, feedback_status_of
+from lse.records.timestamps import parse_utc
 from lse.settings import Settings
 
 OUR_KEYS = {"feedback_records", "feedback_fetch_status", "feedback_fetch_error"}
+# Costs compare by amount: v1 sends decimal strings, v2 numbers ("0.0030" is 0.003).
+COST_KEYS = {"total_cost", "prompt_cost", "completion_cost", "prompt_cost_details", "completion_cost_details"}
 IDS_PER_QUERY = 100
 
 
@@ -64,20 +74,29 @@ def _sample(
     return chosen
 
 
+def _window(picked: list[tuple[date, dict[str, Any]]]) -> tuple[datetime, datetime]:
+    """Start-time bounds around the sampled runs (both runs query APIs want a window)."""
+    starts = [parse_utc(run.get("start_time")) for _, run in picked]
+    known = [s for s in starts if s is not None] + [datetime.combine(d, time(0), tzinfo=UTC) for d, _ in picked]
+    return min(known), max(known) + timedelta(days=1)
+
+
 def verify_against_source(
     settings: Settings, project: str, days: list[date] | None, sample: int, seed: int | None = None
 ) -> SourceCheck:
+    check_settings(settings, langsmith=True)
     picked = _sample(settings, project, days, sample, seed)
     api = LangSmithApi(settings)
     diffs: list[SourceDifference] = []
     expired: list[str] = []
     try:
         ref = resolve_project(api, project)
-        query = default_run_query(api)
+        query = make_run_query(api, settings.langsmith_run_api)
         upstream: dict[str, dict[str, Any]] = {}
         ids = [str(run["id"]) for _, run in picked]
+        lo, hi = _window(picked) if picked else (datetime.now(UTC), datetime.now(UTC))
         for i in range(0, len(ids), IDS_PER_QUERY):
-            for page in query.pages(ref.id, run_ids_in(ids[i : i + IDS_PER_QUERY])):
+            for page in query.pages(RunScope(ref.id, lo, hi, run_ids_in(ids[i : i + IDS_PER_QUERY]))):
                 upstream.update({str(r["id"]): r for r in page})
         feedback: dict[str, list[dict[str, Any]]] = {}
         with_feedback = [rid for rid in ids if rid in upstream and upstream[rid].get("feedback_stats")]
@@ -87,12 +106,14 @@ def verify_against_source(
                 feedback.setdefault(str(rec["run_id"]), []).append(rec)
     finally:
         api.close()
+    archived_api = {day: _archived_api(settings, project, day) for day in {d for d, _ in picked}}
     for day, run in picked:
         rid = str(run["id"])
         if rid not in upstream:
             expired.append(rid)
             continue
-        diffs += _compare(day, run, upstream[rid], feedback.get(rid, []))
+        alike = archived_api[day] == api.run_api
+        diffs += _compare(day, run, upstream[rid], feedback.get(rid, []), alike)
     return SourceCheck(
         project=project,
         sampled=len(picked),
@@ -102,15 +123,38 @@ def verify_against_source(
     )
 
 
+def _archived_api(settings: Settings, project: str, day: date) -> str:
+    """The runs query API that archived the day (v1 for manifests written before v2)."""
+    manifest = read_manifest(settings, project, day)
+    return (manifest.run_api if manifest else None) or "v1"
+
+
+def _feedback_counts(stats: Any) -> dict[str, Any]:
+    return {k: v.get("n") if isinstance(v, dict) else v for k, v in (stats or {}).items()}
+
+
 def _compare(
-    day: date, archived: dict[str, Any], live: dict[str, Any], live_feedback: list[dict[str, Any]]
+    day: date,
+    archived: dict[str, Any],
+    live: dict[str, Any],
+    live_feedback: list[dict[str, Any]],
+    alike: bool = True,
 ) -> list[SourceDifference]:
+    """Differences of one run; `alike` is False when the archive came from the other API."""
     rid = str(archived["id"])
     out: list[SourceDifference] = []
     for key in sorted(set(archived) | set(live)):
         if key in OUR_KEYS:
             continue
-        if _norm(archived.get(key)) != _norm(live.get(key)):
+        mine, theirs = archived.get(key), live.get(key)
+        if not alike:
+            if key in V1_ONLY_FIELDS or key in V2_ONLY_FIELDS or key == "first_token_time":
+                continue
+            if key in API_SHAPED_FIELDS:
+                mine, theirs = _feedback_counts(mine), _feedback_counts(theirs)
+        if key in COST_KEYS:
+            mine, theirs = _amount(mine), _amount(theirs)
+        if _norm(mine) != _norm(theirs):
             out.append(SourceDifference(run_id=rid, day=day, what="run field", detail=key))
     status = feedback_status_of(archived)
     if status not in (FeedbackStatus.FETCHED, FeedbackStatus.NONE):
@@ -143,10 +187,19 @@ def _compare(
     return out
 
 
+def _amount(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _amount(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            return value
+    return value
+
+
 def _norm(value: Any) -> Any:
     """Compare numbers by value (the archive may spell 1.10 as 1.1)."""
-    from decimal import Decimal
-
     if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
         return Decimal(str(value)).normalize()
     if isinstance(value, dict):

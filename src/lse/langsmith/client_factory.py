@@ -13,12 +13,19 @@ from lse.errors import ConfigError
 from lse.settings import Settings
 
 
-def make_client(settings: Settings) -> langsmith.Client:
+def check_langsmith_settings(settings: Settings) -> str:
+    """The endpoint to use, once the key and endpoint settings are usable (else ConfigError)."""
     if settings.langsmith_api_key is None or not settings.langsmith_api_key.get_secret_value():
         raise ConfigError("LANGSMITH_API_KEY is not set: export it (or put it in .env) to fetch from LangSmith")
     endpoint = settings.langsmith_endpoint.rstrip("/")
     if not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"LANGSMITH_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+    return endpoint
+
+
+def make_client(settings: Settings) -> langsmith.Client:
+    endpoint = check_langsmith_settings(settings)
+    assert settings.langsmith_api_key is not None  # checked above
     return langsmith.Client(
         api_url=endpoint,
         api_key=settings.langsmith_api_key.get_secret_value(),

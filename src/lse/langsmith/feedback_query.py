@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from lse.langsmith.transport import LangSmithApi
@@ -30,7 +31,7 @@ def expected_records(feedback_stats: Any) -> int:
     total = 0
     for stats in feedback_stats.values():
         n = stats.get("n") if isinstance(stats, dict) else None
-        total += int(n) if isinstance(n, (int, float)) or hasattr(n, "__int__") else 1
+        total += int(n) if isinstance(n, (int, float, Decimal)) and not isinstance(n, bool) else 1
     return total
 
 
@@ -51,12 +52,13 @@ def plan_batches(runs: list[tuple[str, int]]) -> list[FeedbackBatch]:
     return batches
 
 
-def fetch_batch(api: LangSmithApi, batch: FeedbackBatch) -> Iterator[dict[str, Any]]:
+def fetch_batch(api: LangSmithApi, batch: FeedbackBatch, max_retries: int | None = None) -> Iterator[dict[str, Any]]:
+    """The batch's records, page by page; `max_retries` lowers the retry budget (a probe)."""
     offset = 0
     while True:
-        params = [("run", rid) for rid in batch.run_ids]
+        params: list[tuple[str, str | int]] = [("run", rid) for rid in batch.run_ids]
         params += [("limit", PAGE_SIZE), ("offset", offset)]
-        page = api.get_json("/feedback", params, endpoint="feedback")
+        page = api.get_json("/feedback", params, endpoint="feedback", max_retries=max_retries)
         if not isinstance(page, list):
             page = (page or {}).get("feedback", [])
         yield from page

@@ -3,7 +3,8 @@
 A project-day is the set of traces whose ROOT run started on that UTC day; all runs of
 those traces belong to it. With as few requests as the API allows:
 
-1. scan: every run that started on the day, cursor-paged (ceil(R/100) pages);
+1. scan: every run that started on the day, cursor-paged (run_query.py: v2 pages of
+   1,000, or v1 pages of 100);
 2. keep the runs whose trace's root is among the scanned roots (drops children of
    traces rooted the day before that started after midnight);
 3. closure: for traces that may cross midnight (a kept run ends after the day or has
@@ -12,7 +13,11 @@ those traces belong to it. With as few requests as the API allows:
    `feedback_stats` (feedback_query.py).
 
 Feedback that cannot be fetched after retries leaves its runs `not_fetched` (records
-None, never []) and the day incomplete — the runs themselves are still archived.
+None, never []) and the day incomplete — the runs themselves are still archived. After
+one batch has failed, the next is a probe with a single retry; when it fails too, the
+endpoint is taken for dead and the day's remaining runs are marked `not_fetched`
+without further calls, so an outage costs about one batch's retry budget, not one per
+batch. The next fetch of the day fills them in.
 """
 
 from __future__ import annotations
@@ -20,19 +25,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from lse.errors import AuthError, LseError
-from lse.langsmith.feedback_query import expected_records, fetch_batch, plan_batches
+from lse.langsmith.feedback_query import FeedbackBatch, expected_records, fetch_batch, plan_batches
 from lse.langsmith.filters import in_traces_started_from, started_between
 from lse.langsmith.projects import ProjectRef
-from lse.langsmith.run_query import RunQuery
+from lse.langsmith.run_query import RunQuery, RunScope
 from lse.langsmith.transport import LangSmithApi
 from lse.progress import NullProgress, Progress
 from lse.records import FeedbackStatus
 from lse.records.timestamps import parse_utc
 
 CLOSURE_TRACES_PER_QUERY = 50
+# Runs of a trace can start long after its root; the closure looks up to now, plus a day
+# for tracers whose clocks run ahead of LangSmith's.
+CLOCK_SKEW = timedelta(days=1)
+FAILED_BATCHES_TO_STOP = 2  # consecutive feedback batches failed after retries
+PROBE_MAX_RETRIES = 1  # the retries of the batch after a failed one
 T = TypeVar("T")
 
 
@@ -43,6 +53,7 @@ class DayFetch:
     traces: int
     feedback_errors: list[str] = field(default_factory=list)
     crossing_traces: int = 0
+    run_api: Literal["v2", "v1"] | None = None  # which runs query API answered
 
     @property
     def complete(self) -> bool:
@@ -52,6 +63,11 @@ class DayFetch:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+def closure_until(day_end: datetime, now: datetime | None = None) -> datetime:
+    """The upper start-time bound of the closure query (every query names both bounds)."""
+    return max(now or datetime.now(UTC), day_end) + CLOCK_SKEW
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
@@ -75,15 +91,16 @@ def scan_day(
     start, end = day_bounds(day)
     scanned: dict[str, dict[str, Any]] = {}
     progress.start(None, f"{project.name} {day}: runs")
-    for page in query.pages(project.id, started_between(start, end)):
+    for page in query.pages(RunScope(project.id, start, end, started_between(start, end))):
         for run in page:
             scanned[str(run["id"])] = run
         progress.update(len(page))
     roots = {_trace_of(r) for r in scanned.values() if not r.get("parent_run_id")}
     kept = {rid: r for rid, r in scanned.items() if _trace_of(r) in roots}
     crossing = sorted({_trace_of(r) for r in kept.values() if _may_cross(r, end)})
+    until = closure_until(end)
     for chunk in _chunks(crossing, CLOSURE_TRACES_PER_QUERY):
-        for page in query.pages(project.id, in_traces_started_from(chunk, end)):
+        for page in query.pages(RunScope(project.id, end, until, in_traces_started_from(chunk, end))):
             for run in page:
                 if _trace_of(run) in roots:
                     kept[str(run["id"])] = run
@@ -101,17 +118,23 @@ def fetch_feedback(
     records: dict[str, list[dict[str, Any]]] = {rid: [] for rid, _ in wanted}
     failed: dict[str, str] = {}
     progress.start(len(batches), "feedback batches")
-    for batch in batches:
+    failed_in_a_row, last_error = 0, ""
+    for position, batch in enumerate(batches):
+        if failed_in_a_row >= FAILED_BATCHES_TO_STOP:
+            _give_up(batches[position:], failed, failed_in_a_row, last_error, progress)
+            break
         try:
-            got = list(fetch_batch(api, batch))
+            got = list(fetch_batch(api, batch, max_retries=PROBE_MAX_RETRIES if failed_in_a_row else None))
         except AuthError:
             raise
         except LseError as exc:
+            failed_in_a_row, last_error = failed_in_a_row + 1, str(exc)
             for rid in batch.run_ids:
-                failed[rid] = str(exc)
+                failed[rid] = last_error
             progress.log(f"feedback not fetched for {len(batch.run_ids)} runs: {exc}")
             progress.update(1)
             continue
+        failed_in_a_row = 0
         seen: set[str] = set()
         for rec in got:
             fid = str(rec.get("id"))
@@ -124,6 +147,16 @@ def fetch_feedback(
     for rid in failed:
         records.pop(rid, None)
     return records, failed
+
+
+def _give_up(rest: list[FeedbackBatch], failed: dict[str, str], in_a_row: int, last: str, progress: Progress) -> None:
+    """The circuit is open: the remaining batches' runs are not fetched, no more calls."""
+    why = f"not fetched: {in_a_row} feedback batches in a row failed (last: {last}); the next fetch fills it in"
+    runs = [rid for batch in rest for rid in batch.run_ids]
+    for rid in runs:
+        failed[rid] = why
+    progress.log(f"feedback endpoint failing: {len(runs)} more runs left for the next fetch")
+    progress.update(len(rest))
 
 
 def stored_run(run: dict[str, Any], records: dict[str, list[dict[str, Any]]], failed: dict[str, str]) -> dict[str, Any]:
@@ -158,4 +191,7 @@ def fetch_project_day(
     runs.sort(key=lambda r: (str(r.get("start_time") or ""), str(r["id"])))
     errors = sorted(set(failed.values()))
     traces = len({_trace_of(r) for r in runs})
-    return DayFetch(day=day, runs=runs, traces=traces, feedback_errors=errors, crossing_traces=crossing)
+    run_api: Literal["v2", "v1"] | None = query.run_api.value if query.run_api else None
+    return DayFetch(
+        day=day, runs=runs, traces=traces, feedback_errors=errors, crossing_traces=crossing, run_api=run_api
+    )

@@ -4,7 +4,9 @@ Each attempt is one call of the SDK's public `request_with_retries` with a singl
 attempt and `to_ignore=[LangSmithError]`, so the raw response (status, headers, body)
 comes back to us: the retry decision is ours (retry_policy), the wait honours
 Retry-After, and the JSON is parsed losslessly (lse.records.jsonl.loads). Failures leave this
-module as lse errors with a message that says what to do.
+module as lse errors with a message that says what to do (and the HTTP status, when there
+was one, in `details["status"]`). A `Deprecation` or `Sunset` header on any response is
+counted per endpoint, so the job can record it and monitoring can warn.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import requests
 
 import langsmith
 from langsmith import utils as ls_utils
-from lse.errors import AuthError, NotFoundError, RateLimited, UpstreamError, UpstreamRejected
+from lse.errors import AuthError, LseError, NotFoundError, RateLimited, UpstreamError, UpstreamRejected
 from lse.langsmith.client_factory import make_client
 from lse.langsmith.counters import RequestCounters
 from lse.langsmith.pacing import Pacer
@@ -44,15 +46,19 @@ class LangSmithApi:
         self.max_retries = settings.max_retries
         self.base_wait_s = settings.retry_base_wait_s
         self.max_wait_s = settings.retry_max_wait_s
+        self.run_api: str | None = None  # the runs query API this client settled on (run_query.py)
 
     # -- public -------------------------------------------------------------------------
-    def get_json(self, path: str, params: Any, *, endpoint: str) -> Any:
-        return self._call("GET", path, endpoint, params=params)
+    def get_json(self, path: str, params: Any, *, endpoint: str, max_retries: int | None = None) -> Any:
+        """GET `path`; `max_retries` lowers the retry budget for this call (a probe)."""
+        return self._call("GET", path, endpoint, max_retries, params=params)
 
-    def post_json(self, path: str, body: dict[str, Any], *, endpoint: str) -> Any:
+    def post_json(self, path: str, body: dict[str, Any], *, endpoint: str, max_retries: int | None = None) -> Any:
         import json
 
-        return self._call("POST", path, endpoint, data=json.dumps(body), headers={"Content-Type": "application/json"})
+        return self._call(
+            "POST", path, endpoint, max_retries, data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
 
     def close(self) -> None:
         try:
@@ -61,7 +67,8 @@ class LangSmithApi:
             log.debug("closing LangSmith session failed: %s", exc)
 
     # -- one request, retried -----------------------------------------------------------
-    def _call(self, method: str, path: str, endpoint: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, endpoint: str, max_retries: int | None, **kwargs: Any) -> Any:
+        budget = self.max_retries if max_retries is None else min(max_retries, self.max_retries)
         attempt = 0
         while True:
             attempt += 1
@@ -69,6 +76,7 @@ class LangSmithApi:
             self.counters.request(endpoint)
             response, failure = self._attempt(method, path, kwargs)
             if response is not None:
+                self._note_deprecation(method, path, response)
                 decision = classify_status(response.status_code, dict(response.headers))
                 if decision.outcome is Outcome.OK:
                     try:
@@ -82,7 +90,7 @@ class LangSmithApi:
                 self.counters.rate_limit()
             else:
                 self.counters.error()
-            if not decision.retryable or attempt > self.max_retries:
+            if not decision.retryable or attempt > budget:
                 raise self._final_error(method, path, response, failure, decision, attempt)
             wait = self._wait_for(decision, attempt)
             if decision.outcome is Outcome.RATE_LIMITED:
@@ -106,6 +114,11 @@ class LangSmithApi:
         except (ls_utils.LangSmithError, requests.exceptions.RequestException, OSError) as exc:
             return None, exc
 
+    def _note_deprecation(self, method: str, path: str, response: requests.Response) -> None:
+        deprecation, sunset = response.headers.get("Deprecation"), response.headers.get("Sunset")
+        if deprecation is not None or sunset is not None:
+            self.counters.deprecated(f"{method} {path}", deprecation, sunset)
+
     def _wait_for(self, decision: RetryDecision, attempt: int) -> float:
         if decision.retry_after_s is not None:
             return min(self.max_wait_s, decision.retry_after_s)
@@ -119,7 +132,21 @@ class LangSmithApi:
         failure: BaseException | None,
         decision: RetryDecision,
         attempts: int,
-    ) -> Exception:
+    ) -> LseError:
+        error = self._error_for(method, path, response, failure, decision, attempts)
+        if response is not None:
+            error.details = {"status": response.status_code}
+        return error
+
+    def _error_for(
+        self,
+        method: str,
+        path: str,
+        response: requests.Response | None,
+        failure: BaseException | None,
+        decision: RetryDecision,
+        attempts: int,
+    ) -> LseError:
         where = f"{method} {path}"
         if isinstance(failure, UpstreamError):  # answered, but not with JSON
             return UpstreamError(f"{failure} ({attempts} attempts); is LANGSMITH_ENDPOINT the API's URL?")

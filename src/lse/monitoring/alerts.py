@@ -4,6 +4,7 @@
 - WARNING: a fetch took more than 150% of its project's baseline — the median
   seconds-per-run of that project's previous successful fetches.
 - INFO: re-fetch milestones (started, each day done, completed).
+- WARNING: LangSmith answered with `Deprecation`/`Sunset` headers (deprecations.py).
 - SUCCESS: a fetched day's feedback validation passes (every run with
   feedback_stats has its records).
 
@@ -44,6 +45,8 @@ class Alert(BaseModel):
     kind: str
     message: str
     at: datetime | None = None
+    endpoint: str | None = None  # a deprecation warning's "METHOD /path"
+    sunset: str | None = None  # its Sunset header, as LangSmith sent it
 
 
 def fetch_alerts(history: list[FetchFigures], window: list[FetchFigures]) -> list[Alert]:

@@ -35,6 +35,9 @@ class FetchFigures(BaseModel):
     seconds_per_1000_runs: float | None
     seconds_per_trace: float | None
     error: str | None = None  # why a failed fetch failed
+    run_api: str | None = None  # the runs query API that answered: v2 | v1 (None: not recorded)
+    # endpoints LangSmith answered with Deprecation/Sunset headers, by "METHOD /path"
+    deprecations: dict[str, dict[str, Any]] = {}
 
     @property
     def seconds_per_run(self) -> float | None:
@@ -54,6 +57,7 @@ def figures_of(record: Any) -> FetchFigures:
     not_fetched = int(counts.get("runs_feedback_not_fetched", 0))
     requests = int(record.requests or 0)
     duration = float(record.duration_s or 0.0)
+    details: dict[str, Any] = dict(record.details or {})
     return FetchFigures(
         kind=record.kind,
         project=record.project,
@@ -76,5 +80,7 @@ def figures_of(record: Any) -> FetchFigures:
         api_error_rate=_ratio(int(record.errors or 0) + int(record.rate_limited or 0), requests),
         seconds_per_1000_runs=round(duration / runs * 1000, 3) if runs else None,
         seconds_per_trace=round(duration / traces, 4) if traces else None,
-        error=(record.details or {}).get("error") if record.status == "failed" else None,
+        error=details.get("error") if record.status == "failed" else None,
+        run_api=details.get("run_api"),
+        deprecations=dict(details.get("deprecations") or {}),
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from lse.monitoring.alerts import Level
+from lse.monitoring.deprecations import KIND as DEPRECATION
+from lse.monitoring.deprecations import header_time
+from lse.monitoring.figures import FetchFigures
 from lse.monitoring.status import StatusReport
 
 
@@ -29,7 +32,7 @@ def exposition(report: StatusReport) -> str:
     records = gauge("lse_fetch_feedback_records", "Native feedback records archived by the fetch.")
     requests = gauge("lse_fetch_requests", "LangSmith requests made by the fetch.")
     finished = gauge("lse_fetch_finished_timestamp_seconds", "When the fetch finished (Unix time).")
-    latest: dict[tuple[str, str], object] = {}
+    latest: dict[tuple[str, str], FetchFigures] = {}
     for fig in report.fetches:  # oldest first: the last fetch of a day wins
         latest[(fig.project, fig.day.isoformat())] = fig
     for (project, day), fig in latest.items():
@@ -46,6 +49,29 @@ def exposition(report: StatusReport) -> str:
         ):
             if value is not None:
                 g.labels(project, day).set(value)
+    run_api = gauge(
+        "lse_fetch_run_api", "The runs query API that answered the fetch (1 on its label).", [*labels, "api"]
+    )
+    for (project, day), fig in latest.items():
+        if fig.run_api:
+            run_api.labels(project, day, fig.run_api).set(1)
+    deprecated = gauge(
+        "lse_langsmith_deprecated_endpoint",
+        "1 for each LangSmith endpoint that answered with Deprecation/Sunset headers in the window.",
+        ["project", "endpoint", "sunset"],
+    )
+    sunset_at = gauge(
+        "lse_langsmith_endpoint_sunset_timestamp_seconds",
+        "When LangSmith says a deprecated endpoint goes away (Unix time, from its Sunset header).",
+        ["project", "endpoint"],
+    )
+    for alert in report.alerts:
+        if alert.kind != DEPRECATION or not alert.endpoint:
+            continue
+        deprecated.labels(alert.project, alert.endpoint, alert.sunset or "").set(1)
+        when = header_time(alert.sunset)
+        if when is not None:
+            sunset_at.labels(alert.project, alert.endpoint).set(when.timestamp())
     days_total = gauge("lse_refetch_days_total", "Days asked by the latest re-fetch.", ["project"])
     days_done = gauge("lse_refetch_days_done", "Days done by the latest re-fetch.", ["project"])
     processed = gauge("lse_refetch_runs_processed", "Runs processed by the latest re-fetch.", ["project"])

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from lse.monitoring.alerts import Alert, Level, exit_code, fetch_alerts, worst
+from lse.monitoring.deprecations import deprecation_alerts
 from lse.monitoring.figures import FetchFigures, figures_of
 from lse.settings import Settings
 from lse.store import fetch_records
@@ -50,7 +51,7 @@ def build_status(settings: Settings, project: str | None = None, days: int = 7) 
     window = [
         f for f, r in zip(history, [r for r in records if r.kind != MILESTONE_KIND], strict=False) if _when(r) >= since
     ]
-    alerts = fetch_alerts(history, window)
+    alerts = fetch_alerts(history, window) + deprecation_alerts(window)
     milestones = [r for r in records if r.kind == MILESTONE_KIND]
     alerts += [_milestone_alert(r) for r in milestones if _when(r) >= since]
     alerts.sort(key=lambda a: a.at or now)

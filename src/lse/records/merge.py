@@ -1,6 +1,8 @@
 """The merge rule, one pure function for files and database alike (docs/merge-rule.md).
 
-- Runs are upserted by id; the newer fetch supplies the run's own fields.
+- Runs are upserted by id; the newer fetch supplies the run's own fields, and a field
+  it does not carry at all keeps its stored value (an API that stopped serving a field,
+  such as v2 without `trace_tier`, never erases it; an explicit null does replace it).
 - Feedback records are unioned by id; for one id the record with the newer
   `modified_at` (else `created_at`) wins; a tie takes the incoming one (the later
   fetch; for the database, the archive file it is loaded from), so reloading the
@@ -60,7 +62,7 @@ def merge_run(stored: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[s
     if stored is None:
         return incoming
     s_status, i_status = feedback_status_of(stored), feedback_status_of(incoming)
-    merged = dict(incoming)
+    merged = {**stored, **incoming}
     records = merge_feedback(stored.get("feedback_records"), incoming.get("feedback_records"))
     merged["feedback_records"] = records
     if is_known(i_status):

@@ -3,7 +3,8 @@
 A manifest describes the latest state of one day's files; fetch records keep the
 history (every attempt, its counters and outcome) in the database where monitoring
 can aggregate it. The fetch service calls `record` after each fetch; `to-db` records
-a kind="load" row.
+a kind="load" row. `details` carries what monitoring reads beyond the counters: which
+runs query API answered (`run_api`) and the deprecated endpoints seen (`deprecations`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class FetchRecord(BaseModel):
             finished_at=finished,
             details={
                 "by_endpoint": manifest.fetch.by_endpoint,
+                "run_api": manifest.run_api,
+                "deprecations": {k: v.model_dump() for k, v in manifest.fetch.deprecations.items()},
                 "upstream_runs": manifest.upstream_runs,
                 "runs_sha256": manifest.runs_sha256,
                 "notes": manifest.notes,

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
-from lse.cli.options import days_from
+from lse.cli.console import BarProgress, out, print_json
+from lse.cli.options import (
+    DateOpt,
+    DelayMsOpt,
+    EndDateOpt,
+    JsonOpt,
+    ProjectOpt,
+    QuietOpt,
+    StartDateOpt,
+    days_from,
+    delay_override,
+)
 from lse.errors import PartialResult
 from lse.settings import load_settings
 
@@ -19,8 +27,9 @@ if TYPE_CHECKING:
 
 
 def render_fetch_report(report: FetchReport) -> Table:
-    table = Table(title=f"Archived {report.project}")
-    for col, justify in (
+    via = f" via the {report.run_api} runs query" if report.run_api else ""
+    table = Table(title=f"Archived {report.project}{via}")
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("day", "left"),
         ("status", "left"),
         ("runs", "right"),
@@ -30,7 +39,8 @@ def render_fetch_report(report: FetchReport) -> Table:
         ("requests", "right"),
         ("retries/429/err", "right"),
         ("secs", "right"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for d in report.days:
         table.add_row(
@@ -46,29 +56,28 @@ def render_fetch_report(report: FetchReport) -> Table:
         )
     for f in report.failed_days:
         table.add_row(str(f.date), "[red]failed", "-", "-", "-", "-", "-", "-", "-")
-    for f in report.failed_days:
-        table.caption = ((table.caption + "\n") if table.caption else "") + f"{f.date}: {f.error}"
+    notes = [f"{f.date}: {f.error}" for f in report.failed_days]
+    for endpoint, seen in report.deprecations.items():
+        notes.append(f"warning: LangSmith marks {endpoint} deprecated (Sunset: {seen.sunset or 'not announced'})")
+    table.caption = "\n".join(notes) or None
     return table
 
 
 @app.command("fetch")
 def fetch(
-    project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
-    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
-    delay_ms: int | None = typer.Option(
-        None, "--delay-ms", min=0, help="Milliseconds between requests (default LSE_REQUEST_DELAY_MS or 1000)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+    project: ProjectOpt,
+    date: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
+    delay_ms: DelayMsOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fetch whole traces rooted on each day, with every native feedback record, into the archive."""
     from lse.jobs.fetch import fetch_days
 
     days = days_from(date, start_date, end_date)
-    overrides = {} if delay_ms is None else {"request_delay_ms": delay_ms}
-    settings = load_settings(**overrides)
+    settings = load_settings(**delay_override(delay_ms))
     show = not (as_json or quiet)
     report: FetchReport | None = None
     with BarProgress(enabled=None if show else False) as progress:
@@ -85,6 +94,6 @@ def _emit(report: FetchReport | None, as_json: bool, show: bool) -> None:
     if report is None:
         return
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_fetch_report(report))
+        out.print(render_fetch_report(report))

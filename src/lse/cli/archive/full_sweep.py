@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
-from lse.cli.options import days_from
+from lse.cli.console import BarProgress, out, print_json
+from lse.cli.options import (
+    DateOpt,
+    DelayMsOpt,
+    EndDateOpt,
+    JsonOpt,
+    ProjectOpt,
+    QuietOpt,
+    StartDateOpt,
+    days_from,
+    delay_override,
+)
 from lse.errors import PartialResult
 from lse.settings import load_settings
 
@@ -19,7 +27,8 @@ if TYPE_CHECKING:
 
 
 def render_sweep(report: SweepReport) -> Table:
-    table = Table(title=f"Full sweep {report.project}")
+    via = f" via the {report.run_api} runs query" if report.run_api else ""
+    table = Table(title=f"Full sweep {report.project}{via}")
     for col in ("day", "fetch", "runs", "feedback records", "db runs", "db feedback", "bad rows"):
         table.add_column(col)
     for d in report.days:
@@ -37,25 +46,25 @@ def render_sweep(report: SweepReport) -> Table:
 
 @app.command("full-sweep")
 def full_sweep_cmd(
-    project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
-    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
-    delay_ms: int | None = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+    project: ProjectOpt,
+    date: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
+    delay_ms: DelayMsOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fetch each day from LangSmith and load it into the database."""
     from lse.jobs.full_sweep import full_sweep
 
     days = days_from(date, start_date, end_date)
-    settings = load_settings(**({} if delay_ms is None else {"request_delay_ms": delay_ms}))
+    settings = load_settings(**delay_override(delay_ms))
     show = not (as_json or quiet)
     with BarProgress(enabled=None if show else False) as progress:
         report = full_sweep(settings, project, days, progress)
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_sweep(report))
+        out.print(render_sweep(report))
     if not report.complete:
         raise PartialResult("the sweep is incomplete (feedback not fetched or rows isolated); see the table")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import BarProgress, err, out
-from lse.cli.options import days_from
+from lse.cli.console import BarProgress, out, print_json
+from lse.cli.options import (
+    DelayMsOpt,
+    EndDateOpt,
+    JsonOpt,
+    ProjectOpt,
+    QuietOpt,
+    StartDateOpt,
+    days_from,
+    delay_override,
+)
 from lse.errors import PartialResult, UsageError
 from lse.settings import load_settings
 
@@ -19,7 +27,8 @@ if TYPE_CHECKING:
 
 
 def render_refetch(report: RefetchReport) -> Table:
-    table = Table(title=f"Re-fetch {report.project} (campaign {report.campaign})")
+    via = f", via the {report.run_api} runs query" if report.run_api else ""
+    table = Table(title=f"Re-fetch {report.project} (campaign {report.campaign}{via})")
     for col in (
         "day",
         "status",
@@ -51,14 +60,14 @@ def render_refetch(report: RefetchReport) -> Table:
 
 @app.command("refetch")
 def refetch(
-    project: str = typer.Option(..., "--project", "-p", help="LangSmith project name."),
+    project: ProjectOpt,
     days: int = typer.Option(14, "--days", min=1, max=366, help="How many days back from today (UTC), today included."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First day (instead of --days)."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last day, inclusive (instead of --days)."),
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
     restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint of an interrupted re-fetch."),
-    delay_ms: int | None = typer.Option(None, "--delay-ms", min=0, help="Milliseconds between requests."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or table."),
+    delay_ms: DelayMsOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Re-fetch each day of the window; never deletes or shrinks what is archived; resumable."""
     from lse.jobs.refetch import refetch_window, window
@@ -66,13 +75,13 @@ def refetch(
     if (start_date or end_date) and not (start_date and end_date):
         raise UsageError("give both --start-date and --end-date, or neither (then --days)")
     the_days = days_from(None, start_date, end_date) if start_date else window(days)
-    settings = load_settings(**({} if delay_ms is None else {"request_delay_ms": delay_ms}))
+    settings = load_settings(**delay_override(delay_ms))
     show = not (as_json or quiet)
     with BarProgress(enabled=None if show else False) as progress:
         report = refetch_window(settings, project, the_days, progress, restart=restart)
     if as_json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif show:
-        err.print(render_refetch(report))
+        out.print(render_refetch(report))
     if not report.complete:
         raise PartialResult(f"re-fetch incomplete ({'; '.join(report.problems)}); run it again to fill the gap")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lse.cli.archive import app
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.settings import load_settings
 
 LEVEL_STYLE = {"CRITICAL": "bold red", "WARNING": "yellow", "INFO": "cyan", "SUCCESS": "green"}
@@ -37,6 +36,7 @@ def render_status(report: StatusReport) -> tuple[Table, Table]:
         "project",
         "day",
         "status",
+        "api",
         "runs",
         "coverage",
         "fb failure",
@@ -52,6 +52,7 @@ def render_status(report: StatusReport) -> tuple[Table, Table]:
             f.project,
             str(f.day),
             f.status,
+            f.run_api or "-",
             str(f.runs),
             _pct(f.feedback_coverage_rate),
             _pct(f.feedback_failure_rate),
@@ -82,12 +83,15 @@ def status(
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or prometheus (textfile collector)."),
 ) -> None:
     """Recent fetches with coverage, failure and error rates, and alerts. Exit 0 ok, 1 warning, 2 critical."""
+    from lse.jobs.preflight import check_settings
     from lse.monitoring.prometheus import exposition
     from lse.monitoring.status import build_status
 
-    report = build_status(load_settings(), project=project, days=days)
+    settings = load_settings()
+    check_settings(settings, database="ready")
+    report = build_status(settings, project=project, days=days)
     if as_json or fmt is Format.json:
-        out.print_json(json.dumps(report.model_dump(mode="json")))
+        print_json(report)
     elif fmt is Format.prometheus:
         print(exposition(report), end="")  # noqa: T201 -- the exposition text goes to stdout exactly as rendered
     else:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import typer
 from rich.table import Table
 
 from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.cli.options import days_from
+from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import PartialResult
 from lse.settings import load_settings
 
@@ -20,31 +19,34 @@ if TYPE_CHECKING:
 
 @app.command("to-db")
 def to_db(
-    project: str = typer.Option(..., "--project", help="LangSmith project name."),
-    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the load report as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    project: ProjectOpt,
+    day: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Load archived days into the database: upsert by id, merged, never shrinking.
 
     Exits 3 when some runs could not be loaded (the rest are loaded and listed).
     """
+    from lse.jobs.preflight import check_settings
     from lse.store.loader import LoadRangeReport, load_day, load_range
 
     days = days_from(day, start_date, end_date)
-    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
+    check_settings(settings, database="ready")  # before the first row
+    require_archived(settings, project, days)  # a typo never succeeds on nothing
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
+        result: LoadReport | LoadRangeReport
         if day:
-            result: LoadReport | LoadRangeReport = load_day(settings, project, days[0], progress)
-            reports = [result]
+            one = load_day(settings, project, days[0], progress)
+            result, reports = one, [one]
         else:
-            result = load_range(settings, project, days[0], days[-1], progress)
-            reports = result.days
+            span = load_range(settings, project, days[0], days[-1], progress)
+            result, reports = span, span.days
     if json_out:
-        typer.echo(result.model_dump_json(indent=2))
+        console.print_json(result)
     else:
         _render(reports, result if isinstance(result, LoadRangeReport) else None)
     bad = sum(r.bad_rows_count for r in reports)

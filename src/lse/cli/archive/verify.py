@@ -12,7 +12,7 @@ from rich.table import Table
 from lse.archive.layout import require_archived
 from lse.cli import console
 from lse.cli.archive import app
-from lse.cli.options import days_from
+from lse.cli.options import DateOpt, EndDateOpt, JsonOpt, ProjectOpt, QuietOpt, StartDateOpt, days_from
 from lse.errors import VerificationFailed
 from lse.settings import load_settings
 
@@ -25,31 +25,34 @@ SHOWN = 50  # differences listed per day in the human view; --json has them all 
 
 @app.command("verify")
 def verify(
-    project: str = typer.Option(..., "--project", help="LangSmith project name."),
-    day: str | None = typer.Option(None, "--date", help="UTC day YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First UTC day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last UTC day of a range (inclusive)."),
+    project: ProjectOpt,
+    day: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
     against_source: bool = typer.Option(
         False, "--against-source", help="Compare a sample of archived runs with LangSmith instead of the database."
     ),
     sample: int = typer.Option(100, "--sample", min=1, help="Runs to re-read from LangSmith with --against-source."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the --against-source sample."),
-    json_out: bool = typer.Option(False, "--json", help="Print the verification result as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check that files and database agree: run ids, traces, feedback ids and content.
 
     Exits 3 (verification failed) when they disagree, listing the differences.
     """
+    from lse.jobs.preflight import check_settings
+
     days = days_from(day, start_date, end_date)
-    require_archived(load_settings(), project, days)  # a typo never succeeds on nothing
     settings = load_settings()
+    check_settings(settings, database=None if against_source else "ready")  # the key: once something is archived
+    require_archived(settings, project, days)  # a typo never succeeds on nothing
     if against_source:
         from lse.jobs.verify_source import verify_against_source
 
         check = verify_against_source(settings, project, days, sample, seed)
         if json_out:
-            typer.echo(check.model_dump_json(indent=2))
+            console.print_json(check)
         else:
             _render_source(check)
         if not check.agrees:
@@ -59,9 +62,7 @@ def verify(
             )
         return
 
-    from pydantic import TypeAdapter
-
-    from lse.store.verify import VerifyReport, verify_day, verify_range
+    from lse.store.verify import verify_day, verify_range
 
     with console.BarProgress(enabled=False if (json_out or quiet) else None) as progress:
         if day:
@@ -69,7 +70,7 @@ def verify(
         else:
             reports = verify_range(settings, project, days[0], days[-1], progress)
     if json_out:
-        typer.echo(TypeAdapter(list[VerifyReport]).dump_json(reports, indent=2).decode())
+        console.print_json(reports)
     else:
         _render(reports)
     failed = [r for r in reports if not r.ok]

@@ -7,7 +7,7 @@ import typer
 from lse.cli.console import out
 from lse.cli.eval.dataset import dataset_app, datasets_table
 from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
-from lse.cli.options import days_from
+from lse.cli.options import DateOpt, EndDateOpt, StartDateOpt, days_from
 from lse.settings import load_settings
 
 
@@ -15,9 +15,9 @@ from lse.settings import load_settings
 def from_archive(
     name: str = typer.Option(..., "--name", help="Dataset name, unique in the project."),
     source_project: str = typer.Option(..., "--source-project", help="Archived LangSmith project."),
-    date: str | None = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD."),
-    start_date: str | None = typer.Option(None, "--start-date", help="First day of a range."),
-    end_date: str | None = typer.Option(None, "--end-date", help="Last day of a range (inclusive)."),
+    date: DateOpt = None,
+    start_date: StartDateOpt = None,
+    end_date: EndDateOpt = None,
     key: str = typer.Option("final_verdict", "--key", help="Feedback key holding the verdict."),
     verdict: str = typer.Option("PASS", "--verdict", help="Verdict that counts as approved."),
     question_field: str = typer.Option("question", "--question-field", help="inputs field with the question."),

@@ -22,7 +22,7 @@ RATE_LIMIT_HTML = (
     b"<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n"
     b"<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-PREFIXES = ("/api/v1",)
+PREFIXES = ("/api/v1", "/api/v2")
 
 
 def strip_prefix(path: str) -> str:
@@ -33,7 +33,7 @@ def strip_prefix(path: str) -> str:
 
 
 def classify(path: str) -> str:
-    """The request kind faults and counters are keyed by."""
+    """The request kind faults and counters are keyed by (`runs_query`: v1 and v2 alike)."""
     p = strip_prefix(path).rstrip("/")
     if p == "/info":
         return "info"

@@ -83,7 +83,8 @@ def _child(
     end: datetime,
     step: int,
 ) -> dict[str, Any]:
-    inputs, outputs = content.payload(rng, run_type, content.sentence(rng, 4, 12))
+    inputs, outputs_or_none = content.payload(rng, run_type, content.sentence(rng, 4, 12))
+    outputs: dict[str, Any] | None = outputs_or_none
     error = None
     if run_type == "tool" and rng.random() < 0.05:
         error = "ToolException: upstream service timed out after 30s"

@@ -13,9 +13,11 @@ import bisect
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lse.sandbox.langsmith.filters import FilterError, compile_filter
+from lse.sandbox.langsmith.records import COST_FIELDS
 from lse.sandbox.langsmith.wire import iso, parse_ts
 from lse.sandbox.langsmith.world import RunRow, SortKey, World
 
@@ -76,6 +78,8 @@ def run_field(world: World, row: RunRow, field: str) -> Any:
         return data["parent_run_id"] is None
     if field == "latency":
         return (row.end - row.start).total_seconds() if row.end else None
+    if field in COST_FIELDS:
+        return Decimal(data[field]) if data.get(field) is not None else None
     if field == "feedback_key":
         return list((data.get("feedback_stats") or {}).keys())
     if field == "feedback_score":
@@ -120,7 +124,7 @@ def _candidates(world: World, body: dict[str, Any]) -> list[SortKey]:
     return sorted(r.key for r in world.runs.values())
 
 
-def _predicates(world: World, body: dict[str, Any]) -> list[Callable[[RunRow], bool]]:
+def run_predicates(world: World, body: dict[str, Any]) -> list[Callable[[RunRow], bool]]:
     preds: list[Callable[[RunRow], bool]] = []
     sessions = set(_as_list(body.get("session")))
     if sessions:
@@ -202,7 +206,7 @@ def query_runs(world: World, body: dict[str, Any]) -> dict[str, Any]:
         keys = _candidates(world, body)
         lo = bisect.bisect_left(keys, (_time(body["start_time"], "start_time"), "")) if body.get("start_time") else 0
         try:
-            preds = _predicates(world, body)
+            preds = run_predicates(world, body)
             page: list[RunRow] = []
             more = False
             for key in _walk(keys, lo, after, order == "desc"):

@@ -1,7 +1,11 @@
 """Builders for native-shaped LangSmith JSON: one run, one feedback record.
 
-The dicts are stored wire-ready (ids as strings, datetimes as naive-UTC ISO strings,
-costs as Decimals) so the server only filters, orders and serialises them.
+The dicts are stored wire-ready for v1 (ids as strings, datetimes as naive-UTC ISO
+strings, costs as decimal strings as v1's pydantic models write Decimals) so the v1
+routes only filter, order and serialise them; generation computes costs as Decimals
+and `World` turns them into strings when it stores a run (`v1_costs`). A run's own
+usage (before its subtree's is rolled up into it) rides along under `OWN_USAGE` until
+the world stores it beside the run, for v2's `include_subtree_usage=false`.
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ def run_json(
         "feedback_stats": {},
         "app_path": f"/o/{tenant_id}/projects/p/{session_id}/r/{run_id}?trace_id={trace_id}&start_time={start_s}",
         "manifest_id": None,
+        "manifest_s3_id": None,
+        "manifest": None,
         "status": "error" if error else ("success" if end is not None else "pending"),
         "prompt_tokens": 0,
         "completion_tokens": 0,
@@ -105,6 +111,11 @@ def run_json(
         "trace_max_start_time": None,
         "ttl_seconds": 1209600,
         "trace_tier": "shortlived",
+        "trace_first_received_at": None,
+        "trace_upgrade": False,
+        "reference_dataset_id": None,
+        "price_model_id": None,
+        "last_queued_at": None,
     }
 
 
@@ -150,6 +161,10 @@ def feedback_json(
     }
 
 
+OWN_USAGE = "_own_usage"
+TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+COST_FIELDS = ("prompt_cost", "completion_cost", "total_cost")
+COST_DETAIL_FIELDS = ("prompt_cost_details", "completion_cost_details")
 PROMPT_PRICE = Decimal("0.000002500137")
 COMPLETION_PRICE = Decimal("0.000010000411")
 
@@ -180,6 +195,8 @@ def roll_up_usage(runs: list[dict[str, Any]]) -> None:
     `runs` is in creation order (parents before children), so one reverse pass suffices.
     """
     by_id = {r["id"]: r for r in runs}
+    for run in runs:
+        run[OWN_USAGE] = {f: run[f] for f in (*TOKEN_FIELDS, *COST_FIELDS)}
     for run in reversed(runs):
         parent_id = run["parent_run_id"]
         if parent_id is None:
@@ -194,3 +211,15 @@ def roll_up_usage(runs: list[dict[str, Any]]) -> None:
     lo, hi = min(trace_starts), max(trace_starts)
     for run in runs:
         run["trace_min_start_time"], run["trace_max_start_time"] = lo, hi
+        run["trace_first_received_at"] = lo
+
+
+def v1_costs(values: dict[str, Any]) -> None:
+    """Costs (and cost details) as v1 sends them: Decimal strings, every digit kept."""
+    for field in COST_FIELDS:
+        if isinstance(values.get(field), Decimal):
+            values[field] = str(values[field])
+    for field in COST_DETAIL_FIELDS:
+        details = values.get(field)
+        if isinstance(details, dict):
+            values[field] = {k: str(v) if isinstance(v, Decimal) else v for k, v in details.items()}

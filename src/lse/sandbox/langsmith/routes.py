@@ -1,17 +1,21 @@
-"""The LangSmith REST paths lse's fetch uses, served at the root and under /api/v1.
+"""The LangSmith REST paths lse's fetch uses, served at the root and under /api/v1, and
+the v2 run query under /api/v2 (routes_v2.py).
 
 Handlers only translate HTTP to world queries; shapes and ordering live in `query.py`,
 `feedback_query.py` and the world. Errors are JSON `{"detail": ...}` as LangSmith sends.
+`ServerApis` (apis.py) decides whether the v1 run reads are live, deprecated or gone.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from lse.sandbox.langsmith.apis import ServerApis
 from lse.sandbox.langsmith.feedback_query import list_feedback
 from lse.sandbox.langsmith.query import QueryError, query_runs
 from lse.sandbox.langsmith.wire import dumps
@@ -50,8 +54,8 @@ INFO: dict[str, Any] = {
 }
 
 
-def _json(obj: Any, status: int = 200) -> Response:
-    return Response(content=dumps(obj), status_code=status, media_type="application/json")
+def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(content=dumps(obj), status_code=status, media_type="application/json", headers=headers)
 
 
 def _error(status: int, detail: str) -> Response:
@@ -66,12 +70,18 @@ def _with_stats(world: World, project: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_router(world: World) -> APIRouter:
+def _v1_gone(apis: ServerApis) -> Response:
+    return _error(apis.v1_gone_status, "This endpoint has been removed: query runs with POST /api/v2/runs/query")
+
+
+def build_router(world: World, apis: Callable[[], ServerApis] = ServerApis) -> APIRouter:
     router = APIRouter()
 
     @router.get("/info")
     async def info() -> Response:
-        return _json(INFO)
+        kind = apis()
+        flags = {**INFO["instance_flags"], **kind.instance_flags()}
+        return _json({**INFO, "version": kind.version, "instance_flags": flags})
 
     @router.get("/settings")
     async def settings() -> Response:
@@ -117,6 +127,9 @@ def build_router(world: World) -> APIRouter:
 
     @router.post("/runs/query")
     async def runs_query(request: Request) -> Response:
+        kind = apis()
+        if kind.v1 == "gone":
+            return _v1_gone(kind)
         raw = await request.body()
         try:
             body = json.loads(raw or b"{}")
@@ -125,17 +138,20 @@ def build_router(world: World) -> APIRouter:
         if not isinstance(body, dict):
             return _error(400, "request body must be a JSON object")
         try:
-            return _json(query_runs(world, body))
+            return _json(query_runs(world, body), headers=kind.v1_headers())
         except QueryError as exc:
             return _error(400, str(exc))
 
     @router.get("/runs/{run_id}")
     async def read_run(run_id: str) -> Response:
+        kind = apis()
+        if kind.v1 == "gone":
+            return _v1_gone(kind)
         with world.lock:
             row = world.runs.get(run_id.lower())
             if row is None:
                 return _error(404, f"Run {run_id} not found")
-            return _json(row.data)
+            return _json(row.data, headers=kind.v1_headers())
 
     @router.get("/feedback")
     async def feedback(request: Request) -> Response:
@@ -157,12 +173,15 @@ def build_router(world: World) -> APIRouter:
     return router
 
 
-def build_app(world: World) -> FastAPI:
+def build_app(world: World, apis: Callable[[], ServerApis] = ServerApis) -> FastAPI:
     """The routes app (no auth, no faults: the gateway in front adds those)."""
+    from lse.sandbox.langsmith.routes_v2 import build_v2_router
+
     app = FastAPI(title="lse LangSmith sandbox", docs_url=None, redoc_url=None, openapi_url=None)
-    router = build_router(world)
+    router = build_router(world, apis)
     app.include_router(router)
     app.include_router(router, prefix="/api/v1")
+    app.include_router(build_v2_router(world, apis), prefix="/api/v2")
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -13,6 +13,7 @@ from typing import Self
 
 import uvicorn
 
+from lse.sandbox.langsmith.apis import ServerApis
 from lse.sandbox.langsmith.counters import Counters
 from lse.sandbox.langsmith.faults import FaultInjector, Faults
 from lse.sandbox.langsmith.gateway import Gateway
@@ -26,7 +27,8 @@ class LangSmithSandbox:
     """A LangSmith-compatible server over a synthetic world.
 
     `faults` is read on every request, so tests flip it at runtime; assigning a new
-    `Faults` also restarts the "every Nth" / "first N" request counting.
+    `Faults` also restarts the "every Nth" / "first N" request counting. `apis` (also read
+    per request) says which runs query APIs the server speaks (apis.py).
     """
 
     def __init__(
@@ -37,8 +39,10 @@ class LangSmithSandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         world: World | None = None,
+        apis: ServerApis | None = None,
     ) -> None:
         self.world = world if world is not None else World.from_specs(specs)
+        self.apis = apis or ServerApis()
         self.api_key = api_key
         self.host = host
         self.port = port
@@ -72,7 +76,7 @@ class LangSmithSandbox:
 
     def asgi_app(self) -> Gateway:
         return Gateway(
-            build_app(self.world),
+            build_app(self.world, lambda: self.apis),
             api_key=self.api_key,
             counters=self.counters,
             injector=self._injector,
@@ -92,7 +96,7 @@ class LangSmithSandbox:
             timeout_keep_alive=30,
         )
 
-    def start(self, timeout_s: float = 10.0) -> LangSmithSandbox:
+    def start(self, timeout_s: float = 10.0) -> Self:
         """Start serving in a daemon thread; returns once the port accepts connections."""
         if self._server is not None:
             raise RuntimeError("the sandbox is already started")

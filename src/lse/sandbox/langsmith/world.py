@@ -1,8 +1,10 @@
 """The sandbox's in-memory LangSmith: projects, runs, feedback, and the mutators tests use
 to make the upstream change under the archive (edits, new feedback, retention, loss).
 
-Runs are stored wire-ready; `RunRow` keeps parsed times beside them for filtering and a
-per-project index sorted by (start_time, id) makes cursor pages cheap. Every read and
+Runs are stored wire-ready (v1's shape); `RunRow` keeps parsed times beside them for
+filtering, the run's own usage and its subtree's first token time for v2's
+`include_subtree_usage`, and a per-project index sorted by (start_time, id) makes cursor
+pages cheap. Every read and
 write takes one re-entrant lock: the server thread reads while the test thread mutates.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 
 from lse.sandbox.langsmith.generator import TraceContext, build_trace, feedback_for_trace, generate_day
 from lse.sandbox.langsmith.hard_cases import build_hard_cases
-from lse.sandbox.langsmith.records import feedback_json
+from lse.sandbox.langsmith.records import OWN_USAGE, feedback_json, v1_costs
 from lse.sandbox.langsmith.spec import SandboxSpec
 from lse.sandbox.langsmith.stats import feedback_stats
 from lse.sandbox.langsmith.wire import iso
@@ -33,6 +35,8 @@ class RunRow:
     start: datetime
     end: datetime | None
     project: str
+    own_usage: dict[str, Any] | None = None  # tokens and costs before the subtree's roll-up
+    subtree_first_token: str | None = None  # the earliest first_token_time in its subtree
 
     @property
     def key(self) -> SortKey:
@@ -101,7 +105,7 @@ class World:
         with self.lock:
             if name in self.projects:
                 return self.projects[name]
-            project = {
+            project: dict[str, Any] = {
                 "id": _uuid_from(f"project:{name}"),
                 "name": name,
                 "tenant_id": self.tenant_id,
@@ -140,10 +144,27 @@ class World:
         return TraceContext(tenant_id=self.tenant_id, session_id=self.projects[project]["id"])
 
     def _insert(self, project: str, runs: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> None:
+        first_tokens: dict[str, str] = {}
+        for data in runs:
+            token: str | None = data.get("first_token_time")
+            if not token:
+                continue
+            for holder in (*data["parent_run_ids"], data["id"]):
+                earlier = first_tokens.get(holder)
+                first_tokens[holder] = token if earlier is None else min(earlier, token)
         for data in runs:
             end = data["end_time"]
+            own = data.pop(OWN_USAGE, None)
+            v1_costs(data)
+            if own is not None:
+                v1_costs(own)
             row = RunRow(
-                data, datetime.fromisoformat(data["start_time"]), datetime.fromisoformat(end) if end else None, project
+                data,
+                datetime.fromisoformat(data["start_time"]),
+                datetime.fromisoformat(end) if end else None,
+                project,
+                own_usage=own,
+                subtree_first_token=first_tokens.get(data["id"]),
             )
             self.runs[data["id"]] = row
             self._trace_runs.setdefault(data["trace_id"], []).append(data["id"])

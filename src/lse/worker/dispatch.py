@@ -6,6 +6,7 @@ Contract used by the API and CLI:
   task on queue `evaluations` when LSE_CELERY_BROKER_URL is set, else the in-process pool
   (a batch run gets its first step there; the pollers take the others);
 - `nudge(settings, run_id)`: a batch run's next step now (after a cancel), not at the next tick;
+- `cancel_run(settings, tenant, run_id)`: the cancel service (`lse.evals.cancel`), then a nudge;
 - `start_background(settings)` / `stop_background()`: the in-process pool's lifecycle,
   called by the API app's lifespan (for as long as it lives it also picks up runs a dead
   process left behind, and polls batch runs);
@@ -23,16 +24,19 @@ import logging
 import threading
 import time
 
-from lse.errors import ConflictError, NotFoundError, UpstreamError, ValidationFailed
+from lse.errors import ConflictError, LseError, NotFoundError, UpstreamError, ValidationFailed
+from lse.evals import cancel
 from lse.evals.batch.pollers import advance_batch_runs, wait_for_run
 from lse.evals.batch.run_step import RunStep
 from lse.evals.fast import RunOutcome, execute_run
 from lse.evals.liveness import BEATS_BEFORE_STALE, check_stale_after, takeover_at
 from lse.evals.pipeline.repository import RunRepository
 from lse.evals.pipeline.status import RunStatus
+from lse.evals.schemas import RunPublic
 from lse.progress import Progress
 from lse.settings import Settings
 from lse.store.engine import get_engine
+from lse.tenancy import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,19 @@ def nudge(settings: Settings, run_id: int) -> None:
     sees a cancel at its next heartbeat by itself)."""
     if _mode_of(settings, run_id) == BATCH:
         submit_run(settings, run_id)
+
+
+def cancel_run(settings: Settings, tenant: Tenant | None, run_id: int) -> RunPublic:
+    """Cancel a run (`lse.evals.cancel.cancel_run`: the API, the viewer and the CLI call this)
+    and give a running batch run its next step now, so its provider batches are cancelled
+    without waiting for the pollers' next tick."""
+    run = cancel.cancel_run(settings, tenant, run_id)
+    if run.status == RunStatus.PROCESSING:
+        try:
+            nudge(settings, run.id)
+        except LseError:  # the pollers take the step at their next tick anyway
+            log.warning("could not hand run %s's cancel to a worker now; the pollers will", run.id, exc_info=True)
+    return run
 
 
 def send_to_celery(settings: Settings, run_id: int, *, mode: str = "fast") -> None:

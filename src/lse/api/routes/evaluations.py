@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -10,12 +9,11 @@ from fastapi import APIRouter, Path, Query
 from lse.api.deps import SettingsDep, TenantDep
 from lse.api.envelope import APIResponse, ok
 from lse.errors import LseError
-from lse.evals import cancel, runs
+from lse.evals import runs
 from lse.evals.schemas import RunCreate, RunDetail, RunPublic
 from lse.worker import dispatch
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
-log = logging.getLogger(__name__)
 
 
 @router.post("", status_code=201, response_model=APIResponse[RunPublic])
@@ -66,10 +64,4 @@ def cancel_evaluation(
     `cancelled` at once; a running one shows `cancel_requested_at` and ends `cancelled` once
     stopped — a fast run between calls, a batch run once its provider batches are cancelled
     and their paid results collected. 409 `run_finished` if it already completed or failed."""
-    run = cancel.cancel_run(settings, tenant, evaluation_id)
-    if run.status == "processing":
-        try:
-            dispatch.nudge(settings, run.id)
-        except LseError:  # the pollers take the step at their next tick anyway
-            log.warning("could not hand run %s's cancel to a worker now; the pollers will", run.id, exc_info=True)
-    return ok(run)
+    return ok(dispatch.cancel_run(settings, tenant, evaluation_id))

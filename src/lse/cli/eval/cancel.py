@@ -40,11 +40,12 @@ def cancel(
     tenant = resolve_tenant(settings, org, project) if org and project else None
     run = cancel_run(settings, tenant, run_id)
     if run.status == "processing" and run.run_mode == "batch":
-        if wait:
-            with BarProgress(enabled=None if fmt == "table" else False) as progress, suppress(ConflictError):
-                dispatch.run_inline(settings, run_id, progress)  # ConflictError: it ended meanwhile
-        else:
-            dispatch.poll_batch_runs(settings, run_id)  # the provider cancels now, not at the next poll
+        with suppress(ConflictError):  # it ended meanwhile
+            if wait:
+                with BarProgress(enabled=None if fmt == "table" else False) as progress:
+                    dispatch.run_inline(settings, run_id, progress)
+            else:
+                dispatch.poll_batch_runs(settings, run_id)  # the provider cancels now, not at the next poll
     elif run.status == "processing" and wait:
         while runs.get_run(settings, tenant, run_id).status == "processing":
             time.sleep(settings.eval_heartbeat_s / 2)

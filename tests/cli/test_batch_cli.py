@@ -88,7 +88,7 @@ def test_no_wait_then_cron_style_poll_finishes_the_run(cli, openai_sandbox) -> N
 
 def test_cancel_from_the_command_line_keeps_what_was_paid_for(cli, openai_sandbox) -> None:
     env, dataset_id, config_id = cli
-    openai_sandbox.batches.faults.process_s = 30.0
+    openai_sandbox.batches.faults.process_s = 14.0  # a line a second
     run = json.loads(_ok(_run(env, dataset_id, config_id, "b3", "--no-wait", "--format", "json")))
     deadline = time.monotonic() + 20
     while len(openai_sandbox.batches.stats.lines_executed) < 1:

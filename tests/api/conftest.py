@@ -1,8 +1,8 @@
 """An HTTP client on the real app, two tenants' keys, and builders for configs, datasets, runs.
 
 Nothing of the worker contract is swapped: fast runs started through the API execute on
-the real in-process pool against an OpenAI sandbox on loopback, and a batch run is
-refused as it is in production (no engine). Teardown waits for every started run to end,
+the real in-process pool against an OpenAI sandbox on loopback, and batch runs are polled
+by the pool's batch poller (every 0.2 s here). Teardown waits for every started run to end,
 so no run outlives its test's database or sandbox.
 """
 
@@ -24,7 +24,7 @@ from lse.tenancy import create_key
 @pytest.fixture
 def api_settings(db_settings: Settings, openai_sandbox) -> Settings:
     """The parametrised database, with the OpenAI endpoint pointed at a fresh sandbox."""
-    return fast_settings(db_settings, openai_sandbox)
+    return fast_settings(db_settings, openai_sandbox, eval_batch_poll_s=0.2)
 
 
 @pytest.fixture

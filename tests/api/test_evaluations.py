@@ -1,8 +1,8 @@
 """Starting runs: the checks in their order, run modes, the 409 on duplicate names (also
 under concurrent requests), and reading runs back with progress, score, cost and results.
 
-Fast runs really execute (in-process pool, OpenAI sandbox); a batch run is refused (422)
-because this deployment has no batch engine.
+Fast runs really execute (in-process pool, OpenAI sandbox), and so do batch runs (the pool's
+batch poller, the sandbox's Batch API); tests/api/test_batch_api.py covers batch in depth.
 """
 
 from __future__ import annotations
@@ -55,15 +55,13 @@ def test_start_checks_in_order(api):
     assert body["error"].startswith("dataset_too_large_for_fast: dataset has 11 unique rows; ")
     _err(api.start("r", small["dataset_id"], cfg["id"], mode="turbo"), 422, "validation_error")
 
-    # batch passes every check above (no size limit) and is refused for want of an engine
-    body = _err(api.start("r", big["dataset_id"], cfg["id"], mode="batch"), 422, "run_mode_not_available")
-    assert body["error"].startswith("run_mode_not_available: run mode batch is not available")
-    assert body["metadata"]["details"] == {"available_modes": ["fast"]}
     with unit_of_work(get_engine(api.settings)) as s:
         assert s.query(EvaluationRun).count() == 0  # no run left pending by any refusal
+    # batch passes every check above: it has no size limit
+    assert api.start("r", big["dataset_id"], cfg["id"], mode="batch").status_code in (200, 201)
 
 
-def test_a_fast_run_executes_and_batch_the_default_is_refused(api):
+def test_a_fast_run_executes_and_batch_is_the_default(api):
     d = api.dataset("small", n=3, duplication_factor=5)
     cfg = api.config("good")
     r = api.start("fast-1", d["dataset_id"], cfg["id"], mode="fast")
@@ -95,8 +93,9 @@ def test_a_fast_run_executes_and_batch_the_default_is_refused(api):
     assert done["status"] == "completed" and done["progress"] == {"total": 15, "succeeded": 15, "failed": 0, "done": 15}
     assert all(item["output"] and item["score_status"] == "scored" for item in done["results"])
 
-    body = _err(api.start("batch-1", d["dataset_id"], cfg["id"], mode=None), 422, "run_mode_not_available")
-    assert "run mode batch is not available" in body["error"]
+    kaapi = api.start("batch-1", d["dataset_id"], cfg["id"], mode=None)  # Kaapi's default mode: batch
+    assert kaapi.status_code in (200, 201) and kaapi.json()["data"]["run_mode"] == "batch"
+    assert api.wait_finished(kaapi.json()["data"]["id"])["status"] == "completed"
     dup = _err(api.start("fast-1", d["dataset_id"], cfg["id"]), 409, "run_name_already_exists")
     assert "fast-1" in dup["error"]
     # the same name in another project is fine (uniqueness is per org+project)

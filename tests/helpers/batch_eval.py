@@ -1,9 +1,11 @@
-"""Batch-core test kit: a `BatchKit` bundling what every batch step takes (repository, SDK
-client, object store, config without sleeps) and short-hands to drive a batch to its end."""
+"""Batch test kits: a `BatchKit` bundling what every batch step takes (repository, SDK client,
+object store, config without sleeps) with short-hands to drive one batch to its end, and a
+`RunDriver` that steps whole batch runs as the pollers do, on a clock tests move."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import openai
@@ -13,15 +15,17 @@ from helpers.fast_eval import fast_settings, make_fast_run
 from lse.evals.batch.collect import CollectResult, collect_batch
 from lse.evals.batch.config import BatchConfig, BatchLimits, RemoteRetry
 from lse.evals.batch.driver import advance_batch
+from lse.evals.batch.pollers import advance_batch_runs
 from lse.evals.batch.prepare import PreparedRound, RoundItem, prepare_round
 from lse.evals.batch.repository import BatchRepository
+from lse.evals.batch.run_step import RunStep
 from lse.evals.pipeline.repository import RunRepository
 from lse.objects import ObjectStore, object_store
 from lse.providers.client import openai_client
 from lse.sandbox.openai import OpenAISandbox
 from lse.settings import Settings
 from lse.store.engine import get_engine, unit_of_work
-from lse.store.models.evaluation import EvaluationRun
+from lse.store.models.evaluation import EvaluationRun, utcnow
 
 MODEL = "gpt-4o-mini"
 PARAMS = {"model": MODEL, "instructions": "Answer briefly.", "temperature": 0.2, "max_output_tokens": 200}
@@ -99,3 +103,44 @@ def make_kit(settings: Settings, sandbox: OpenAISandbox) -> BatchKit:
 
 def with_config(kit: BatchKit, **changes: Any) -> BatchKit:
     return replace(kit, config=replace(kit.config, **changes))
+
+
+@dataclass
+class RunDriver:
+    """Whole batch runs, stepped as the pollers step them (`advance_batch_runs`), on a clock that
+    moves only when told: the sandbox's batch clock and the `now` lse reads move together."""
+
+    settings: Settings
+    sandbox: OpenAISandbox
+    offset: float = 0.0
+
+    def now(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.offset)
+
+    def pass_time(self, seconds: float) -> None:
+        self.sandbox.batches.advance(seconds)
+        self.offset += seconds
+
+    def new_run(self, n: int = 5, **kwargs: Any) -> int:
+        run_id = make_fast_run(self.settings, kwargs.pop("questions", None) or questions(n), params=PARAMS, **kwargs)
+        with unit_of_work(get_engine(self.settings)) as s:
+            s.execute(update(EvaluationRun).where(EvaluationRun.id == run_id).values(run_mode="batch"))
+        return run_id
+
+    def step(self, run_id: int) -> RunStep:
+        (step,) = advance_batch_runs(self.settings, run_ids=[run_id], now=self.now)
+        return step
+
+    def run_to_end(self, run_id: int, *, seconds: float = 2.0, max_steps: int = 60) -> RunStep:
+        for _ in range(max_steps):
+            step = self.step(run_id)
+            if step.action == "finished":
+                return step
+            assert step.action != "error", step.note
+            self.pass_time(seconds)
+        raise AssertionError(f"batch run {run_id} did not end after {max_steps} steps")
+
+
+def make_driver(settings: Settings, sandbox: OpenAISandbox, **overrides: Any) -> RunDriver:
+    values = {"eval_batch_poll_s": 1.0, **overrides}
+    return RunDriver(fast_settings(settings, sandbox, **values), sandbox)

@@ -26,8 +26,8 @@ def _wait_status(settings, run_id: int, status: str, timeout: float = 20.0) -> E
     raise AssertionError(f"run {run_id} is {run_row(settings, run_id).status}, not {status}")
 
 
-def test_only_fast_has_an_engine(settings) -> None:
-    assert dispatch.available_modes(settings) == {"fast"}
+def test_fast_and_batch_have_an_engine(settings) -> None:
+    assert dispatch.available_modes(settings) == {"fast", "batch"}
 
 
 def test_submit_runs_on_the_in_process_pool(settings, openai_sandbox) -> None:
@@ -192,7 +192,7 @@ def test_resume_says_when_and_by_whom_a_held_run_is_picked_up(settings, openai_s
     env["LSE_CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
     listing = run_lse("eval", "resume", env=env)  # every stale run: none, and it says who holds this one
     message = " ".join(listing.stderr.split())
-    assert listing.returncode == 0 and "no fast runs to resume" in message
+    assert listing.returncode == 0 and "no runs to resume" in message
     assert "an `lse worker` consuming queue 'evaluations'" in message
     assert openai_sandbox.stats.requests_by_endpoint == {}
 

@@ -22,6 +22,11 @@ def worker(
         "--recover/--no-recover",
         help="Re-queue runs left behind (dead worker, lost message) on start and every --stale-after seconds.",
     ),
+    poll_batches: bool = typer.Option(
+        True,
+        "--poll-batches/--no-poll-batches",
+        help="Step batch runs (submit, poll, collect, score) for as long as the worker lives.",
+    ),
     stale_after: float | None = typer.Option(
         None,
         "--stale-after",
@@ -31,7 +36,7 @@ def worker(
     ),
 ) -> None:
     """Run a Celery worker for evaluation jobs; it re-queues runs left behind by dead workers
-    on start and then every --stale-after seconds."""
+    on start and then every --stale-after seconds, and polls batch runs."""
     from lse.store.engine import get_engine
     from lse.worker.celery_app import create_celery_app, queue_name
     from lse.worker.recovery import requeue_left_behind, watch_left_behind
@@ -44,13 +49,18 @@ def worker(
     get_engine(settings)  # a bad URL or a database needing `lse db upgrade` stops here, not in every task
     app = create_celery_app(settings)
     q = queue or queue_name(settings)
-    if recover:
+    if recover or poll_batches:
         from celery.signals import worker_ready
 
         @worker_ready.connect(weak=False)
         def _recover(**_: object) -> None:
-            requeue_left_behind(settings, queue=q, stale_after_s=stale)
-            watch_left_behind(settings, queue=q, stale_after_s=stale)
+            if recover:
+                requeue_left_behind(settings, queue=q, stale_after_s=stale)
+                watch_left_behind(settings, queue=q, stale_after_s=stale)
+            if poll_batches:
+                from lse.worker.batch_poller import BatchPoller
+
+                BatchPoller(settings, name="lse-worker-batch-poller").start()
 
     from celery.signals import worker_ready
 

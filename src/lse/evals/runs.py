@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lse.datasets.service import find_dataset, unique_questions
 from lse.errors import ConflictError, NotFoundError, ValidationFailed
 from lse.evals import run_views
+from lse.evals.batch.views import batches_public
 from lse.evals.configs import check_runnable, resolve_version
 from lse.evals.schemas import MAX_ID, ItemResultPublic, Progress, RunCreate, RunDetail, RunPublic
 from lse.evals.trace_ids import item_trace_id
@@ -64,6 +65,7 @@ def run_public(run: EvaluationRun) -> RunPublic:
         score=run_views.kaapi_score(run.score),
         cost=run_views.kaapi_cost(run.cost),
         error_message=run.error_message,
+        cancel_requested_at=run.cancel_requested_at,
         inserted_at=run.created_at,
         updated_at=run.updated_at,
         started_at=run.started_at,
@@ -227,8 +229,12 @@ def read_run(
     with unit_of_work(get_engine(settings)) as session:
         run = find_run(session, tenant, run_id)
         detail = RunDetail(**run_public(run).model_dump())
-        if run.status in ("completed", "failed"):
+        if run.status in ("completed", "failed", "cancelled"):
             detail.unscoreable = _unscoreable_of(session, run)
+        if run.run_mode == "batch":
+            detail.batches = batches_public(session, run.id)
+            responses = [b for b in detail.batches if b.stage == "responses"]
+            detail.batch_job_id = responses[-1].id if responses else None  # Kaapi's: its latest response batch
         results = item_results(session, run) if include_results or (trace_info and run.status == "completed") else None
         if include_results:
             detail.results = results

@@ -188,11 +188,39 @@ class RunPublic(BaseModel):
         default=None, description="trace_id → why the item could not be scored (Kaapi's map)."
     )
     is_score_updated: bool | None = Field(default=None, description="Kaapi's Langfuse sync flag; null here.")
+    cancel_requested_at: UtcDatetime | None = Field(
+        default=None, description="When a user asked to cancel the run (it ends `cancelled` once stopped)."
+    )
     inserted_at: UtcDatetime
     updated_at: UtcDatetime
     started_at: UtcDatetime | None = None
     completed_at: UtcDatetime | None = None
 
 
+class BatchPublic(BaseModel):
+    """One provider batch of a batch run, as lse last saw it."""
+
+    id: int = Field(description="lse's id of the batch (its row).")
+    stage: str
+    round: int = Field(description="1 for the first send; items left over go in later rounds.")
+    part: int = Field(description="A round's request files, split by the provider's limits.")
+    state: str = Field(description="prepared, uploaded, submitted, terminal, collected or abandoned.")
+    provider_status: str | None = None
+    provider_batch_id: str | None = None
+    n_requests: int
+    request_counts: dict[str, Any] | None = None
+    expires_at: UtcDatetime | None = None
+    submitted_at: UtcDatetime | None = None
+    terminal_at: UtcDatetime | None = None
+    collected_at: UtcDatetime | None = None
+    cancel_requested_at: UtcDatetime | None = None
+    next_poll_at: UtcDatetime | None = None
+    poll_failures: int = 0
+    last_poll_error: str | None = None
+    outcome: str | None = Field(default=None, description="Why it was abandoned or given up, in words.")
+    anomalies: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class RunDetail(RunPublic):
     results: list[ItemResultPublic] | None = None
+    batches: list[BatchPublic] | None = Field(default=None, description="Batch runs: every provider batch.")

@@ -6,6 +6,7 @@ budget per request, the API's own limits.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,10 +53,19 @@ def plan_batches(
     return batches
 
 
+def _vector(value: object) -> np.ndarray:
+    """A base64 string of little-endian float32 (what was asked for), or a float list."""
+    if isinstance(value, str):
+        return np.frombuffer(base64.b64decode(value), dtype="<f4")
+    return np.asarray(value, dtype=np.float32)
+
+
 def create_embeddings(
     client: openai.OpenAI, *, model: str, texts: list[str], timeout: float | None = None
 ) -> EmbeddingCall:
-    kwargs: dict = {"model": model, "input": texts, "encoding_format": "float"}
+    # base64: a quarter less to send, and numpy decodes it at once, where the SDK's float lists
+    # cost ~1 s of CPU per 2,048 vectors to parse (the bulk of a large run's embeddings stage)
+    kwargs: dict = {"model": model, "input": texts, "encoding_format": "base64"}
     if timeout is not None:
         kwargs["timeout"] = timeout
     try:
@@ -69,5 +79,5 @@ def create_embeddings(
             openai.OpenAIError(f"asked for {len(texts)} embeddings, got {len(data)}"),
             what="embeddings.create",
         )
-    vectors = np.asarray([d.embedding for d in data], dtype=np.float32)
+    vectors = np.asarray([_vector(d.embedding) for d in data], dtype=np.float32)
     return EmbeddingCall(vectors=vectors, usage=Usage.from_api(result.usage), headers=dict(raw.headers))

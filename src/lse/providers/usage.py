@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -28,7 +28,14 @@ class Usage:
         return self
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        # spelled out: dataclasses.asdict deep-copies, and this runs once per request line
+        return {
+            "input_tokens": self.input_tokens,
+            "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "requests": self.requests,
+        }
 
     @classmethod
     def from_api(cls, usage: Any) -> Usage | None:

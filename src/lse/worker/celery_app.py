@@ -15,6 +15,7 @@ from lse.errors import ConfigError
 from lse.settings import Settings, load_settings
 
 TASK_RUN_FAST = "lse.evaluations.run_fast"
+TASK_ADVANCE_BATCH = "lse.evaluations.advance_batch"
 
 _apps: dict[str, Celery] = {}
 

@@ -7,6 +7,10 @@ while with nobody to run them — every heartbeat interval, as `lse worker` does
 restarted server therefore finishes its own runs by itself within stale-after plus one
 interval. Each job is the same `execute_run` the CLI and Celery use; the claim (a
 compare-and-set on the run row) lets exactly one process execute a run.
+
+Batch runs are stepped, not executed: a new one gets its first step (prepare, upload,
+create) on the pool at once, and the pool's batch poller (`BatchPoller`) takes every later
+step for as long as the server lives.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from lse.evals.batch.pollers import advance_batch_runs
 from lse.evals.fast import execute_run
 from lse.evals.liveness import check_stale_after
 from lse.evals.pipeline.repository import RunRepository
 from lse.settings import Settings
 from lse.store.engine import get_engine
 from lse.tracing import after_run_completed
+from lse.worker.batch_poller import BatchPoller, report
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +40,11 @@ class InProcessPool:
         self.stale_after_s = check_stale_after(settings.eval_stale_after_s, settings.eval_heartbeat_s)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lse-eval-run")
         self._futures: dict[int, Future] = {}
+        self._batch_futures: dict[int, Future] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._watcher: threading.Thread | None = None
+        self.batch_poller = BatchPoller(settings, name="lse-pool-batch-poller")
 
     def submit(self, run_id: int) -> Future:
         with self._lock:
@@ -46,6 +54,22 @@ class InProcessPool:
             fut = self._executor.submit(self._run, run_id)
             self._futures[run_id] = fut
             return fut
+
+    def submit_batch(self, run_id: int) -> Future:
+        """One step of batch run `run_id` now (its first: prepare and submit); the poller does the rest."""
+        with self._lock:
+            current = self._batch_futures.get(run_id)
+            if current is not None and not current.done():
+                return current
+            fut = self._executor.submit(self._step_batch, run_id)
+            self._batch_futures[run_id] = fut
+            return fut
+
+    def _step_batch(self, run_id: int) -> None:
+        try:
+            report(advance_batch_runs(self.settings, run_ids=[run_id]))
+        except Exception:
+            log.exception("batch run %s: step raised", run_id)
 
     def _run(self, run_id: int) -> None:
         try:
@@ -74,7 +98,8 @@ class InProcessPool:
             return current is None or current.done()
 
     def watch(self) -> threading.Thread:
-        """Recover now, then every heartbeat interval until `shutdown` (one daemon thread per pool)."""
+        """Recover now, then every heartbeat interval until `shutdown` (one daemon thread per pool);
+        and start the pool's batch poller."""
         if self._watcher is not None and self._watcher.is_alive():
             return self._watcher
 
@@ -89,8 +114,10 @@ class InProcessPool:
 
         self._watcher = threading.Thread(target=loop, name="lse-pool-recovery", daemon=True)
         self._watcher.start()
+        self.batch_poller.start()
         return self._watcher
 
     def shutdown(self, *, wait: bool = False) -> None:
         self._closed.set()
+        self.batch_poller.stop()
         self._executor.shutdown(wait=wait, cancel_futures=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers.batch_eval import BatchKit, make_kit
+from helpers.batch_eval import BatchKit, RunDriver, make_driver, make_kit
 from lse.sandbox.openai import OpenAISandbox
 from lse.settings import Settings
 
@@ -24,3 +24,8 @@ def kit(settings: Settings, sb: OpenAISandbox) -> Iterator[BatchKit]:
     k = make_kit(settings, sb)
     yield k
     k.client.close()
+
+
+@pytest.fixture
+def driver(settings: Settings, sb: OpenAISandbox) -> RunDriver:
+    return make_driver(settings, sb)

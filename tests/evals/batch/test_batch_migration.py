@@ -1,4 +1,5 @@
-"""Migration 0006: batch tables, runs that may end `cancelled`, and no row lost on the way."""
+"""Migrations 0006 (batch tables, runs that may end `cancelled`) and 0007 (a run's cancel
+request), and no row lost on the way."""
 
 from __future__ import annotations
 
@@ -113,4 +114,19 @@ def test_batch_models_match_the_migration(db_url: str) -> None:
         return obj.name if op.endswith("_table") else diff[2]
 
     assert [d for d in diffs if table_of(d) in ours] == []
+    cancel_column = [d for d in diffs if table_of(d) == "evaluation_runs" and "cancel_requested_at" in str(d)]
+    assert cancel_column == []  # 0007 made the column the model declares
+    engine.dispose()
+
+
+def test_upgrading_to_0007_keeps_every_run_and_asks_no_cancel_of_them(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade_to_head(engine, "0006_evaluation_batches")
+    with engine.begin() as conn:
+        _seed(conn)
+    upgrade_to_head(engine, "0007_run_cancel_request")
+    with engine.connect() as conn:
+        rows = conn.execute(select(EvaluationRun.run_name, EvaluationRun.status, EvaluationRun.cancel_requested_at))
+        assert rows.all() == [("r", "completed", None)]
+        assert conn.execute(select(EvaluationItemResult.output)).all() == [("answer",)]
     engine.dispose()

@@ -101,3 +101,12 @@ def evaluation_results_csv(evaluation_id: RunId, settings: SettingsDep, tenant: 
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.post("/{evaluation_id}/cancel", response_model=APIResponse[RunPublic])
+def cancel_evaluation(evaluation_id: RunId, settings: SettingsDep, tenant: TenantDep):
+    """Cancel a run (an lse extension; Kaapi has no cancel). A run not started yet ends
+    `cancelled` at once; a running one shows `cancel_requested_at` and ends `cancelled` once
+    stopped — a fast run between calls, a batch run once its provider batches are cancelled
+    and their paid results collected. 409 `run_finished` if it already completed or failed."""
+    return ok(dispatch.cancel_run(settings, tenant, evaluation_id))

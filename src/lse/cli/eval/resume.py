@@ -1,4 +1,8 @@
-"""`lse eval resume`: finish fast runs a dead worker left `processing`, here and now."""
+"""`lse eval resume`: finish runs a dead worker left behind, here and now.
+
+Fast runs left `processing` are executed here (no finished call repeated). Batch runs get one
+step each (as `lse eval poll`); a named batch run is stepped here until it ends.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import typer
 
 from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
+from lse.cli.eval.poll import describe
 from lse.errors import PartialResult
 from lse.evals.liveness import MIN_STALE_AFTER_S
 from lse.settings import load_settings
@@ -28,9 +33,10 @@ def resume(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcomes as JSON on stdout."),
 ) -> None:
-    """Resume fast runs left processing by a dead worker; finished items are never called again.
+    """Resume runs left behind: fast runs a dead worker left processing (finished items are never
+    called again), and batch runs (one step each; a named one is stepped here until it ends).
 
-    A run whose worker still beats is left alone, and the command says when it will be
+    A fast run whose worker still beats is left alone, and the command says when it will be
     taken over, and by whom, if that worker is gone."""
     from lse.worker import dispatch  # the engine pulls in the OpenAI SDK: load on use only
 
@@ -38,6 +44,9 @@ def resume(
     stale = stale_after if stale_after is not None else settings.eval_stale_after_s
     with BarProgress(enabled=None if not as_json else False) as progress:
         outcomes = dispatch.resume_runs(settings, run_id=run_id, stale_after_s=stale, wait=wait, progress=progress)
+    batch_steps = [] if run_id is not None else dispatch.poll_batch_runs(settings)
+    outcomes += [s.outcome for s in batch_steps if s.outcome is not None]
+    waiting = [s for s in batch_steps if s.outcome is None]
     held = [] if run_id is not None else dispatch.live_runs(settings)
     if as_json:
         typer.echo(
@@ -56,13 +65,15 @@ def resume(
             )
         )
     else:
-        if not outcomes:
-            err.print("no fast runs to resume")
+        if not outcomes and not waiting:
+            err.print("no runs to resume")
         for o in outcomes:
             err.print(
                 f"run {o.run_id}: {o.status} ({o.succeeded} succeeded, {o.failed} failed)"
                 + (f" — {o.error_message}" if o.error_message else "")
             )
+        for step in waiting:
+            err.print(describe(step), markup=False)
         for rid in held:
             err.print(dispatch.takeover_notice(settings, rid, stale))
     if any(o.status == "failed" for o in outcomes):

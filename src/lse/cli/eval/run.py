@@ -1,7 +1,9 @@
-"""`lse eval run`: create a fast run and execute it here, with a progress bar.
+"""`lse eval run`: create a run and execute it here, with a progress bar.
 
-`--mode batch` is accepted by the parser so the service can refuse it with its own
-"run mode batch is not available" error while no batch engine exists.
+A fast run is executed in this process. A batch run is stepped here (submitted, polled,
+collected, scored) until it ends; `--no-wait` submits it and returns, leaving the later
+steps to a running `lse serve` or `lse worker`, or to `lse eval poll` from cron. Ctrl-C
+while waiting leaves the batch run going: its batches live on at the provider.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import uuid
 
 import typer
 
-from lse.cli.console import BarProgress
+from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
 from lse.cli.eval.show import FORMATS, render
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
@@ -19,6 +21,11 @@ from lse.evals import runs
 from lse.evals.schemas import RunCreate, RunMode
 from lse.settings import load_settings
 
+LATER = (
+    "A running `lse serve` or `lse worker` finishes it, or `lse eval poll` (cron) or `lse eval resume RUN` "
+    "here; `lse eval show RUN` shows its batches."
+)
+
 
 @app.command("run")
 def run(
@@ -26,7 +33,12 @@ def run(
     config: str = typer.Option(..., "--config", help="Config id (UUID)."),
     version: int = typer.Option(..., "--version", min=1, help="Config version."),
     name: str = typer.Option(..., "--name", help="Run (experiment) name, unique in the project."),
-    mode: str = typer.Option("fast", "--mode", help="fast (run here, now); batch has no engine yet."),
+    mode: str = typer.Option(
+        "fast", "--mode", help="fast (synchronous calls, small datasets) or batch (OpenAI Batch API, any size)."
+    ),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Batch: step the run here until it ends, or only submit it and return."
+    ),
     org: str = OrgOption,
     project: str = ProjectOption,
     fmt: str = typer.Option("table", "--format", help="How to print the result: table, json or csv."),
@@ -51,13 +63,28 @@ def run(
     except ValueError as exc:
         raise UsageError(f"invalid run: {exc}") from exc
     created = runs.create_run(settings, tenant, body, available_modes=dispatch.available_modes(settings))
+    batch = mode == RunMode.batch.value
     try:
-        with BarProgress(enabled=None if fmt == "table" else False) as progress:
-            dispatch.run_inline(settings, created.id, progress)
-    except (Exception, KeyboardInterrupt) as exc:
+        if batch and not wait:  # its first step here: request files, upload, create
+            failed = [s.note for s in dispatch.poll_batch_runs(settings, created.id) if s.action == "error"]
+            if failed:
+                err.print(f"run {created.id}: its first step failed and is tried again at the next: {failed[0]}")
+        else:
+            with BarProgress(enabled=None if fmt == "table" else False) as progress:
+                dispatch.run_inline(settings, created.id, progress)
+    except KeyboardInterrupt:
+        runs.mark_failed(settings, created.id, "could not run: interrupted before it started")
+        if batch and runs.get_run(settings, tenant, created.id).status == "processing":
+            err.print(f"run {created.id} goes on: its batches are with the provider. {LATER}")
+        raise
+    except Exception as exc:
         runs.mark_failed(settings, created.id, f"could not run: {exc}")
         raise
     detail = runs.get_run(settings, tenant, created.id, include_results=True)
+    if batch and not wait:
+        render(detail, fmt)
+        err.print(f"run {created.id} is submitted. {LATER}")
+        return
     render(detail, fmt)
     if detail.status == "failed":
         raise LseError(f"run {detail.id} failed: {detail.error_message or 'see lse eval show'}")

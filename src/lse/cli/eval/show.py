@@ -1,4 +1,5 @@
-"""`lse eval show RUN`: status, progress, score and cost of a run; --results for every item."""
+"""`lse eval show RUN`: status, progress, score and cost of a run, a batch run's provider
+batches (status, request counts, expiry, round); --results for every item."""
 
 from __future__ import annotations
 
@@ -69,8 +70,49 @@ def summary_table(run: RunDetail) -> Table:
     ]
     if run.error_message:
         rows.append(("error", run.error_message))
+    if run.cancel_requested_at and run.status != "cancelled":
+        rows.append(("cancel", f"requested at {run.cancel_requested_at:%Y-%m-%d %H:%M:%S} UTC; stopping"))
     for k, v in rows:
         table.add_row(k, safe(v))
+    return table
+
+
+def _counts(counts: dict | None) -> str:
+    if not counts:
+        return "-"
+    return f"{counts.get('completed', 0)} ok, {counts.get('failed', 0)} failed / {counts.get('total', 0)}"
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
+
+
+def batches_table(run: RunDetail) -> Table:
+    """Each provider batch of a batch run: where it is, what the provider counted, until when."""
+    table = Table(title="Batches")
+    for col in ("id", "round", "part", "state", "provider", "provider batch", "requests", "expires", "notes"):
+        table.add_column(col, overflow="fold")
+    for b in run.batches or []:
+        notes = []
+        if b.poll_failures:
+            notes.append(f"{b.poll_failures} failed poll(s): {b.last_poll_error}")
+        if b.anomalies:
+            notes.append("anomalies: " + ", ".join(f"{a.get('kind')} ×{a.get('count', 1)}" for a in b.anomalies))
+        if b.outcome:
+            notes.append(b.outcome)
+        if b.cancel_requested_at:
+            notes.append("cancel requested")
+        table.add_row(
+            str(b.id),
+            str(b.round),
+            str(b.part),
+            b.state,
+            b.provider_status or "-",
+            b.provider_batch_id or "-",
+            f"{_counts(b.request_counts)} (sent {b.n_requests})",
+            _when(b.expires_at),
+            "; ".join(notes),
+        )
     return table
 
 
@@ -99,6 +141,8 @@ def render(run: RunDetail, fmt: str) -> None:
         typer.echo(results_csv(run), nl=False)
     else:
         out.print(summary_table(run))
+        if run.batches:
+            out.print(batches_table(run))
         if run.results is not None:
             out.print(results_table(run))
 

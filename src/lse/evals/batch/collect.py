@@ -31,7 +31,6 @@ from lse.evals.batch.outcomes import Decisions, RetryItem, decide_abandoned, dec
 from lse.evals.batch.reconcile import reconcile
 from lse.evals.batch.remote import call_remote
 from lse.evals.batch.repository import BatchRepository, RequestOutcome
-from lse.evals.batch.request_file import RequestRef
 from lse.evals.batch.states import ABANDONED, COLLECTED, DEADLINE, PROVIDER_TERMINAL, TERMINAL
 from lse.evals.pipeline.records import ItemOutcome
 from lse.objects import ObjectStore
@@ -164,7 +163,7 @@ def _evaluate(
     anomalies: list[dict[str, Any]] | None = None,
 ) -> tuple[CollectResult, list[RequestOutcome]]:
     """The batch's result (and each request's outcome) from its stored copies and rows."""
-    refs = [RequestRef(r.line_no, r.custom_id, r.item_id) for r in repo.requests_of(row.id)]
+    refs = repo.refs_of(row.id)
     status = row.provider_status if row.provider_status in PROVIDER_TERMINAL else DEADLINE
     pid = row.provider_batch_id or f"(not created, row {row.id})"
     known = list(anomalies if anomalies is not None else (row.anomalies or []))

@@ -19,6 +19,9 @@ class BatchLimits:
     max_requests: int = OPENAI_MAX_REQUESTS
     max_bytes: int = 190_000_000  # 5% under 200 MB, whichever way the provider counts a MB
     max_tokens: int | None = None
+    # A smaller file target after the provider's enqueued-token limit refused a batch: files
+    # are closed before passing it, but a line over it still goes (alone), unlike `max_tokens`.
+    split_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class BatchConfig:
     # How far before our own attempt time a provider's `created_at` may fall (clock skew).
     clock_skew_s: float = 600.0
     retry: RemoteRetry = RemoteRetry()
+    # How long the items of a batch refused for the enqueued-token limit wait before going again.
+    defer_s: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BatchConfig:
@@ -57,5 +62,6 @@ class BatchConfig:
             max_rounds=settings.eval_batch_max_rounds,
             lease_s=settings.eval_batch_lease_s,
             deadline_grace_s=settings.eval_batch_deadline_grace_s,
+            defer_s=10 * settings.eval_batch_poll_s,
             retry=RemoteRetry(max_attempts=settings.eval_fast_max_attempts, max_wait_s=settings.retry_max_wait_s),
         )

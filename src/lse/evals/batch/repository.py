@@ -121,6 +121,16 @@ class BatchRepository:
                 s.expunge(row)
             return rows
 
+    def refs_of(self, batch_id: int) -> list[RequestRef]:
+        """The batch's lines (line number, custom_id, item), in order: three columns, no ORM rows."""
+        with unit_of_work(self.engine) as s:
+            rows = s.execute(
+                select(EvaluationBatchRequest.line_no, EvaluationBatchRequest.custom_id, EvaluationBatchRequest.item_id)
+                .where(EvaluationBatchRequest.batch_id == batch_id)
+                .order_by(EvaluationBatchRequest.line_no)
+            ).all()
+            return [RequestRef(line_no, custom_id, item_id) for line_no, custom_id, item_id in rows]
+
     def items_in_round(self, run_id: int, stage: str, round_: int) -> tuple[set[int], int]:
         """Item ids already in a request file of this round, and the highest part number used."""
         with unit_of_work(self.engine) as s:

@@ -2,8 +2,9 @@
 
 Lines are written as they are built, one file at a time, so memory holds one line (and the
 small line index) however large the run. A file is closed before the next line would take
-it over `max_requests`, `max_bytes` or `max_tokens`; a line that alone exceeds a limit cannot
-go in any batch and is reported as `Oversized` instead.
+it over `max_requests`, `max_bytes`, `max_tokens` or `split_tokens`; a line that alone exceeds
+one of the first three cannot go in any batch and is reported as `Oversized` instead (one over
+`split_tokens`, a target, goes in a file of its own).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def write_request_files(
                 current.n_requests >= limits.max_requests
                 or current.n_bytes + len(line) > limits.max_bytes
                 or (limits.max_tokens is not None and current.est_tokens + tokens > limits.max_tokens)
+                or (limits.split_tokens is not None and current.est_tokens + tokens > limits.split_tokens)
             ):
                 assert fh is not None
                 fh.close()

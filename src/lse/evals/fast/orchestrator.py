@@ -8,23 +8,25 @@ before it is recorded done (item rows as calls end; a unit in object storage, th
 `evaluation_jobs` row), so a retry skips every recorded stage and calls the provider for
 nothing already finished. A heartbeat thread keeps `heartbeat_at` fresh; a run whose
 heartbeat goes stale was left by a dead worker and is claimed again by whoever watches
-(`lse serve`, `lse worker`, `lse eval resume`).
+(`lse serve`, `lse worker`, `lse eval resume`). The same beat notices a user's cancel:
+the workers stop between calls, and the run ends `cancelled` with the items it finished.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Self
 
 from lse.errors import LseError
 from lse.evals.fast.responses_stage import responses_stage
 from lse.evals.liveness import check_stale_after
+from lse.evals.pipeline.caller import CANCELLED_BY_USER, StopSignal
 from lse.evals.pipeline.context import FAST, RunContext, prepare
-from lse.evals.pipeline.cost import run_cost
-from lse.evals.pipeline.records import ItemOutcome
+from lse.evals.pipeline.cost import run_cost, stage_cost
+from lse.evals.pipeline.heartbeat import Heartbeat
+from lse.evals.pipeline.records import ItemOutcome, total_usage
 from lse.evals.pipeline.repository import RunRepository
-from lse.evals.pipeline.stages import RunOutcome, embed_and_score, failure_gate, finish
+from lse.evals.pipeline.stages import RunOutcome, embed_and_score, end_unfinished, failure_gate, finish
 from lse.evals.pipeline.status import RunStatus
 from lse.progress import NullProgress, Progress
 from lse.providers.responses import warm_up
@@ -32,28 +34,6 @@ from lse.settings import Settings
 from lse.store.engine import get_engine
 
 log = logging.getLogger(__name__)
-
-
-class _Heartbeat:
-    def __init__(self, repo: RunRepository, run_id: int, every_s: float):
-        self._repo, self._run_id, self._every = repo, run_id, every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lse-heartbeat-{run_id}", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._every):
-            try:
-                self._repo.heartbeat(self._run_id)
-            except Exception:
-                log.warning("heartbeat for run %s failed", self._run_id, exc_info=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def execute_run(
@@ -73,9 +53,10 @@ def execute_run(
     repo = RunRepository(get_engine(settings), heartbeat_s=settings.eval_heartbeat_s)
     if not repo.claim(run_id, stale_after_s=stale):
         return None
-    with _Heartbeat(repo, run_id, settings.eval_heartbeat_s):
+    stop = StopSignal()  # a user's cancel, seen by the heartbeat, stops the workers between calls
+    with Heartbeat(repo, run_id, settings.eval_heartbeat_s, on_cancel=stop.cancel):
         try:
-            return _execute(prepare(settings, repo, run_id, progress or NullProgress(), FAST))
+            return _execute(prepare(settings, repo, run_id, progress or NullProgress(), FAST, stop=stop))
         except Exception as exc:
             message = str(exc) if isinstance(exc, LseError) else f"internal error: {type(exc).__name__}: {exc}"
             log.exception("fast run %s failed", run_id)
@@ -99,18 +80,23 @@ def execute_run(
 def _execute(ctx: RunContext) -> RunOutcome:
     if ctx.refusal:
         return finish(ctx, RunStatus.FAILED, message=ctx.refusal)
+    if ctx.repo.cancel_requested(ctx.run_id):  # cancelled before this worker took the run
+        ctx.stop.cancel()
+        return _cancelled(ctx, None)
     threading.Thread(target=warm_up, name="lse-sdk-warm-up", daemon=True).start()
 
     responses = responses_stage(ctx)  # call → collect
     outcomes = responses.outcomes
     if responses.stopped:
-        return _stopped(ctx, outcomes, responses.cost)
+        return _cancelled(ctx, None) if ctx.stop.cancelled else _stopped(ctx, outcomes, responses.cost)
     refusal = failure_gate(ctx, outcomes)
     if refusal:
         return finish(ctx, RunStatus.FAILED, outcomes, cost=run_cost(responses.cost, None), message=refusal)
 
     scored = embed_and_score(ctx, outcomes)  # embed → score
     cost = run_cost(responses.cost, scored.cost)
+    if scored.stopped and ctx.stop.cancelled:
+        return _cancelled(ctx, scored.cost)
     if scored.stopped:
         return finish(ctx, RunStatus.FAILED, outcomes, cost=cost, message=scored.stopped)
     return finish(ctx, RunStatus.COMPLETED, outcomes, score=scored.summary, cost=cost)
@@ -121,11 +107,14 @@ def _stopped(ctx: RunContext, outcomes: dict[int, ItemOutcome], cost: dict) -> R
     stop = ctx.stop
     reason = stop.message or "the provider refused every call"
     code = (stop.decision.code if stop.decision else None) or "run_stopped"
-    missing = [
-        ItemOutcome.failed(i.item_id, f"not attempted: the run was stopped ({reason})", code)
-        for i in ctx.plan.items
-        if i.item_id not in outcomes
-    ]
-    ctx.repo.save_items(ctx.run_id, missing)
-    outcomes.update({o.item_id: o for o in missing})
+    outcomes = end_unfinished(ctx, f"not attempted: the run was stopped ({reason})", code)
     return finish(ctx, RunStatus.FAILED, outcomes, cost=run_cost(cost, None), message=f"run stopped: {reason}")
+
+
+def _cancelled(ctx: RunContext, embeddings_cost: dict | None) -> RunOutcome:
+    """A user's cancel: finished items are kept (never scored: the run stopped), the others
+    end failed saying so, and the cost is what was spent."""
+    outcomes = end_unfinished(ctx, "not attempted: the run was cancelled", "run_cancelled")
+    spent = stage_cost(ctx.plan.model, total_usage(list(outcomes.values())))
+    cost = run_cost(spent, embeddings_cost)
+    return finish(ctx, RunStatus.CANCELLED, outcomes, cost=cost, message=CANCELLED_BY_USER)

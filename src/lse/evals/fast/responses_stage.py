@@ -23,9 +23,9 @@ from typing import Any
 from lse.evals.pipeline.caller import Caller, CallOutcome, RunStopped
 from lse.evals.pipeline.context import RunContext
 from lse.evals.pipeline.cost import stage_cost
-from lse.evals.pipeline.records import ItemOutcome, PlanItem, counts, total_usage
-from lse.evals.pipeline.status import ItemStatus, RunStatus
-from lse.evals.pipeline.units import ResponsesItem, ResponsesUnit, unit_key
+from lse.evals.pipeline.records import ItemOutcome, PlanItem, total_usage
+from lse.evals.pipeline.stages import record_responses
+from lse.evals.pipeline.status import ItemStatus
 from lse.providers.errors import ProviderCallError
 from lse.providers.params import extra_params
 from lse.providers.responses import ResponseCall, create_response
@@ -121,44 +121,6 @@ def call_responses(
     return outcomes
 
 
-def _collect(ctx: RunContext, outcomes: dict[int, ItemOutcome], cost: dict[str, Any], usage: Usage) -> None:
-    plan = ctx.plan
-    ok, bad = counts(plan, outcomes)
-    unit = ResponsesUnit(
-        kind=ctx.names.responses_job.value,
-        run_id=ctx.run_id,
-        status=RunStatus.COMPLETED,
-        model=plan.model,
-        params=plan.params,
-        total_items=len(plan.items),
-        succeeded=ok,
-        failed=bad,
-        usage=usage.to_dict(),
-        cost=cost,
-        items=[
-            ResponsesItem(
-                item_id=o.item_id,
-                status=o.status,
-                output=o.output,
-                error=o.error,
-                error_code=o.error_code,
-                usage=Usage(
-                    o.usage.input_tokens, o.usage.cached_tokens, o.usage.output_tokens, o.usage.reasoning_tokens
-                ).to_dict(),
-                latency_ms=o.latency_ms,
-                attempts=o.attempts,
-                response_id=o.response_id,
-            )
-            for i in plan.items
-            if (o := outcomes.get(i.item_id)) is not None
-        ],
-    )
-    job = ctx.names.responses_job
-    key = unit_key(ctx.names.unit_prefix, ctx.run_id, job)
-    url = ctx.store.put_bytes(key, unit.model_dump_json().encode(), "application/json")
-    ctx.repo.record_job(ctx.run_id, job, object_url=url, usage=usage.to_dict(), cost=cost)
-
-
 def responses_stage(ctx: RunContext) -> ResponsesResult:
     """call + collect, or the stored outcomes when the stage is already recorded done."""
     plan, repo = ctx.plan, ctx.repo
@@ -191,5 +153,5 @@ def responses_stage(ctx: RunContext) -> ResponsesResult:
     cost = stage_cost(plan.model, usage)
     if ctx.stop.is_set():
         return ResponsesResult(outcomes, cost, stopped=True)
-    _collect(ctx, outcomes, cost, usage)
+    record_responses(ctx, outcomes, cost, usage)
     return ResponsesResult(outcomes, cost)

@@ -31,18 +31,30 @@ class RunStopped(LseError):
     code = "run_stopped"
 
 
+CANCELLED_BY_USER = "cancelled by the user"
+
+
 class StopSignal:
-    """Shared by a run's workers: the first stop decision wins and is kept for the report."""
+    """Shared by a run's workers: the first stop decision wins and is kept for the report.
+    A user's cancel stops the run the same way, with `cancelled` set and no decision."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.decision: RetryDecision | None = None
         self.message: str | None = None
+        self.cancelled = False
         self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.decision is None and not self.cancelled:
+                self.cancelled = True
+                self.message = CANCELLED_BY_USER
+        self.event.set()
 
     def stop(self, decision: RetryDecision, message: str) -> None:
         with self._lock:
-            if self.decision is None:
+            if self.decision is None and not self.cancelled:
                 self.decision = decision
                 self.message = message
         self.event.set()

@@ -36,6 +36,7 @@ class ModeNames:
 
 
 FAST = ModeNames(StageJob.FAST_RESPONSES, StageJob.FAST_EMBEDDINGS, "fast-eval")
+BATCH = ModeNames(StageJob.BATCH_RESPONSES, StageJob.BATCH_EMBEDDINGS, "batch-eval")
 
 
 @dataclass
@@ -85,10 +86,20 @@ class RunContext:
         )
 
 
-def prepare(settings: Settings, repo: RunRepository, run_id: int, progress: Progress, names: ModeNames) -> RunContext:
-    """The run's context; `refusal` says why it cannot run, if it cannot."""
+def prepare(
+    settings: Settings,
+    repo: RunRepository,
+    run_id: int,
+    progress: Progress,
+    names: ModeNames,
+    stop: StopSignal | None = None,
+) -> RunContext:
+    """The run's context; `refusal` says why it cannot run, if it cannot. `stop`: a signal made
+    before the plan was loaded (the heartbeat's cancel watch), else a fresh one."""
     plan = repo.load_plan(run_id)
     ctx = RunContext(settings=settings, repo=repo, plan=plan, names=names, progress=progress)
+    if stop is not None:
+        ctx.stop = stop
     provider = plan.completion.get("provider") or "openai"
     if provider != "openai":
         ctx.refusal = f"provider {provider!r} has no {plan.run_mode} engine; only 'openai'"

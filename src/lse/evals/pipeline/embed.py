@@ -3,9 +3,10 @@
 Inputs: the plan's items and one `ItemOutcome` per item, however the answers were
 obtained. Texts are de-duplicated by content hash, looked up in the caches first, and
 the rest sent in requests of at most 2,048 inputs and a token budget (`plan_batches`) —
-not one request per pair. Batches run concurrently through the run's rate adapter; each
-finished batch is written to its cache at once (the stage's persistence: a crash repeats
-only unfinished batches). A batch the provider rejects as a whole with a 400 (one
+not one request per pair. Batches run concurrently through the run's rate adapter; finished
+batches are written to their caches at least every SAVE_EVERY_S and at the end (the stage's
+persistence: a crash repeats only the batches of the last seconds; each save rewrites a
+whole cache, so a large run does not rewrite it after every batch). A batch the provider rejects as a whole with a 400 (one
 unusable input) is split in halves until the bad input is alone; only its items end
 `not_scored`, with the reason. Any other permanent refusal (404 model_not_found, 403) is
 about the model or the key, not an input: splitting would only multiply failing calls,
@@ -15,6 +16,7 @@ so the batches not yet sent are not sent and every item left unembedded ends
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from lse.providers.usage import Usage
 from lse.retry import RetryKind
 
 EmbedFn = Callable[[list[str]], EmbeddingCall]
+SAVE_EVERY_S = 2.0  # finished batches reach their caches at least this often, and at the end
 
 
 @dataclass
@@ -115,6 +118,7 @@ def embed(
             halted.append(f"embedding failed: {outcome.error}")
         return batch_keys, outcome
 
+    saved_at = time.monotonic()
     if batches:
         workers = max(1, min(concurrency, len(batches)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lse-embed") as pool:
@@ -150,8 +154,10 @@ def embed(
                             gt_cache.put(texts[k], vec)
                         if "out" in roles[k]:
                             out_cache.put(texts[k], vec)
-                    gt_cache.save()
-                    out_cache.save()
+                    if time.monotonic() - saved_at >= SAVE_EVERY_S:  # each save rewrites a whole cache
+                        gt_cache.save()
+                        out_cache.save()
+                        saved_at = time.monotonic()
                     on_batch()
     gt_cache.save()
     out_cache.save()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lse.datasets.service import dataset_items
@@ -22,11 +22,14 @@ from lse.providers.usage import Usage
 from lse.store.engine import unit_of_work
 from lse.store.models.evaluation import (
     ConfigVersion,
+    EvaluationDatasetItem,
     EvaluationItemResult,
     EvaluationJob,
     EvaluationRun,
     utcnow,
 )
+
+IN_CHUNK = 900  # ids per IN (...) list: under SQLite's bound-parameter limit
 
 
 class RunRepository:
@@ -65,7 +68,8 @@ class RunRepository:
                 run.started_at = now
             return True
 
-    def heartbeat(self, run_id: int) -> None:
+    def heartbeat(self, run_id: int) -> bool:
+        """Refresh the run's heartbeat; True if a user has asked to cancel it (stop between calls)."""
         with unit_of_work(self.engine) as s:
             s.execute(
                 update(EvaluationRun)
@@ -73,6 +77,21 @@ class RunRepository:
                 .values(heartbeat_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+            return s.scalar(select(EvaluationRun.cancel_requested_at).where(EvaluationRun.id == run_id)) is not None
+
+    def release(self, run_id: int) -> None:
+        """Let go of a claim taken for one step (batch runs): the next caller may claim at once."""
+        with unit_of_work(self.engine) as s:
+            s.execute(
+                update(EvaluationRun)
+                .where(EvaluationRun.id == run_id, EvaluationRun.status == RunStatus.PROCESSING)
+                .values(heartbeat_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def cancel_requested(self, run_id: int) -> bool:
+        with unit_of_work(self.engine) as s:
+            return s.scalar(select(EvaluationRun.cancel_requested_at).where(EvaluationRun.id == run_id)) is not None
 
     def resumable_runs(self, *, stale_after_s: float, include_pending_older_than_s: float | None = None) -> list[int]:
         """Runs of this mode left `processing` by a dead worker (and, optionally, long-pending ones)."""
@@ -171,66 +190,134 @@ class RunRepository:
             }
 
     def save_items(self, run_id: int, outcomes: list[ItemOutcome]) -> None:
-        """Insert item results (one transaction); an item already stored is left as it is."""
+        """Insert item results (one transaction, one multi-row INSERT); an item already stored is
+        left as it is."""
         if not outcomes:
             return
         with unit_of_work(self.engine) as s:
-            existing = set(
-                s.scalars(
-                    select(EvaluationItemResult.item_id).where(
-                        EvaluationItemResult.run_id == run_id,
-                        EvaluationItemResult.item_id.in_([o.item_id for o in outcomes]),
+            existing: set[int] = set()
+            ids = [o.item_id for o in outcomes]
+            for start in range(0, len(ids), IN_CHUNK):
+                existing.update(
+                    s.scalars(
+                        select(EvaluationItemResult.item_id).where(
+                            EvaluationItemResult.run_id == run_id,
+                            EvaluationItemResult.item_id.in_(ids[start : start + IN_CHUNK]),
+                        )
                     )
                 )
-            )
-            new_ok = new_failed = 0
+            now = utcnow()
+            rows = []
             for o in outcomes:
                 if o.item_id in existing:
                     continue
-                new_ok += o.succeeded
-                new_failed += not o.succeeded
-                s.add(
-                    EvaluationItemResult(
-                        run_id=run_id,
-                        item_id=o.item_id,
-                        status=o.status,
-                        output=o.output,
-                        error=o.error,
-                        error_code=o.error_code,
-                        input_tokens=o.usage.input_tokens,
-                        cached_tokens=o.usage.cached_tokens,
-                        output_tokens=o.usage.output_tokens,
-                        reasoning_tokens=o.usage.reasoning_tokens,
-                        latency_ms=o.latency_ms,
-                        attempts=o.attempts,
-                        response_id=o.response_id,
-                        score=None,
-                        score_status=ScoreStatus.NOT_SCORED,
-                    )
+                existing.add(o.item_id)
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "item_id": o.item_id,
+                        "status": o.status.value,
+                        "output": o.output,
+                        "error": o.error,
+                        "error_code": o.error_code,
+                        "input_tokens": o.usage.input_tokens,
+                        "cached_tokens": o.usage.cached_tokens,
+                        "output_tokens": o.usage.output_tokens,
+                        "reasoning_tokens": o.usage.reasoning_tokens,
+                        "latency_ms": o.latency_ms,
+                        "attempts": o.attempts,
+                        "response_id": o.response_id,
+                        "score": None,
+                        "score_status": ScoreStatus.NOT_SCORED.value,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
+            if rows:
+                s.execute(insert(EvaluationItemResult), rows)
+            new_ok = sum(1 for r in rows if r["status"] == ItemStatus.SUCCEEDED.value)
             run = s.get(EvaluationRun, run_id)
             if run is not None:
-                run.heartbeat_at = utcnow()
+                run.heartbeat_at = now
                 run.items_succeeded = (run.items_succeeded or 0) + new_ok
-                run.items_failed = (run.items_failed or 0) + new_failed
+                run.items_failed = (run.items_failed or 0) + len(rows) - new_ok
+
+    def item_ids_with_results(self, run_id: int) -> set[int]:
+        with unit_of_work(self.engine) as s:
+            return set(s.scalars(select(EvaluationItemResult.item_id).where(EvaluationItemResult.run_id == run_id)))
+
+    def fail_unfinished(self, run_id: int, error: str, code: str) -> int:
+        """Every item of the run's dataset without a result gets a failed one saying why (one
+        INSERT ... SELECT, however large the dataset); the number of items it ended."""
+        now = utcnow()
+        with unit_of_work(self.engine) as s:
+            run = s.get(EvaluationRun, run_id)
+            if run is None:
+                return 0
+            has_result = select(EvaluationItemResult.item_id).where(EvaluationItemResult.run_id == run_id)
+            todo = select(
+                literal(run_id),
+                EvaluationDatasetItem.id,
+                literal(ItemStatus.FAILED.value),
+                literal(error),
+                literal(code[:64]),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(ScoreStatus.NOT_SCORED.value),
+                literal(now, type_=EvaluationItemResult.created_at.type),
+                literal(now, type_=EvaluationItemResult.updated_at.type),
+            ).where(EvaluationDatasetItem.dataset_id == run.dataset_id, EvaluationDatasetItem.id.not_in(has_result))
+            columns = [
+                "run_id",
+                "item_id",
+                "status",
+                "error",
+                "error_code",
+                "input_tokens",
+                "cached_tokens",
+                "output_tokens",
+                "reasoning_tokens",
+                "attempts",
+                "score_status",
+                "created_at",
+                "updated_at",
+            ]
+            result = s.execute(insert(EvaluationItemResult).from_select(columns, todo))
+            added = max(0, int(getattr(result, "rowcount", 0) or 0))
+            run.items_failed = (run.items_failed or 0) + added
+            return added
 
     def save_scores(self, run_id: int, scores: dict[int, ItemScore]) -> None:
-        """Every item's score (or why it has none) in one transaction."""
+        """Every item's score (or why it has none) in one transaction (one UPDATE by primary key
+        per row, sent as one batch)."""
         with unit_of_work(self.engine) as s:
-            rows = s.scalars(select(EvaluationItemResult).where(EvaluationItemResult.run_id == run_id)).all()
-            for r in rows:
-                score = scores.get(r.item_id)
+            rows = s.execute(
+                select(
+                    EvaluationItemResult.id,
+                    EvaluationItemResult.item_id,
+                    EvaluationItemResult.status,
+                    EvaluationItemResult.error,
+                ).where(EvaluationItemResult.run_id == run_id)
+            ).all()
+            changes = []
+            for row_id, item_id, status, error in rows:
+                score = scores.get(item_id)
                 if score is None:
                     continue
-                r.score = score.score
-                r.score_status = score.status
+                change = {"id": row_id, "score": score.score, "score_status": score.status.value, "error": error}
                 if (
                     score.status is ScoreStatus.NOT_SCORED
                     and score.reason
-                    and r.status == ItemStatus.SUCCEEDED
-                    and not r.error
+                    and status == ItemStatus.SUCCEEDED
+                    and not error
                 ):
-                    r.error = score.reason
+                    change["error"] = score.reason
+                changes.append(change)
+            if changes:
+                s.execute(update(EvaluationItemResult), changes)
 
     # --- stage jobs ----------------------------------------------------------------------
     def job(self, run_id: int, job_type: StageJob) -> EvaluationJob | None:

@@ -1,9 +1,11 @@
 """The stages every run mode shares once it holds one `ItemOutcome` per item.
 
+    record          outcomes → the responses unit, then the mode's job row     (the stage's "done")
     gate            outcomes → the failure-threshold refusal, or None          (nothing persisted)
     embed + score   outcomes → per-item scores + summary + stage cost          (vectors to the caches
                     per batch; scores to the item rows, then the unit, then the job row)
     cost            stage costs → the run's cost                               (pure)
+    end unfinished  items without an outcome → failed ones saying why          (one INSERT ... SELECT)
     finish          status, counts, score, cost → the run row                  (the run's last write)
 
 They never ask how the answers were obtained (synchronous Responses calls, the Batch API,
@@ -22,8 +24,9 @@ from lse.evals.pipeline.embedding_cache import EmbeddingCache, dataset_cache_key
 from lse.evals.pipeline.records import ItemOutcome, counts
 from lse.evals.pipeline.score import score_items, summarize
 from lse.evals.pipeline.status import RunStatus, ScoreStatus
-from lse.evals.pipeline.units import EmbeddingsItem, EmbeddingsUnit, unit_key
+from lse.evals.pipeline.units import EmbeddingsItem, EmbeddingsUnit, ResponsesItem, ResponsesUnit, unit_key
 from lse.providers.embeddings import create_embeddings
+from lse.providers.usage import Usage
 
 
 @dataclass
@@ -44,6 +47,52 @@ class ScoreStageResult:
     summary: dict[str, Any] | None
     cost: dict[str, Any]
     stopped: str | None = None  # why the stage could not finish (the run was stopped)
+
+
+def record_responses(ctx: RunContext, outcomes: dict[int, ItemOutcome], cost: dict[str, Any], usage: Usage) -> None:
+    """The responses stage is done: its unit in object storage, then the mode's job row."""
+    plan = ctx.plan
+    ok, bad = counts(plan, outcomes)
+    unit = ResponsesUnit(
+        kind=ctx.names.responses_job.value,
+        run_id=ctx.run_id,
+        status=RunStatus.COMPLETED,
+        model=plan.model,
+        params=plan.params,
+        total_items=len(plan.items),
+        succeeded=ok,
+        failed=bad,
+        usage=usage.to_dict(),
+        cost=cost,
+        items=[
+            ResponsesItem(
+                item_id=o.item_id,
+                status=o.status,
+                output=o.output,
+                error=o.error,
+                error_code=o.error_code,
+                usage=Usage(
+                    o.usage.input_tokens, o.usage.cached_tokens, o.usage.output_tokens, o.usage.reasoning_tokens
+                ).to_dict(),
+                latency_ms=o.latency_ms,
+                attempts=o.attempts,
+                response_id=o.response_id,
+            )
+            for i in plan.items
+            if (o := outcomes.get(i.item_id)) is not None
+        ],
+    )
+    job = ctx.names.responses_job
+    key = unit_key(ctx.names.unit_prefix, ctx.run_id, job)
+    url = ctx.store.put_bytes(key, unit.model_dump_json().encode(), "application/json")
+    ctx.repo.record_job(ctx.run_id, job, object_url=url, usage=usage.to_dict(), cost=cost)
+
+
+def end_unfinished(ctx: RunContext, reason: str, code: str) -> dict[int, ItemOutcome]:
+    """Every item without an outcome ends failed with `reason` (a stopped, cancelled or failed
+    run never leaves an item looking pending); every item's stored outcome afterwards."""
+    ctx.repo.fail_unfinished(ctx.run_id, reason, code)
+    return ctx.repo.item_records(ctx.run_id)
 
 
 def failure_gate(ctx: RunContext, outcomes: dict[int, ItemOutcome]) -> str | None:
@@ -145,6 +194,6 @@ def finish(
     """Write the run's end (status, counts over the plan, score, cost) and report it."""
     ok, bad = counts(ctx.plan, outcomes if outcomes is not None else ctx.repo.item_records(ctx.run_id))
     ctx.repo.finish(ctx.run_id, status=status, succeeded=ok, failed=bad, score=score, cost=cost, error_message=message)
-    if status is RunStatus.FAILED and message:
-        ctx.progress.log(f"run {ctx.run_id} failed: {message}")
+    if status in (RunStatus.FAILED, RunStatus.CANCELLED) and message:
+        ctx.progress.log(f"run {ctx.run_id} {status.value}: {message}")
     return RunOutcome(ctx.run_id, status, ok, bad, score, cost, message, ctx.skipped, ctx.calls)

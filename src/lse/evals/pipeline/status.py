@@ -11,10 +11,11 @@ class RunStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a user's cancel: neither a success nor a failure
 
     @property
     def finished(self) -> bool:
-        return self in (RunStatus.COMPLETED, RunStatus.FAILED)
+        return self in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 class ItemStatus(StrEnum):
@@ -32,3 +33,5 @@ class StageJob(StrEnum):
 
     FAST_RESPONSES = "evaluation_fast"
     FAST_EMBEDDINGS = "embedding_fast"
+    BATCH_RESPONSES = "evaluation_batch"
+    BATCH_EMBEDDINGS = "embedding_batch"  # the batch run's embeddings (made synchronously)

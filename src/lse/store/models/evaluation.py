@@ -238,6 +238,8 @@ class EvaluationRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # Set by a user's cancel: whoever executes or polls the run stops it and ends it `cancelled`.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     # The root of this run's item trace ids (lse.evals.trace_ids): random once, stored.
     trace_seed: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
 

@@ -7,9 +7,10 @@ Revises: 0005_run_trace_seed
 updated after each), `evaluation_batch_requests` one row per line of its request file.
 A run whose user cancelled it ends `cancelled`: neither a success nor a failure.
 
-Widening the runs' status CHECK makes SQLite rebuild `evaluation_runs` (copy, drop, rename).
-With foreign keys on, that DROP deletes every row that cascades from a run (jobs, item
-results, ...), so on SQLite those rows are set aside first and put back after.
+Widening the runs' status CHECK makes SQLite rebuild `evaluation_runs` (copy, drop,
+rename). lse migrates SQLite with foreign keys off (store/engine.py) and checks every key
+afterwards, so the DROP cascades to no child row (jobs, item results) and nothing needs
+setting aside.
 """
 
 import sqlalchemy as sa
@@ -31,38 +32,10 @@ def _ts(name: str, nullable: bool = True) -> sa.Column:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _cascading_children(bind: sa.Connection, parent: str) -> list[str]:
-    """Tables whose rows a DELETE on `parent` would remove or change, parents before children."""
-    names = [r[0] for r in bind.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    order: list[str] = []
-    todo = [parent]
-    while todo:
-        current = todo.pop(0)
-        for name in names:
-            if name in order or name == parent:
-                continue
-            fks = bind.exec_driver_sql(f'PRAGMA foreign_key_list("{name}")').all()
-            # (id, seq, table, from, to, on_update, on_delete, match)
-            if any(fk[2] == current and fk[6] in ("CASCADE", "SET NULL", "SET DEFAULT") for fk in fks):
-                order.append(name)
-                todo.append(name)
-    return order
-
-
 def _set_run_statuses(check: str) -> None:
-    bind = op.get_bind()
-    kept: list[str] = []
-    if bind.dialect.name == "sqlite":
-        kept = _cascading_children(bind, "evaluation_runs")
-        for name in kept:
-            bind.exec_driver_sql(f'CREATE TEMP TABLE "_lse_keep_{name}" AS SELECT * FROM "{name}"')
     with op.batch_alter_table("evaluation_runs") as batch:
         batch.drop_constraint(op.f("ck_evaluation_runs_status"), type_="check")
         batch.create_check_constraint("status", check)
-    for name in kept:  # parents first, so every restored row finds its parent
-        bind.exec_driver_sql(f'DELETE FROM "{name}"')
-        bind.exec_driver_sql(f'INSERT INTO "{name}" SELECT * FROM "_lse_keep_{name}"')
-        bind.exec_driver_sql(f'DROP TABLE "_lse_keep_{name}"')
 
 
 def upgrade() -> None:

@@ -124,7 +124,7 @@ def test_upgrading_to_0007_keeps_every_run_and_asks_no_cancel_of_them(db_url: st
     upgrade_to_head(engine, "0006_evaluation_batches")
     with engine.begin() as conn:
         _seed(conn)
-    upgrade_to_head(engine, "0007_run_cancel_request")
+    upgrade_to_head(engine, "0010_run_cancel_request")
     with engine.connect() as conn:
         rows = conn.execute(select(EvaluationRun.run_name, EvaluationRun.status, EvaluationRun.cancel_requested_at))
         assert rows.all() == [("r", "completed", None)]

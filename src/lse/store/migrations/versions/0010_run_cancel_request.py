@@ -1,7 +1,7 @@
 """Runs remember a user's cancel request until whoever executes them has stopped them.
 
-Revision ID: 0007_run_cancel_request
-Revises: 0006_evaluation_batches
+Revision ID: 0010_run_cancel_request
+Revises: 0009_api_surface
 
 `evaluation_runs.cancel_requested_at`: a fast run's worker sees it at its next heartbeat and
 stops between calls; a batch run's poller cancels its provider batches, collects what they
@@ -11,8 +11,8 @@ paid for and ends the run `cancelled`. A nullable column: no table is rebuilt.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_run_cancel_request"
-down_revision = "0006_evaluation_batches"
+revision = "0010_run_cancel_request"
+down_revision = "0009_api_surface"
 branch_labels = None
 depends_on = None
 

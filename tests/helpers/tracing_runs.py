@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
+from lse.datasets.service import DatasetUpload, upload_dataset
 from lse.evals.configs import create_config
-from lse.evals.datasets import DatasetUpload, upload_dataset
 from lse.evals.fast import execute_run
 from lse.evals.runs import create_run
 from lse.evals.schemas import ConfigCreate, RunCreate

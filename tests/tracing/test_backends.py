@@ -8,8 +8,8 @@ from collections import Counter
 
 from helpers.fast_eval import run_row
 from helpers.tracing_runs import QUESTIONS, csv_bytes
+from lse.datasets.service import DatasetUpload, upload_dataset
 from lse.evals.configs import create_config
-from lse.evals.datasets import DatasetUpload, upload_dataset
 from lse.evals.runs import create_run
 from lse.evals.schemas import ConfigCreate, RunCreate
 from lse.tenancy import ensure_tenant

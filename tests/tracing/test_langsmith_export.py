@@ -146,7 +146,7 @@ def test_langsmith_down_leaves_the_run_completed_then_the_export_finishes(ls_set
 
 def test_datasets_from_archived_verdicts_keep_their_lineage(ls_settings, ls_sandbox) -> None:
     from helpers.archive_builders import DAY, PROJECT, make_feedback, make_run, write_day
-    from lse.evals.archive_datasets import dataset_from_archive
+    from lse.datasets.from_archive import dataset_from_archive
     from lse.store.loader import load_day
 
     runs = []

@@ -22,6 +22,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 # Installs Chromium when it is missing and we are root (CI, containers); otherwise says how.
 chromium:

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "evals": {"store", "providers", "objects", "datasets", "tenancy"},
     "worker": {"evals", "store", "providers", "objects", "datasets", "tenancy", "tracing"},
     # exports of stored results; evals never imports it: scoring never depends on a trace
-    "tracing": {"store", "evals", "providers", "objects"},
+    "tracing": {"store", "evals", "providers", "objects", "tenancy"},
     "api": {
         "store",
         "tenancy",

@@ -224,3 +224,8 @@ class BatchPublic(BaseModel):
 class RunDetail(RunPublic):
     results: list[ItemResultPublic] | None = None
     batches: list[BatchPublic] | None = Field(default=None, description="Batch runs: every provider batch.")
+    tracing: dict[str, dict[str, Any] | None] | None = Field(
+        default=None,
+        description="Export status per target ({exported, pending, failed, state, last_error}); "
+        "null for a target not configured for the run's project.",
+    )

@@ -16,7 +16,7 @@ from langfuse import Langfuse
 from sqlalchemy import Engine, select
 
 from lse.store.engine import unit_of_work
-from lse.store.models.evaluation import utcnow
+from lse.store.models.evaluation import EvaluationDataset, utcnow
 from lse.store.models.tracing import TracingDataset, TracingDatasetItem
 from lse.tracing.langfuse_client import translate
 from lse.tracing.outbox import ensure_dataset_export
@@ -75,10 +75,13 @@ def sync_dataset(
         except Exception as exc:
             raise translate(exc, f"creating dataset {name!r}") from exc
         remote_id = created.id
-        with unit_of_work(engine) as session:
-            stored = session.get(TracingDataset, row_id)
-            if stored is not None:
-                stored.remote_id, stored.state, stored.last_error = remote_id, "confirmed", None
+    with unit_of_work(engine, write=True) as session:
+        stored = session.get(TracingDataset, row_id)
+        if stored is not None and (stored.remote_id, stored.state) != (remote_id, "confirmed"):
+            stored.remote_id, stored.state, stored.last_error = remote_id, "confirmed", None
+        own = session.get(EvaluationDataset, dataset.id)
+        if own is not None and own.langfuse_dataset_id != remote_id:
+            own.langfuse_dataset_id = remote_id  # Kaapi's `langfuse_dataset_id` in dataset responses
     counts = {"sent": 0, "unchanged": 0}
     for item in dataset.items:
         item_row_id, item_remote_id, sent_hash, state = items[item.item_id]

@@ -2,8 +2,9 @@
 
 A target is configured by the deployment's settings (`LANGFUSE_PUBLIC_KEY`,
 `LANGFUSE_SECRET_KEY`, `LANGFUSE_HOST`; `LANGSMITH_ENDPOINT`, `LANGSMITH_API_KEY`) and
-enabled by `LSE_TRACING_TARGETS`. A project's own stored credentials, where it has
-them, take precedence over the deployment's (see `resolve_targets`). Nothing is exported
+enabled by `LSE_TRACING_TARGETS`. A project's own stored Langfuse credentials
+(`POST /credentials/` with a `langfuse` entry), where it has them, take precedence over
+the deployment's (see `resolve_targets`). Nothing is exported
 to a target that is not configured.
 
 A destination names one remote account (host and key fingerprint) so the outbox can
@@ -13,10 +14,11 @@ tell "exported there" from "exported somewhere else".
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lse.errors import ConfigError
 from lse.settings import Settings
+from lse.tenancy.credentials import provider_credentials
 
 TARGET_NAMES = ("langfuse", "langsmith")
 
@@ -107,9 +109,13 @@ def resolve_targets(
         if only not in TARGET_NAMES:
             raise ConfigError(f"unknown tracing target {only!r}; use one of: {', '.join(TARGET_NAMES)}")
         enabled &= {only}
-    # --- project credentials --------------------------------------------------------------
-    # A project's stored Langfuse/LangSmith credentials win over the deployment's. The
-    # per-project credential store is looked up here, by (organization_id, project_id),
-    # once it exists; until then every project uses the deployment's targets.
-    # --------------------------------------------------------------------------------------
-    return deployment_targets(settings, enabled=enabled)
+    targets = deployment_targets(settings, enabled=enabled)
+    if "langfuse" in enabled:
+        # A project's own stored Langfuse keys win over the deployment's (LangSmith has no
+        # per-project credential: the deployment's key is used for every project).
+        own = provider_credentials(settings, organization_id, project_id, "langfuse")
+        if own:
+            host = own.get("host") or settings.langfuse_host
+            langfuse = LangfuseTarget(host=host.rstrip("/"), public_key=own["public_key"], secret_key=own["secret_key"])
+            targets = replace(targets, langfuse=langfuse)
+    return targets

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from lse.evals.batch.pollers import advance_batch_runs, tick_s
 from lse.evals.batch.run_step import ERROR, FINISHED, RunStep
+from lse.evals.pipeline.status import RunStatus
 from lse.settings import Settings
+from lse.tracing import after_run_completed
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,16 @@ def report(steps: list[RunStep]) -> None:
             log.warning("batch run %s: step failed (tried again at the next one): %s", step.run_id, step.note)
 
 
+def step_batch_runs(settings: Settings, run_ids: Sequence[int] | None = None) -> list[RunStep]:
+    """One step of every batch run due (or of `run_ids`); a run this step completed is
+    exported to the tracing targets at once (never raises: a failed export is retried later)."""
+    steps = advance_batch_runs(settings, run_ids=run_ids)
+    for step in steps:
+        if step.action == FINISHED and step.status == RunStatus.COMPLETED:
+            after_run_completed(settings, step.run_id)
+    return steps
+
+
 class BatchPoller:
     def __init__(self, settings: Settings, *, name: str = "lse-batch-poller"):
         self.settings = settings
@@ -38,7 +51,7 @@ class BatchPoller:
         self._thread: threading.Thread | None = None
 
     def poll_once(self) -> list[RunStep]:
-        steps = advance_batch_runs(self.settings)
+        steps = step_batch_runs(self.settings)
         report(steps)
         return steps
 

@@ -26,7 +26,7 @@ import time
 
 from lse.errors import ConflictError, LseError, NotFoundError, UpstreamError, ValidationFailed
 from lse.evals import cancel
-from lse.evals.batch.pollers import advance_batch_runs, wait_for_run
+from lse.evals.batch.pollers import wait_for_run
 from lse.evals.batch.run_step import RunStep
 from lse.evals.fast import RunOutcome, execute_run
 from lse.evals.liveness import BEATS_BEFORE_STALE, check_stale_after, takeover_at
@@ -38,6 +38,7 @@ from lse.settings import Settings
 from lse.store.engine import get_engine
 from lse.tenancy import Tenant
 from lse.tracing import TracingWatcher
+from lse.worker.batch_poller import step_batch_runs
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +183,10 @@ def run_inline(settings: Settings, run_id: int, progress: Progress | None = None
 def poll_batch_runs(settings: Settings, run_id: int | None = None) -> list[RunStep]:
     """One step of every batch run that needs one (or of `run_id`), here and now."""
     if run_id is None:
-        return advance_batch_runs(settings)
+        return step_batch_runs(settings)
     if _check_runnable(settings, run_id) != BATCH:
         raise ValidationFailed(f"run {run_id} is not a batch run: nothing to poll", code="not_a_batch_run")
-    return advance_batch_runs(settings, run_ids=[run_id])
+    return step_batch_runs(settings, [run_id])
 
 
 def takeover_notice(settings: Settings, run_id: int, stale_after_s: float) -> str:

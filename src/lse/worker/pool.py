@@ -19,14 +19,13 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from lse.evals.batch.pollers import advance_batch_runs
 from lse.evals.fast import execute_run
 from lse.evals.liveness import check_stale_after
 from lse.evals.pipeline.repository import RunRepository
 from lse.settings import Settings
 from lse.store.engine import get_engine
 from lse.tracing import after_run_completed
-from lse.worker.batch_poller import BatchPoller, report
+from lse.worker.batch_poller import BatchPoller, report, step_batch_runs
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class InProcessPool:
 
     def _step_batch(self, run_id: int) -> None:
         try:
-            report(advance_batch_runs(self.settings, run_ids=[run_id]))
+            report(step_batch_runs(self.settings, [run_id]))
         except Exception:
             log.exception("batch run %s: step raised", run_id)
 

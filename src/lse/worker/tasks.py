@@ -6,11 +6,10 @@ import logging
 
 from celery import shared_task
 
-from lse.evals.batch.pollers import advance_batch_runs
 from lse.evals.fast import execute_run
 from lse.settings import load_settings
 from lse.tracing import after_run_completed
-from lse.worker.batch_poller import report
+from lse.worker.batch_poller import report, step_batch_runs
 from lse.worker.celery_app import TASK_ADVANCE_BATCH, TASK_RUN_FAST
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,6 @@ def run_fast(run_id: int, stale_after_s: float | None = None) -> str:
 def advance_batch(run_id: int) -> str:
     """One step of batch run `run_id` now (its first, when it was just created); the worker's
     batch poller takes the later ones. A duplicate message is harmless: the claim lets one act."""
-    steps = advance_batch_runs(load_settings(), run_ids=[int(run_id)])
+    steps = step_batch_runs(load_settings(), [int(run_id)])
     report(steps)
     return steps[0].action if steps else "skipped"

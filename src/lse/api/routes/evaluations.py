@@ -21,6 +21,7 @@ from lse.evals import runs
 from lse.evals.results_csv import results_csv
 from lse.evals.schemas import RunCreate, RunDetail, RunPublic
 from lse.schema_types import MAX_ID
+from lse.tracing import tracing_status
 from lse.worker import dispatch
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"])
@@ -83,6 +84,7 @@ def get_evaluation(
         trace_info=get_trace_info,
         export_format=export_format,
     )
+    detail.tracing = tracing_status(settings, detail.id)
     if problem:
         return failure(detail, problem, "run_not_completed")
     return ok(detail)

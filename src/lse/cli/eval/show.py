@@ -16,6 +16,7 @@ from lse.evals.results_csv import results_csv
 from lse.evals.schemas import RunDetail
 from lse.settings import load_settings
 from lse.tenancy import resolve_tenant
+from lse.tracing import tracing_status
 
 FORMATS = ("table", "json", "csv")
 
@@ -116,6 +117,26 @@ def batches_table(run: RunDetail) -> Table:
     return table
 
 
+def tracing_table(run: RunDetail) -> Table:
+    """Where the run was exported: one row per configured target."""
+    table = Table(title="Tracing exports")
+    for col in ("target", "state", "exported", "pending", "failed", "last error"):
+        table.add_column(col, overflow="fold")
+    for name, status in (run.tracing or {}).items():
+        if status is None:
+            table.add_row(name, "not configured", "-", "-", "-", "")
+            continue
+        table.add_row(
+            name,
+            str(status.get("state")),
+            str(status.get("exported", 0)),
+            str(status.get("pending", 0)),
+            str(status.get("failed", 0)),
+            safe(status.get("last_error") or ""),
+        )
+    return table
+
+
 def results_table(run: RunDetail) -> Table:
     table = Table(title="Results")
     for col in ("#", "question", "expected", "output", "status", "score", "tokens in/out", "ms"):
@@ -143,6 +164,8 @@ def render(run: RunDetail, fmt: str) -> None:
         out.print(summary_table(run))
         if run.batches:
             out.print(batches_table(run))
+        if run.tracing and any(run.tracing.values()):
+            out.print(tracing_table(run))
         if run.results is not None:
             out.print(results_table(run))
 
@@ -161,4 +184,5 @@ def show(
     settings = load_settings()
     tenant = resolve_tenant(settings, org, project) if org and project else None
     run = runs.get_run(settings, tenant, run_id, include_results=results or fmt == "csv")
+    run.tracing = tracing_status(settings, run.id)
     render(run, fmt)

@@ -75,7 +75,7 @@ class OpenAISandbox:
             raise RuntimeError("OpenAISandbox is not started")
         return f"http://{self.host}:{self.port}/v1"
 
-    def start(self) -> OpenAISandbox:
+    def start(self) -> Self:
         """Bind (port 0 picks a free one), serve in a daemon thread, return once accepting."""
         if self._thread is not None:
             raise RuntimeError("OpenAISandbox already started")
@@ -114,7 +114,7 @@ class OpenAISandbox:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.stop()
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.table import Table
 
-from lse.cli.console import err, out
+from lse.cli.console import err, out, print_json
 from lse.cli.safe_text import safe
 from lse.settings import load_settings
 from lse.tenancy import create_key, list_keys, revoke_key
@@ -25,14 +23,8 @@ def create_key_cmd(
     """Create a new API key for ORG/PROJECT; the key is printed once and stored only hashed."""
     created = create_key(load_settings(), org, project)
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "api_key": created.api_key,
-                    "organization": created.tenant.organization,
-                    "project": created.tenant.project,
-                }
-            )
+        print_json(
+            {"api_key": created.api_key, "organization": created.tenant.organization, "project": created.tenant.project}
         )
         return
     typer.echo(created.api_key)
@@ -58,7 +50,7 @@ def list_keys_cmd(
     """List API keys: id, prefix, tenant, created, last used (never the key itself)."""
     keys = list_keys(load_settings(), org, project, include_revoked=revoked)
     if as_json:
-        typer.echo(json.dumps([k.model_dump(mode="json") for k in keys], indent=2))
+        print_json(keys)
         return
     table = Table(title="API keys")
     for col in ("id", "prefix", "organization", "project", "created (UTC)", "last used (UTC)", "revoked (UTC)"):

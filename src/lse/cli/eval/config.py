@@ -10,9 +10,9 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.cli.eval import app
-from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.cli.safe_text import safe
 from lse.errors import UsageError
 from lse.evals import configs
@@ -87,7 +87,7 @@ def create(
         raise UsageError(f"invalid config: {exc.errors()[0]['msg']}") from exc
     result = configs.create_config(settings, tenant_for(settings, org, project, create=True), body)
     if as_json:
-        typer.echo(dump(result))
+        print_json(result)
     else:
         out.print(safe(f"config {result.id} ({result.name}) version {result.version.version}"))
 
@@ -116,7 +116,7 @@ def version(
         ConfigVersionCreate(commit_message=commit_message, config_blob=blob.model_dump(mode="json", exclude_none=True)),
     )
     if as_json:
-        typer.echo(dump(result))
+        print_json(result)
     else:
         out.print(f"config {result.config_id} version {result.version}")
 
@@ -133,7 +133,7 @@ def list_cmd(
     settings = load_settings()
     rows, _more = configs.list_configs(settings, tenant_for(settings, org, project), limit=limit, offset=offset)
     if as_json:
-        typer.echo(dump(rows))
+        print_json(rows)
         return
     table = Table(title="Configs")
     for col in ("id", "name", "latest", "updated"):

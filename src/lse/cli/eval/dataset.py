@@ -10,9 +10,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lse.cli.console import err, out
+from lse.cli.console import err, out, print_json
 from lse.cli.eval import app
-from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.cli.safe_text import plain, safe
 from lse.datasets import service as datasets
 from lse.datasets.csv_upload import MAX_CSV_BYTES
@@ -95,7 +95,7 @@ def upload(
         ),
     )
     if as_json:
-        typer.echo(dump(result))
+        print_json(result)
         return
     out.print(datasets_table([result]))
     if result.skipped_rows:
@@ -118,7 +118,7 @@ def list_cmd(
     rows = datasets.list_datasets(
         settings, tenant_for(settings, org, project), limit=limit, offset=offset, eligible_for_fast=eligible_for_fast
     )
-    typer.echo(dump(rows)) if as_json else out.print(datasets_table(rows))
+    print_json(rows) if as_json else out.print(datasets_table(rows))
 
 
 @dataset_app.command("show")
@@ -131,7 +131,7 @@ def show(
     """Show one dataset."""
     settings = load_settings()
     d = datasets.get_dataset(settings, tenant_for(settings, org, project), dataset_id)
-    typer.echo(dump(d)) if as_json else out.print(datasets_table([d]))
+    print_json(d) if as_json else out.print(datasets_table([d]))
 
 
 @dataset_app.command("delete")

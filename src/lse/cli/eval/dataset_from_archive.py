@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.cli.eval.dataset import dataset_app, datasets_table
-from lse.cli.eval.tenant import OrgOption, ProjectOption, dump, tenant_for
+from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.cli.options import DateOpt, EndDateOpt, StartDateOpt, days_from
 from lse.settings import load_settings
 
@@ -45,6 +45,6 @@ def from_archive(
         max_items=max_items,
     )
     if as_json:
-        typer.echo(dump(result))
+        print_json(result)
         return
     out.print(datasets_table([result]))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
-
 import typer
 from rich.table import Table
 
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.cli.eval import app
 from lse.errors import LseError, PartialResult
 from lse.evals import runs
@@ -59,7 +56,7 @@ def export(
             code="tracing_not_configured",
         )
     if as_json:
-        typer.echo(json.dumps([asdict(o) for o in outcomes], indent=2))
+        print_json(outcomes)
     else:
         out.print(outcomes_table(outcomes))
     errors = [o for o in outcomes if o.error or o.skipped]

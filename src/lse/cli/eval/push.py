@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
-
 import typer
 from rich.table import Table
 
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.cli.eval.dataset import dataset_app
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.settings import load_settings
@@ -33,7 +30,7 @@ def push(
         settings, dataset_id, organization_id=tenant.organization_id, project_id=tenant.project_id, target=to
     )
     if as_json:
-        typer.echo(json.dumps(asdict(result), indent=2))
+        print_json(result)
         return
     table = Table(title=f"Dataset {dataset_id} pushed to {result.target}", show_header=False)
     table.add_column("field", style="bold")

@@ -6,11 +6,9 @@ step each (as `lse eval poll`); a named batch run is stepped here until it ends.
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from lse.cli.console import BarProgress, err
+from lse.cli.console import BarProgress, err, print_json
 from lse.cli.eval import app
 from lse.cli.eval.poll import describe
 from lse.errors import PartialResult
@@ -49,20 +47,18 @@ def resume(
     waiting = [s for s in batch_steps if s.outcome is None]
     held = [] if run_id is not None else dispatch.live_runs(settings)
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "run_id": o.run_id,
-                        "status": o.status,
-                        "succeeded": o.succeeded,
-                        "failed": o.failed,
-                        "error_message": o.error_message,
-                        "skipped_stages": o.skipped_stages,
-                    }
-                    for o in outcomes
-                ]
-            )
+        print_json(
+            [
+                {
+                    "run_id": o.run_id,
+                    "status": o.status,
+                    "succeeded": o.succeeded,
+                    "failed": o.failed,
+                    "error_message": o.error_message,
+                    "skipped_stages": o.skipped_stages,
+                }
+                for o in outcomes
+            ]
         )
     else:
         if not outcomes and not waiting:

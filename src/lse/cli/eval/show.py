@@ -8,7 +8,7 @@ import json
 import typer
 from rich.table import Table
 
-from lse.cli.console import out
+from lse.cli.console import out, print_json
 from lse.cli.eval import app
 from lse.cli.safe_text import safe
 from lse.evals import runs
@@ -157,7 +157,7 @@ def results_table(run: RunDetail) -> Table:
 
 def render(run: RunDetail, fmt: str) -> None:
     if fmt == "json":
-        typer.echo(run.model_dump_json(indent=2))
+        print_json(run)
     elif fmt == "csv":
         typer.echo(results_csv(run), nl=False)
     else:

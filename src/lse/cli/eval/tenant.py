@@ -21,12 +21,3 @@ ProjectOption = typer.Option(DEFAULT, "--project", help="Project name.")
 def tenant_for(settings: Settings, org: str, project: str, *, create: bool = False) -> Tenant:
     """The named tenant; created if missing only when `create` (the command creates objects)."""
     return ensure_tenant(settings, org, project) if create else resolve_tenant(settings, org, project)
-
-
-def dump(model) -> str:
-    """A pydantic model (or list of them) as indented JSON for stdout."""
-    import json
-
-    if isinstance(model, list):
-        return json.dumps([m.model_dump(mode="json") for m in model], indent=2)
-    return model.model_dump_json(indent=2)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from lse.providers.prices import Rate
+from lse.providers.prices import Rate, priced
 from lse.providers.usage import Usage
 
 BATCH_PRICE_TABLE_DATE = "2025-08-15"
@@ -70,11 +70,4 @@ def batch_rate_for(model: str | None) -> Rate | None:
 def batch_cost_usd(model: str | None, usage: Usage) -> float | None:
     """USD for `usage` on `model` at Batch API rates; None when the model is unpriced."""
     rate = batch_rate_for(model)
-    if rate is None:
-        return None
-    cached = min(usage.cached_tokens, usage.input_tokens)
-    cached_rate = rate.cached_input if rate.cached_input is not None else rate.input
-    total = (
-        (usage.input_tokens - cached) * rate.input + cached * cached_rate + usage.output_tokens * rate.output
-    ) / 1_000_000
-    return round(total, 10)
+    return priced(rate, usage) if rate is not None else None

@@ -75,8 +75,11 @@ def rate_for(model: str | None) -> Rate | None:
 def cost_usd(model: str | None, usage: Usage) -> float | None:
     """USD for `usage` on `model` at synchronous rates; None when the model is unpriced."""
     rate = rate_for(model)
-    if rate is None:
-        return None
+    return priced(rate, usage) if rate is not None else None
+
+
+def priced(rate: Rate, usage: Usage) -> float:
+    """USD for `usage` at `rate` (per million tokens; cached input at its own rate when it has one)."""
     cached = min(usage.cached_tokens, usage.input_tokens)
     cached_rate = rate.cached_input if rate.cached_input is not None else rate.input
     total = (

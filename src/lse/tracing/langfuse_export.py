@@ -29,7 +29,7 @@ from lse.tracing.langfuse_datasets import sync_dataset
 from lse.tracing.langfuse_remote import RemoteRun, list_remote
 from lse.tracing.langfuse_spans import emit_item_score, emit_summary_score, emit_trace
 from lse.tracing.outbox import backoff_s
-from lse.tracing.outcome import ExportOutcome
+from lse.tracing.outcome import ExportOutcome, tally_items
 from lse.tracing.run_data import RunView, utc
 from lse.tracing.targets import LangfuseTarget
 
@@ -109,13 +109,7 @@ def _finish(ctx: ExportContext, export_id: int, summary_ok: bool, outcome: Expor
     with unit_of_work(ctx.engine) as session:
         export = session.get(TracingExport, export_id)
         assert export is not None
-        states = [
-            r.state for r in session.scalars(select(TracingExportItem).where(TracingExportItem.export_id == export_id))
-        ]
-        outcome.items = len(states)
-        outcome.exported = states.count("confirmed")
-        outcome.failed = states.count("failed")
-        outcome.pending = len(states) - outcome.exported - outcome.failed
+        tally_items(session, export_id, outcome)
         if outcome.pending == 0 and outcome.failed == 0 and summary_ok:
             export.state, export.confirmed_at, export.next_attempt_at, export.last_error = "confirmed", now, None, None
         else:

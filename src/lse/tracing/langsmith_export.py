@@ -25,7 +25,7 @@ from lse.tracing.costs import item_cost
 from lse.tracing.ids import ITEM_SCORE, TRACE_NAME, new_uuid7
 from lse.tracing.langsmith_client import langsmith_client, translate
 from lse.tracing.langsmith_datasets import push_dataset
-from lse.tracing.outcome import ExportOutcome
+from lse.tracing.outcome import ExportOutcome, tally_items
 from lse.tracing.run_data import ItemView, RunView
 from lse.tracing.targets import LangSmithTarget
 
@@ -207,13 +207,7 @@ def _finish(ctx: ExportContext, export_id: int, summary_ok: bool, outcome: Expor
     with unit_of_work(ctx.engine) as session:
         export = session.get(TracingExport, export_id)
         assert export is not None
-        states = [
-            r.state for r in session.scalars(select(TracingExportItem).where(TracingExportItem.export_id == export_id))
-        ]
-        outcome.items = len(states)
-        outcome.exported = states.count("confirmed")
-        outcome.failed = states.count("failed")
-        outcome.pending = len(states) - outcome.exported - outcome.failed
+        tally_items(session, export_id, outcome)
         if outcome.pending == 0 and outcome.failed == 0 and summary_ok:
             export.state, export.confirmed_at, export.next_attempt_at, export.last_error = (
                 "confirmed",

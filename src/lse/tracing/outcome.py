@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lse.store.models.tracing import TracingExportItem
+
 
 @dataclass
 class ExportOutcome:
@@ -22,3 +27,12 @@ class ExportOutcome:
     error: str | None = None
     location: str | None = None  # where to look (URL or name)
     notes: list[str] = field(default_factory=list)
+
+
+def tally_items(session: Session, export_id: int, outcome: ExportOutcome) -> None:
+    """Fill `outcome`'s item counts from the export's item rows (confirmed, failed, the rest pending)."""
+    states = list(session.scalars(select(TracingExportItem.state).where(TracingExportItem.export_id == export_id)))
+    outcome.items = len(states)
+    outcome.exported = states.count("confirmed")
+    outcome.failed = states.count("failed")
+    outcome.pending = len(states) - outcome.exported - outcome.failed

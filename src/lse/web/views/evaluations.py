@@ -13,32 +13,14 @@ from typing import Any
 from markupsafe import Markup
 
 from lse.errors import ValidationFailed
-from lse.evals.results_csv import to_csv
+from lse.evals.results_csv import RESULT_COLUMNS, to_csv
 from lse.evals.schemas import ItemResultPublic, RunDetail, RunPublic
 from lse.web.charts import bin_scores, histogram
 
 TERMINAL = ("completed", "failed", "cancelled")
 PAGE_SIZE = 200
-CSV_COLUMNS = (
-    "position",
-    "question_id",
-    "duplicate_index",
-    "category",
-    "question",
-    "expected_answer",
-    "output",
-    "status",
-    "score",
-    "score_status",
-    "error",
-    "error_code",
-    "input_tokens",
-    "cached_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "latency_ms",
-    "attempts",
-)
+# the API's result columns plus the category the viewer filters by
+CSV_COLUMNS = (*RESULT_COLUMNS[:3], "category", *RESULT_COLUMNS[3:])
 
 
 def score_avg(run: RunPublic) -> float | None:

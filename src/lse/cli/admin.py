@@ -8,8 +8,6 @@ from rich.table import Table
 from lse.cli.console import err, out, print_json
 from lse.cli.safe_text import safe
 from lse.settings import load_settings
-from lse.tenancy import create_key, list_keys, revoke_key
-from lse.tenancy.credentials import generate_secret_key, rotate_credentials
 
 app = typer.Typer(help="Tenancy administration: organizations, projects, API keys.", no_args_is_help=True)
 
@@ -21,6 +19,8 @@ def create_key_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print {api_key, organization, project} as JSON."),
 ) -> None:
     """Create a new API key for ORG/PROJECT; the key is printed once and stored only hashed."""
+    from lse.tenancy import create_key
+
     created = create_key(load_settings(), org, project)
     if as_json:
         print_json(
@@ -48,6 +48,8 @@ def list_keys_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the keys as JSON."),
 ) -> None:
     """List API keys: id, prefix, tenant, created, last used (never the key itself)."""
+    from lse.tenancy import list_keys
+
     keys = list_keys(load_settings(), org, project, include_revoked=revoked)
     if as_json:
         print_json(keys)
@@ -73,6 +75,8 @@ def revoke_key_cmd(
     key: str = typer.Argument(..., help="The key's id or prefix (from `lse admin list-keys`), or the key itself."),
 ) -> None:
     """Revoke an API key: from now on it answers 401."""
+    from lse.tenancy import revoke_key
+
     info = revoke_key(load_settings(), key)
     err.print(safe(f"revoked key {info.id} ({info.key_prefix}) of {info.organization}/{info.project}"))
 
@@ -80,11 +84,15 @@ def revoke_key_cmd(
 @app.command("generate-secret-key")
 def generate_secret_key_cmd() -> None:
     """Print a new Fernet key for LSE_SECRET_KEY (encrypts stored provider credentials)."""
+    from lse.tenancy.credentials import generate_secret_key
+
     typer.echo(generate_secret_key())
 
 
 @app.command("rotate-credentials")
 def rotate_credentials_cmd() -> None:
     """Re-encrypt every stored provider credential with the first key in LSE_SECRET_KEY."""
+    from lse.tenancy.credentials import rotate_credentials
+
     count = rotate_credentials(load_settings())
     err.print(f"re-encrypted {count} credential(s) with the first key of LSE_SECRET_KEY")

@@ -17,10 +17,7 @@ from lse.cli.console import BarProgress, err
 from lse.cli.eval import app
 from lse.cli.eval.show import FORMATS, render
 from lse.errors import ConflictError
-from lse.evals import runs
-from lse.evals.cancel import cancel_run
 from lse.settings import load_settings
-from lse.tenancy import resolve_tenant
 
 
 @app.command("cancel")
@@ -32,6 +29,9 @@ def cancel(
     project: str = typer.Option(None, "--project", help="Only within this project (with --org)."),
 ) -> None:
     """Cancel a run: batch runs cancel their provider batches and keep what they paid for."""
+    from lse.evals import runs
+    from lse.evals.cancel import cancel_run
+    from lse.tenancy import resolve_tenant
     from lse.worker import dispatch  # the engines pull in the OpenAI SDK: load on use only
 
     if fmt not in FORMATS or fmt == "csv":

@@ -15,7 +15,6 @@ from lse.cli.eval import app
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.cli.safe_text import safe
 from lse.errors import UsageError
-from lse.evals import configs
 from lse.evals.schemas import ConfigBlob, ConfigCreate, ConfigVersionCreate
 from lse.settings import load_settings
 
@@ -79,6 +78,8 @@ def create(
     as_json: bool = typer.Option(False, "--json", help="Print the config as JSON."),
 ) -> None:
     """Create a config with version 1."""
+    from lse.evals import configs
+
     settings = load_settings()
     blob = _blob(file, provider, model, instructions, temperature, max_output_tokens)
     try:
@@ -107,6 +108,8 @@ def version(
     as_json: bool = typer.Option(False, "--json", help="Print the version as JSON."),
 ) -> None:
     """Add an immutable version to a config."""
+    from lse.evals import configs
+
     settings = load_settings()
     blob = _blob(file, provider, model, instructions, temperature, max_output_tokens)
     result = configs.add_version(
@@ -130,6 +133,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the configs as JSON."),
 ) -> None:
     """List the project's configs (most recently changed first)."""
+    from lse.evals import configs
+
     settings = load_settings()
     rows, _more = configs.list_configs(settings, tenant_for(settings, org, project), limit=limit, offset=offset)
     if as_json:

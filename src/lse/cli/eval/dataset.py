@@ -14,7 +14,6 @@ from lse.cli.console import err, out, print_json
 from lse.cli.eval import app
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.cli.safe_text import plain, safe
-from lse.datasets import service as datasets
 from lse.datasets.csv_upload import MAX_CSV_BYTES
 from lse.datasets.schemas import DatasetPublic
 from lse.errors import UsageError
@@ -78,6 +77,8 @@ def upload(
     as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
 ) -> None:
     """Upload a CSV as a dataset (same validation as the API)."""
+    from lse.datasets import service as datasets
+
     settings = load_settings()
     data = read_regular_file(file, MAX_CSV_BYTES)
     # A local .csv is a CSV; the extension check still applies to anything else.
@@ -114,6 +115,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the datasets as JSON."),
 ) -> None:
     """List the project's datasets, newest first."""
+    from lse.datasets import service as datasets
+
     settings = load_settings()
     rows = datasets.list_datasets(
         settings, tenant_for(settings, org, project), limit=limit, offset=offset, eligible_for_fast=eligible_for_fast
@@ -129,6 +132,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the dataset as JSON."),
 ) -> None:
     """Show one dataset."""
+    from lse.datasets import service as datasets
+
     settings = load_settings()
     d = datasets.get_dataset(settings, tenant_for(settings, org, project), dataset_id)
     print_json(d) if as_json else out.print(datasets_table([d]))
@@ -142,6 +147,8 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a dataset, its items and its stored CSV (refused while runs use it)."""
+    from lse.datasets import service as datasets
+
     settings = load_settings()
     tenant = tenant_for(settings, org, project)
     if not yes and not typer.confirm(f"delete dataset {dataset_id}?", err=True):

@@ -8,9 +8,7 @@ from rich.table import Table
 from lse.cli.console import out, print_json
 from lse.cli.eval import app
 from lse.errors import LseError, PartialResult
-from lse.evals import runs
 from lse.settings import load_settings
-from lse.tenancy import resolve_tenant
 
 TARGETS = ("langfuse", "langsmith")
 
@@ -42,6 +40,8 @@ def export(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome of each target as JSON."),
 ) -> None:
     """Export a completed run to Langfuse/LangSmith, or repair one: only what is missing is sent."""
+    from lse.evals import runs
+    from lse.tenancy import resolve_tenant
     from lse.tracing import export_run
 
     if to is not None and to not in TARGETS:

@@ -17,7 +17,6 @@ from lse.cli.eval import app
 from lse.cli.eval.show import FORMATS, render
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.errors import LseError, PartialResult, UsageError
-from lse.evals import runs
 from lse.evals.schemas import RunCreate, RunMode
 from lse.settings import load_settings
 
@@ -44,6 +43,7 @@ def run(
     fmt: str = typer.Option("table", "--format", help="How to print the result: table, json or csv."),
 ) -> None:
     """Create a run, execute it in this process and print the results."""
+    from lse.evals import runs
     from lse.worker import dispatch  # the engines pull in the OpenAI SDK: load on use only
 
     if mode not in {m.value for m in RunMode}:

@@ -11,12 +11,9 @@ from rich.table import Table
 from lse.cli.console import out, print_json
 from lse.cli.eval import app
 from lse.cli.safe_text import safe
-from lse.evals import runs
 from lse.evals.results_csv import results_csv
 from lse.evals.schemas import RunDetail
 from lse.settings import load_settings
-from lse.tenancy import resolve_tenant
-from lse.tracing import tracing_status
 
 FORMATS = ("table", "json", "csv")
 
@@ -179,6 +176,10 @@ def show(
     project: str = typer.Option(None, "--project", help="Only within this project (with --org)."),
 ) -> None:
     """Show a run: status, progress, score, cost; --results adds every item."""
+    from lse.evals import runs
+    from lse.tenancy import resolve_tenant
+    from lse.tracing import tracing_status
+
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     settings = load_settings()

@@ -7,10 +7,14 @@ is an error instead of a silently created, empty organization.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from lse.settings import Settings
-from lse.tenancy import Tenant, ensure_tenant, resolve_tenant
+
+if TYPE_CHECKING:
+    from lse.tenancy import Tenant
 
 DEFAULT = "default"
 
@@ -20,4 +24,6 @@ ProjectOption = typer.Option(DEFAULT, "--project", help="Project name.")
 
 def tenant_for(settings: Settings, org: str, project: str, *, create: bool = False) -> Tenant:
     """The named tenant; created if missing only when `create` (the command creates objects)."""
+    from lse.tenancy import ensure_tenant, resolve_tenant
+
     return ensure_tenant(settings, org, project) if create else resolve_tenant(settings, org, project)

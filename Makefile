@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 
 # The browser tests drive Debian's headless Chromium (never a browser downloaded by a tool).
 CHROMIUM ?= /usr/bin/chromium
+# Tests wait on sandboxes and subprocesses more than on the CPU: two workers halve the wall time.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint install clean chromium
 
@@ -38,7 +40,7 @@ chromium:
 	fi
 
 test: lint chromium
-	LSE_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q
+	LSE_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 
@@ -20,14 +19,17 @@ def test_pacer_spaces_requests_across_threads():
                 stamps.append(time.monotonic())
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
+    t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     stamps.sort()
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert len(stamps) == 9
-    assert min(gaps) >= 0.045
+    # the k-th request may start no sooner than k intervals after the first could; a busy
+    # machine only delays a thread after its slot (never before), so this holds under load
+    late = [round(stamp - (t0 + k * 0.05), 4) for k, stamp in enumerate(stamps)]
+    assert min(late) >= -0.001, late
 
 
 def test_expected_records_counts_every_key():

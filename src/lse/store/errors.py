@@ -42,6 +42,12 @@ def refuses_values(exc: BaseException) -> bool:
     return isinstance(orig, (sqlite3.IntegrityError, sqlite3.DataError))
 
 
+def integrity_refusal(exc: BaseException) -> bool:
+    """Whether an lse storage error is the database's integrity refusal (a key or row
+    another writer inserted first): callers that expect such a race take the other row."""
+    return isinstance(exc, RowRefused) and isinstance(exc.__cause__, IntegrityError)
+
+
 @contextmanager
 def translated(doing: str) -> Iterator[None]:
     """Driver errors raised inside become `database_error(exc, doing)`."""

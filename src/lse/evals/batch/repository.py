@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from lse.errors import NotFoundError
+from lse.errors import NotFoundError, RowRefused
 from lse.evals.batch.request_file import RequestRef
 from lse.evals.batch.states import SUBMITTED
 from lse.store.engine import unit_of_work
+from lse.store.errors import integrity_refusal
 from lse.store.models.batches import EvaluationBatch, EvaluationBatchRequest
 
 
@@ -84,9 +84,9 @@ class BatchRepository:
                     ],
                 )
                 return row.id
-        except Exception as exc:
-            if isinstance(exc.__cause__, IntegrityError):
-                return None
+        except RowRefused as exc:
+            if integrity_refusal(exc):
+                return None  # another step inserted this round first: theirs stands
             raise
 
     # --- reading ----------------------------------------------------------------------

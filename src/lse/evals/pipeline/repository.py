@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import Engine, and_, insert, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from lse.datasets.service import dataset_items
-from lse.errors import NotFoundError
+from lse.errors import NotFoundError, RowRefused
 from lse.evals.liveness import HEARTBEAT_S, check_stale_after
 from lse.evals.pipeline.records import ItemOutcome, ItemScore, PlanItem, RunPlan
 from lse.evals.pipeline.status import ItemStatus, RunStatus, ScoreStatus, StageJob
 from lse.providers.usage import Usage
 from lse.store.engine import unit_of_work
+from lse.store.errors import integrity_refusal
 from lse.store.models.evaluation import (
     ConfigVersion,
     EvaluationDatasetItem,
@@ -349,8 +349,8 @@ class RunRepository:
                         cost=cost,
                     )
                 )
-        except Exception as exc:
-            if not isinstance(exc.__cause__, IntegrityError):
+        except RowRefused as exc:
+            if not integrity_refusal(exc):
                 raise
 
     # --- the run's end -------------------------------------------------------------------

@@ -8,8 +8,6 @@ stored export key; the dataset name carries the tenant.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from langfuse import Langfuse
@@ -21,27 +19,13 @@ from lse.store.models.tracing import TracingDataset, TracingDatasetItem
 from lse.tracing.langfuse_client import translate
 from lse.tracing.outbox import ensure_dataset_export
 from lse.tracing.pacing import Pacer
-from lse.tracing.run_data import DatasetItemView, DatasetView
+from lse.tracing.run_data import DatasetItemView, DatasetView, content_hash, item_metadata
 from lse.tracing.targets import LangfuseTarget
 
 
 def item_payload(dataset: DatasetView, item: DatasetItemView) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "lse_dataset_id": dataset.id,
-        "lse_item_id": item.item_id,
-        "position": item.position,
-        "question_id": item.question_id,
-        "duplicate_index": item.duplicate_index,
-    }
-    if item.category is not None:
-        metadata["category"] = item.category
-    if item.lineage:
-        metadata.update(item.lineage)
+    metadata = item_metadata(dataset, item)
     return {"input": {"question": item.question}, "expected_output": {"answer": item.answer}, "metadata": metadata}
-
-
-def content_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def sync_dataset(

@@ -8,8 +8,6 @@ lineage in the example's metadata: the archived run and trace they came from.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -22,29 +20,15 @@ from lse.store.models.tracing import TracingDataset, TracingDatasetItem
 from lse.tracing.langsmith_client import translate
 from lse.tracing.outbox import ensure_dataset_export
 from lse.tracing.pacing import Pacer
-from lse.tracing.run_data import DatasetItemView, DatasetView
+from lse.tracing.run_data import DatasetItemView, DatasetView, content_hash, item_metadata
 from lse.tracing.targets import LangSmithTarget
 
 BATCH = 100
 
 
 def example_payload(dataset: DatasetView, item: DatasetItemView) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "lse_dataset_id": dataset.id,
-        "lse_item_id": item.item_id,
-        "position": item.position,
-        "question_id": item.question_id,
-        "duplicate_index": item.duplicate_index,
-    }
-    if item.category is not None:
-        metadata["category"] = item.category
-    if item.lineage:
-        metadata.update(item.lineage)
+    metadata = item_metadata(dataset, item)
     return {"inputs": {"question": item.question}, "outputs": {"answer": item.answer}, "metadata": metadata}
-
-
-def _hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _ensure_remote_dataset(
@@ -117,7 +101,7 @@ def push_dataset(
     for item in dataset.items:
         row_id, example_id, sent_hash = items[item.item_id]
         payload = example_payload(dataset, item)
-        digest = _hash(payload)
+        digest = content_hash(payload)
         remote = existing.get(example_id)
         if remote is None:
             creates.append((row_id, digest, {"id": example_id, **_create_form(payload)}))

@@ -4,6 +4,8 @@ talks to a remote service."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +55,27 @@ class DatasetView:
     name: str
     description: str | None
     items: list[DatasetItemView]
+
+
+def item_metadata(dataset: DatasetView, item: DatasetItemView) -> dict[str, Any]:
+    """What every target keeps beside a dataset item: lse's ids, category and lineage."""
+    metadata: dict[str, Any] = {
+        "lse_dataset_id": dataset.id,
+        "lse_item_id": item.item_id,
+        "position": item.position,
+        "question_id": item.question_id,
+        "duplicate_index": item.duplicate_index,
+    }
+    if item.category is not None:
+        metadata["category"] = item.category
+    if item.lineage:
+        metadata.update(item.lineage)
+    return metadata
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """The digest of what was last sent for an item: unchanged items are not sent again."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from lse.store.rows import (
     is_older,
     run_columns,
     run_id_of,
-    skim_run,
+    skim_run_fields,
 )
 from lse.store.stored_form import parse_line
 from lse.store.upsert import (
@@ -56,14 +56,14 @@ class Prepared:
 
     position: int
     run_id: str
-    raw: bytes | None  # the archive line; None when `row.data` is that line, stripped
+    raw: bytes | None  # the archive line; None when `row` holds that line
     status: str
     row: EncodedRun  # the row if the run is new
     feedback: list[EncodedFeedback]  # its feedback rows if the run is new
 
     @property
     def run(self) -> dict[str, Any]:
-        return parse_line(self.raw if self.raw is not None else self.row.data.encode("utf-8"))[0]
+        return parse_line(self.raw if self.raw is not None else self.row.utf8)[0]
 
 
 @dataclass
@@ -94,10 +94,16 @@ def prepare(
     bad: list[tuple[int, str | None, BaseException]] = []
     for position, raw in batch:
         run: Any = None
+        line: str | bytes | None
         try:
-            # A line stored as is needs only the fields its columns come from; any
-            # other is parsed whole (and then stored in its escaped form).
-            run, line = skim_run(raw) or parse_line(raw)
+            # A line stored as is needs only the fields its columns come from, and is
+            # written as the bytes read; any other is parsed whole (and then stored in
+            # its escaped form).
+            run = skim_run_fields(raw)
+            if run is not None:
+                line = raw
+            else:
+                run, line = parse_line(raw)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
             fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day, cols)]

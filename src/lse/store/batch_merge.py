@@ -56,6 +56,7 @@ class Prepared:
 
     position: int
     run_id: str
+    shard: int  # shard_of(run_id): its lane and its load lock
     raw: bytes | None  # the archive line; None when `row` holds that line
     status: str
     row: EncodedRun  # the row if the run is new
@@ -110,7 +111,17 @@ def prepare(
         except VALUE_ERRORS as exc:
             bad.append((position, _run_id_or_none(run), exc))
             continue
-        good.append(Prepared(position, cols.run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
+        good.append(
+            Prepared(
+                position,
+                cols.run_id,
+                shard_of(cols.run_id),
+                None if line is not None else raw,
+                cols.feedback_status,
+                row,
+                fbs,
+            )
+        )
     return good, bad
 
 
@@ -157,7 +168,7 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
 
 def _write(writer: BatchWriter, batch: list[Prepared], project: str, day: date, *, assume_new: bool) -> BatchOutcome:
     out = BatchOutcome()
-    with writer.transaction(project, (shard_of(p.run_id) for p in batch), assume_new=assume_new) as tx:
+    with writer.transaction(project, {p.shard for p in batch}, assume_new=assume_new) as tx:
         # Assuming new, nothing is stored: what follows writes every row as new.
         stored = {} if assume_new else tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []

@@ -3,7 +3,7 @@
 A load is bound by two CPUs' worth of work: Python parsing and encoding the lines, and
 the database parsing, compressing and indexing the rows. One connection leaves the
 database with one backend, so all of its work waits on one core. Lanes give it more:
-every run goes to the lane of its shard (`shard_of(run_id) % lanes`), each lane writes
+every run goes to the lane of its shard (`Prepared.shard % lanes`), each lane writes
 its batches one after another on its own connection, in file order, and the lanes run
 side by side. Because a run's lines all go to one lane, a later line of a run always
 merges with what its earlier ones wrote, exactly as in a one-lane load.
@@ -21,7 +21,7 @@ from datetime import date
 from typing import Self
 
 from lse.store.batch_merge import BatchOutcome, Prepared, write_isolating
-from lse.store.upsert import BatchWriter, shard_of
+from lse.store.upsert import BatchWriter
 
 # Batches a lane may have queued or in flight before the reader waits: two keep the
 # lane's connection busy while the reader prepares its next batch.
@@ -62,7 +62,7 @@ class Lanes:
 
     def add(self, runs: list[Prepared]) -> None:
         for p in runs:
-            lane = shard_of(p.run_id) % self.count
+            lane = p.shard % self.count
             self._filling[lane].append(p)
             if len(self._filling[lane]) >= self.batch_size:
                 self._submit(lane)

@@ -26,6 +26,10 @@ from lse.store.upsert import BatchWriter
 # Batches a lane may have queued or in flight before the reader waits: two keep the
 # lane's connection busy while the reader prepares its next batch.
 DEPTH = 2
+# A lane's first batch is this share of a batch, so the database starts writing as soon
+# as the reader has prepared a few hundred runs rather than a full batch for every lane
+# (which left the server idle for the first ~0.1 s of a 100,000-run load).
+FIRST_BATCH_SHARE = 8
 
 
 class Lanes:
@@ -49,6 +53,7 @@ class Lanes:
         self.count = max(1, writer.writers)
         self._pools = [ThreadPoolExecutor(1, thread_name_prefix=f"lse-load-{i}") for i in range(self.count)]
         self._filling: list[list[Prepared]] = [[] for _ in range(self.count)]
+        self._target = [max(1, batch_size // FIRST_BATCH_SHARE)] * self.count  # then batch_size
         self._queued: list[deque[Future[BatchOutcome]]] = [deque() for _ in range(self.count)]
 
     def __enter__(self) -> Self:
@@ -64,8 +69,9 @@ class Lanes:
         for p in runs:
             lane = p.shard % self.count
             self._filling[lane].append(p)
-            if len(self._filling[lane]) >= self.batch_size:
+            if len(self._filling[lane]) >= self._target[lane]:
                 self._submit(lane)
+                self._target[lane] = self.batch_size
 
     def close(self) -> None:
         """Write the partly filled batches and wait for all; the first error is raised

@@ -34,11 +34,16 @@ def iter_lines(settings: Settings, project: str, day: date) -> Iterator[tuple[in
     return _numbered(path)
 
 
+# Read a day in 1 MB blocks: at the default (the file system's block size, 4 KB) a
+# 300 MB day is 70,000 read calls, about as much time as splitting it into lines.
+READ_BUFFER = 1 << 20
+
+
 def _numbered(path: Path) -> Iterator[tuple[int, bytes]]:
-    with path.open("rb") as fh:
+    with path.open("rb", buffering=READ_BUFFER) as fh:
         position = 0
         for raw in fh:
-            if raw.strip():
+            if not raw.isspace():  # a blank line (`isspace` stops at the first other byte: no copy)
                 position += 1
                 yield position, raw
 

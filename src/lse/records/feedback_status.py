@@ -13,10 +13,15 @@ class FeedbackStatus(StrEnum):
     UNKNOWN = "unknown"  # archived before feedback capture existed; list is None
 
 
+_BY_VALUE = {s.value: s for s in FeedbackStatus}
+
+
 def feedback_status_of(run: dict[str, Any]) -> FeedbackStatus:
     raw = run.get("feedback_fetch_status")
     if raw:
-        return FeedbackStatus(raw)
+        # A dict look-up for the four spellings; the enum's own call (~10x dearer) for
+        # anything else, so an unknown status raises as it always did.
+        return (_BY_VALUE.get(raw) if type(raw) is str else None) or FeedbackStatus(raw)
     if isinstance(run.get("feedback_records"), list):
         return FeedbackStatus.FETCHED
     return FeedbackStatus.UNKNOWN

@@ -25,7 +25,7 @@ from lse.store.rows import (
     is_older,
     run_columns,
     run_id_of,
-    skim_run,
+    skim_run_fields,
 )
 from lse.store.stored_form import parse_line
 from lse.store.upsert import (
@@ -56,14 +56,15 @@ class Prepared:
 
     position: int
     run_id: str
-    raw: bytes | None  # the archive line; None when `row.data` is that line, stripped
+    shard: int  # shard_of(run_id): its lane and its load lock
+    raw: bytes | None  # the archive line; None when `row` holds that line
     status: str
     row: EncodedRun  # the row if the run is new
     feedback: list[EncodedFeedback]  # its feedback rows if the run is new
 
     @property
     def run(self) -> dict[str, Any]:
-        return parse_line(self.raw if self.raw is not None else self.row.data.encode("utf-8"))[0]
+        return parse_line(self.raw if self.raw is not None else self.row.utf8)[0]
 
 
 @dataclass
@@ -94,17 +95,33 @@ def prepare(
     bad: list[tuple[int, str | None, BaseException]] = []
     for position, raw in batch:
         run: Any = None
+        line: str | bytes | None
         try:
-            # A line stored as is needs only the fields its columns come from; any
-            # other is parsed whole (and then stored in its escaped form).
-            run, line = skim_run(raw) or parse_line(raw)
+            # A line stored as is needs only the fields its columns come from, and is
+            # written as the bytes read; any other is parsed whole (and then stored in
+            # its escaped form).
+            run = skim_run_fields(raw)
+            if run is not None:
+                line = raw
+            else:
+                run, line = parse_line(raw)
             cols = run_columns(run, project, day)
             row = encode_run(cols, run, line)
             fbs = [encode_feedback(fb, finite=line is not None) for fb in feedback_columns(run, project, day, cols)]
         except VALUE_ERRORS as exc:
             bad.append((position, _run_id_or_none(run), exc))
             continue
-        good.append(Prepared(position, cols.run_id, None if line is not None else raw, cols.feedback_status, row, fbs))
+        good.append(
+            Prepared(
+                position,
+                cols.run_id,
+                shard_of(cols.run_id),
+                None if line is not None else raw,
+                cols.feedback_status,
+                row,
+                fbs,
+            )
+        )
     return good, bad
 
 
@@ -151,7 +168,7 @@ def write(writer: BatchWriter, batch: list[Prepared], project: str, day: date) -
 
 def _write(writer: BatchWriter, batch: list[Prepared], project: str, day: date, *, assume_new: bool) -> BatchOutcome:
     out = BatchOutcome()
-    with writer.transaction(project, (shard_of(p.run_id) for p in batch), assume_new=assume_new) as tx:
+    with writer.transaction(project, {p.shard for p in batch}, assume_new=assume_new) as tx:
         # Assuming new, nothing is stored: what follows writes every row as new.
         stored = {} if assume_new else tx.stored_runs(list(dict.fromkeys(p.run_id for p in batch)))
         rows: list[EncodedRun] = []

@@ -55,6 +55,9 @@ from lse.store.upsert import writer_for
 # retry of a refused batch five times longer.
 BATCH_SIZE = 2000
 MAX_BAD_ROWS_KEPT = 100  # in the report and the fetch record; the count is always exact
+# Lines read and prepared at a time; the lanes gather them into batches. Small, so the
+# first batches are handed to the lanes (and the database) early.
+PREPARE_CHUNK = 500
 
 
 class LoadStatus(StrEnum):
@@ -129,7 +132,7 @@ def load_day(
         touched.update(outcome.days)
 
     with collection_paused(), Lanes(writer, project, day, batch_size, finished) as lanes:
-        for batch in batched(lines, batch_size):
+        for batch in batched(lines, min(batch_size, PREPARE_CHUNK)):
             prepared, bad = prepare(batch, project, day)
             report.runs_read += len(batch)
             for p in prepared:

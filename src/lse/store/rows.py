@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from lse.records import FeedbackStatus, feedback_status_of, merge_feedback
 from lse.records.jsonl import Skimmer, loads
 from lse.records.timestamps import parse_utc
-from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable, skim_line
+from lse.store.stored_form import comparable_json, decode_stored, holds_unstorable, skim_line, skim_storable
 
 
 class BadRun(ValueError):
@@ -145,6 +145,12 @@ def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
     columns always come from the same code, reading the same values.
     """
     return skim_line(raw, _SKIM_RUN)
+
+
+def skim_run_fields(raw: bytes) -> dict[str, Any] | None:
+    """`skim_run`'s fields alone, for a caller that stores the line as its own bytes."""
+    fields: dict[str, Any] | None = skim_storable(raw, _SKIM_RUN)
+    return fields
 
 
 def canonical_run_text(run: dict[str, Any]) -> str:

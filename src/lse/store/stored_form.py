@@ -51,10 +51,8 @@ _DECIMAL = MARK + "d:"
 # A false positive (a literal backslash-u0000 in the data) only costs a slow path.
 _SUSPECT_TEXT = re.compile("\\\\u0000|[\ud800-\udfff]|\ue000")
 _UNSAFE_ESCAPES = ("\\u0000", "\\ud", "\\uD", "\\ue000", "\\uE000")
-_UNSAFE_ESCAPE_BYTES = tuple(t.encode("ascii") for t in _UNSAFE_ESCAPES)
-# Literal searches through the regex engine: it skips to the first byte with memchr,
-# several times faster than `in` for a two-byte needle whose first byte is common.
-_ESCAPE_U = re.compile(rb"\\u")
+# The same tokens, in a line's bytes, found in one search.
+_UNSAFE_ESCAPE = re.compile(rb"\\u(?:0000|[dD]|[eE]000)")
 _POSITIVE_EXPONENT = re.compile(rb"[eE]\+[0-9.]")  # what Scan.positive_exponent finds
 _NEEDS_ESCAPE = re.compile("[\x00\ud800-\udfff]")
 _ESCAPE_CHARS = re.compile("[\\\\\x00\ud800-\udfff]")
@@ -123,23 +121,30 @@ def parse_line(raw: bytes) -> tuple[Any, str | None]:
 def skim_line(raw: bytes, skim: Skimmer) -> tuple[Any, str] | None:
     """`parse_line`'s fast path, for a line stored as is: the fields `skim` reads and the
     line itself; None when `parse_line` must decide (it then gives the same answer a
-    full parse would: the line storable or not, or a ValueError).
+    full parse would: the line storable or not, or a ValueError)."""
+    fields = skim_storable(raw, skim)
+    if fields is None:
+        return None
+    return fields, raw.decode("ascii").strip()
+
+
+def skim_storable(raw: bytes, skim: Skimmer) -> Any | None:
+    """The fields `skim` reads of a line that is stored as is (as its own bytes: an
+    ASCII line is its UTF-8 text), or None when `parse_line` must decide.
 
     The checks are `parse_line`'s, on bytes: an ASCII line (the archive writes them so)
     holds no MARK; a NaN or Infinity token fails the skim; no unsafe escape, no
     positive exponent; and no more brackets than MAX_NESTING, so nesting cannot be too
-    deep.
+    deep. Each check starts with the cheapest scan that can rule it out (a byte found
+    by memchr), as most lines hold no backslash or plus sign at all.
     """
     if (
-        (_ESCAPE_U.search(raw) and any(token in raw for token in _UNSAFE_ESCAPE_BYTES))
+        (b"\\" in raw and _UNSAFE_ESCAPE.search(raw))
         or (b"+" in raw and _POSITIVE_EXPONENT.search(raw))
         or raw.count(b"[") + raw.count(b"{") > MAX_NESTING
     ):
         return None
-    fields = skim(raw)
-    if fields is None:
-        return None
-    return fields, raw.decode("ascii").strip()
+    return skim(raw)
 
 
 # Deepest nesting stored (the run object counts as one level). Every path that reads a
@@ -180,7 +185,9 @@ def holds_unstorable(value: str) -> bool:
 
 def encode_text(value: str | None) -> tuple[str | None, bool]:
     """One string for a text column (PostgreSQL text refuses U+0000 too)."""
-    if value is None or not (_NEEDS_ESCAPE.search(value) or value.startswith(MARK)):
+    if value is None or (value.isascii() and "\x00" not in value):
+        return value, False  # the usual text, known without a regex: MARK and surrogates are not ASCII
+    if not (_NEEDS_ESCAPE.search(value) or value.startswith(MARK)):
         return value, False
     return _escape_str(value), True
 

@@ -208,7 +208,7 @@ class _PostgresTx:
                         c.run_date,
                         c.start_time,
                         c.feedback_status,
-                        _json(r.data),
+                        _json(r.text),
                         r.encoding,
                         *now,
                     )
@@ -265,12 +265,13 @@ class _PostgresTx:
                 )
 
 
-def _as_is(text: str) -> str:
+def _as_is(text: str | bytes) -> str | bytes:
     return text
 
 
-def _json(text: str | None) -> Jsonb | None:
-    """JSON text we already hold, sent as jsonb without being serialised again."""
+def _json(text: str | bytes | None) -> Jsonb | None:
+    """JSON text we already hold (str, or UTF-8 bytes), sent as jsonb without being
+    serialised again."""
     return None if text is None else Jsonb(text, _as_is)
 
 

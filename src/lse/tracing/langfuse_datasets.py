@@ -39,6 +39,9 @@ def sync_dataset(
         row = ensure_dataset_export(session, dataset, target)
         session.flush()
         row_id, name, remote_id, done = row.id, row.remote_name, row.remote_id, row.state == "confirmed"
+        shown_id = session.scalar(
+            select(EvaluationDataset.langfuse_dataset_id).where(EvaluationDataset.id == dataset.id)
+        )
         items = {
             r.item_id: (r.id, r.remote_id, r.content_hash, r.state)
             for r in session.scalars(select(TracingDatasetItem).where(TracingDatasetItem.tracing_dataset_id == row_id))
@@ -59,13 +62,14 @@ def sync_dataset(
         except Exception as exc:
             raise translate(exc, f"creating dataset {name!r}") from exc
         remote_id = created.id
-    with unit_of_work(engine, write=True) as session:
-        stored = session.get(TracingDataset, row_id)
-        if stored is not None and (stored.remote_id, stored.state) != (remote_id, "confirmed"):
-            stored.remote_id, stored.state, stored.last_error = remote_id, "confirmed", None
-        own = session.get(EvaluationDataset, dataset.id)
-        if own is not None and own.langfuse_dataset_id != remote_id:
-            own.langfuse_dataset_id = remote_id  # Kaapi's `langfuse_dataset_id` in dataset responses
+    if not done or shown_id != remote_id:  # written only when it changed: most syncs write nothing here
+        with unit_of_work(engine, write=True) as session:
+            stored = session.get(TracingDataset, row_id)
+            if stored is not None:
+                stored.remote_id, stored.state, stored.last_error = remote_id, "confirmed", None
+            own = session.get(EvaluationDataset, dataset.id)
+            if own is not None:
+                own.langfuse_dataset_id = remote_id  # Kaapi's `langfuse_dataset_id` in dataset responses
     counts = {"sent": 0, "unchanged": 0}
     for item in dataset.items:
         item_row_id, item_remote_id, sent_hash, state = items[item.item_id]

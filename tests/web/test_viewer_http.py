@@ -110,6 +110,34 @@ def test_actions_need_this_session_csrf_token_and_this_site(app_client, world: W
     assert _run_count(world) == before  # nothing was created by a refused request
 
 
+# A multipart body whose part has a header line the form parser refuses (a 400 once read).
+BROKEN_FORM = b"--x\r\nnot a header line\r\n\r\nv\r\n--x--\r\n"
+
+
+def test_a_request_without_a_session_is_sent_to_sign_in_before_its_body_is_read(app_client, world: World):
+    # Read first, the body would be a 400; the session is checked first, so it is the
+    # sign-in redirect, and nothing is made.
+    before = len(datasets.list_datasets(world.settings, world.acme))
+    for path in ("/datasets", "/evaluations", "/datasets/from-archive"):
+        r = app_client.post(
+            path,
+            content=BROKEN_FORM,
+            headers={"content-type": "multipart/form-data; boundary=x"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=%2F", path
+    # Signed in (the token in its header), the same body is read and refused as the bad form it is.
+    sign_in(app_client, world.acme_key)
+    r = app_client.post(
+        "/datasets",
+        content=BROKEN_FORM,
+        headers={"content-type": "multipart/form-data; boundary=x", "X-CSRF-Token": csrf_of(app_client)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 400
+    assert len(datasets.list_datasets(world.settings, world.acme)) == before
+
+
 def test_another_projects_key_sees_none_of_this_projects_data(app_client, world: World):
     sign_in(app_client, world.globex_key)
     for path in PAGES:

@@ -24,7 +24,10 @@ Two kinds of reference, timed in the same database:
   COPY, one transaction), timed from this process: once with the server's default
   TOAST compression (pglz) and once with LZ4, the compression `runs.data` uses
   (migration 0004).
-Each figure is the median of the repeats (all of them are printed). Beside the first
+Every timed section (load, floor, bare COPY) starts right after a CHECKPOINT, so none
+of them meets a checkpoint the WAL of an earlier one triggered (a load writes ~370 MB
+of WAL; where a checkpoint fell used to move a pair's ratio by a tenth). Each figure
+is the median of the repeats (all of them are printed). Beside the first
 PostgreSQL load the bench prints what it wrote (WAL, table and index sizes).
 """
 
@@ -254,6 +257,22 @@ def gin_builds(conninfo: str, table: str) -> dict[str, float]:
     return out
 
 
+def settle() -> None:
+    """CHECKPOINT (as LSE_BENCH_PG_ADMIN), so the timed section that follows starts with
+    no WAL pending a checkpoint: the load and its floor each write less WAL than
+    triggers one, so neither is timed across a checkpoint another section caused."""
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute("CHECKPOINT")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        if not _unsettled:
+            print(f"  note: no CHECKPOINT before the timed sections ({exc}): pairs vary more")
+        _unsettled.append(exc)
+
+
+_unsettled: list[Exception] = []
+
+
 def wal_position(conninfo: str) -> str:
     with psycopg.connect(conninfo) as conn:
         return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
@@ -300,6 +319,7 @@ def _row(label: str, runs: int, seconds: list[float], extra: str = "") -> None:
 
 def _floor(data_dir: Path) -> float:
     with fresh_database() as conninfo:
+        settle()
         return in_child(floor_once, data_dir, _sqlalchemy_url(conninfo), DAY)["seconds"]
 
 
@@ -313,6 +333,7 @@ def bench_postgresql(data_dir: Path, path: Path, runs: int, repeats: int) -> dic
         if i % 2:
             floors.append(_floor(data_dir))
         with fresh_database() as conninfo:
+            settle()
             lsn = wal_position(conninfo)
             loads.append(in_child(load_once, data_dir, _sqlalchemy_url(conninfo), DAY))
             if i == 0:
@@ -320,10 +341,12 @@ def bench_postgresql(data_dir: Path, path: Path, runs: int, repeats: int) -> dic
                 print(f"  first load wrote WAL {wal:.0f} MB; {sizes(conninfo, ('runs', 'feedback'))}")
             if not i % 2:
                 floors.append(_floor(data_dir))
+            settle()
             lsn = wal_position(conninfo)
             copies.append(bare_copy(conninfo, path, runs, "bench_ref", None))
             if i == 0:
                 print(f"  bare COPY wrote WAL {wal_since(conninfo, lsn):.0f} MB; {sizes(conninfo, ('bench_ref',))}")
+            settle()
             copies_lz4.append(bare_copy(conninfo, path, runs, "bench_ref_lz4", "lz4"))
             if i == 0:
                 print(f"  bare COPY with LZ4: {sizes(conninfo, ('bench_ref_lz4',))}")

@@ -53,9 +53,14 @@ def current_viewer(request: Request) -> Viewer | None:
 
 
 def require_viewer(request: Request) -> Viewer:
-    viewer = current_viewer(request)
+    """The signed-in viewer, looked up once per request (the route class may ask before
+    the body is read, the route's dependencies after)."""
+    viewer: Viewer | None = getattr(request.state, "signed_in", None)
     if viewer is None:
-        raise SignInRequired("sign in with an API key to see this page")
+        viewer = current_viewer(request)
+        if viewer is None:
+            raise SignInRequired("sign in with an API key to see this page")
+        request.state.signed_in = viewer
     return viewer
 
 

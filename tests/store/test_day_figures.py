@@ -65,6 +65,36 @@ def test_a_load_leaves_the_figures_of_its_rows(db_settings, engine):
     assert av.day_figures(engine, PROJECT, DAY) == f
 
 
+def test_only_true_criteria_of_object_rationales_of_verdicts_are_counted(db_settings, engine):
+    """Records share rationales (counted once per record all the same); a rationale that
+    is not an object, a value without a verdict or not an object, and criteria that are
+    merely truthy count no criterion; names needing the stored form's escape are kept."""
+    shapes = [
+        {"verdict": "FAIL", "rationale": {"criteria_a": True, "criteria_b": False}},
+        {"verdict": "FAIL", "rationale": {"criteria_a": True, "criteria_b": False}},
+        {"verdict": "FAIL", "rationale": {"criteria_b": True, "a\x00b": True}},
+        {"verdict": "PASS", "rationale": {"criteria_a": 1, "criteria_b": "true", "criteria_c": {"x": True}}},
+        {"verdict": "PASS", "rationale": ["criteria_a"]},
+        {"verdict": "PASS", "rationale": "criteria_a"},
+        {"rationale": {"criteria_a": True}},
+        ["FAIL", {"criteria_a": True}],
+        "FAIL",
+    ]
+    runs = []
+    for value in shapes:
+        run = make_run(feedback=[], day=DAY)
+        run["feedback_records"] = [{**make_feedback(run), "value": value}]
+        runs.append(run)
+    write_day(db_settings, PROJECT, DAY, runs)
+    load_day(db_settings, PROJECT, DAY)
+
+    f = table(engine)[DAY]
+    assert f == recount(engine, [DAY])[DAY]
+    assert f.feedback_records == len(shapes)
+    assert f.verdicts == {"FAIL": 3, "PASS": 3}
+    assert f.criteria == {"FAIL": {"criteria_a": 2, "criteria_b": 1, "a\x00b": 1}}
+
+
 def test_reloads_and_merges_that_change_a_verdict_keep_them_exact(db_settings, engine):
     root = reviewed("FAIL", ("criteria_a",))
     write_day(db_settings, PROJECT, DAY, [root, *trace()])

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lse.records.jsonl import loads
-from lse.store.stored_form import MARK, decode_stored, encode_for_storage, encode_text, parse_line
+from lse.store.stored_form import MARK, bracket_counts, decode_stored, encode_for_storage, encode_text, parse_line
 
 # Any text, lone surrogates and U+0000 included (Hypothesis excludes surrogates by default).
 any_text = st.text(
@@ -93,3 +93,10 @@ def test_text_columns():
     assert escaped and "\x00" not in stored and decode_stored(stored) == "bad\x00comment"
     assert encode_text("fine") == ("fine", False)
     assert encode_text(None) == (None, False)
+
+
+@given(st.lists(st.binary(max_size=40) | st.text("[{}]x ", max_size=40).map(str.encode), max_size=12))
+def test_bracket_counts_count_each_line_alone(lines):
+    """The chunk-at-once count the loader's skim checks nesting with is the per-line
+    count, empty lines and lines of nothing but brackets included."""
+    assert bracket_counts(lines) == [line.count(b"[") + line.count(b"{") for line in lines]

@@ -27,7 +27,7 @@ from lse.store.rows import (
     run_id_of,
     skim_run_fields,
 )
-from lse.store.stored_form import parse_line
+from lse.store.stored_form import bracket_counts, parse_line
 from lse.store.upsert import (
     AlreadyStored,
     BatchWriter,
@@ -93,14 +93,15 @@ def prepare(
     """Encode each line as a new run; lines that cannot be are returned as bad."""
     good: list[Prepared] = []
     bad: list[tuple[int, str | None, BaseException]] = []
-    for position, raw in batch:
+    brackets = bracket_counts([raw for _, raw in batch])
+    for (position, raw), nesting_bound in zip(batch, brackets, strict=True):
         run: Any = None
         line: str | bytes | None
         try:
             # A line stored as is needs only the fields its columns come from, and is
             # written as the bytes read; any other is parsed whole (and then stored in
             # its escaped form).
-            run = skim_run_fields(raw)
+            run = skim_run_fields(raw, nesting_bound)
             if run is not None:
                 line = raw
             else:

@@ -147,9 +147,10 @@ def skim_run(raw: bytes) -> tuple[dict[str, Any], str] | None:
     return skim_line(raw, _SKIM_RUN)
 
 
-def skim_run_fields(raw: bytes) -> dict[str, Any] | None:
-    """`skim_run`'s fields alone, for a caller that stores the line as its own bytes."""
-    fields: dict[str, Any] | None = skim_storable(raw, _SKIM_RUN)
+def skim_run_fields(raw: bytes, brackets: int | None = None) -> dict[str, Any] | None:
+    """`skim_run`'s fields alone, for a caller that stores the line as its own bytes
+    (`brackets`: the line's count from `stored_form.bracket_counts`, when it has it)."""
+    fields: dict[str, Any] | None = skim_storable(raw, _SKIM_RUN, brackets)
     return fields
 
 

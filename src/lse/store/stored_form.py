@@ -26,8 +26,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from lse.records.jsonl import (
     NonFiniteNumber,
@@ -128,23 +131,43 @@ def skim_line(raw: bytes, skim: Skimmer) -> tuple[Any, str] | None:
     return fields, raw.decode("ascii").strip()
 
 
-def skim_storable(raw: bytes, skim: Skimmer) -> Any | None:
+def skim_storable(raw: bytes, skim: Skimmer, brackets: int | None = None) -> Any | None:
     """The fields `skim` reads of a line that is stored as is (as its own bytes: an
     ASCII line is its UTF-8 text), or None when `parse_line` must decide.
 
     The checks are `parse_line`'s, on bytes: an ASCII line (the archive writes them so)
     holds no MARK; a NaN or Infinity token fails the skim; no unsafe escape, no
     positive exponent; and no more brackets than MAX_NESTING, so nesting cannot be too
-    deep. Each check starts with the cheapest scan that can rule it out (a byte found
-    by memchr), as most lines hold no backslash or plus sign at all.
+    deep (`brackets`: the line's count, when the caller has it from `bracket_counts`).
+    Each check starts with the cheapest scan that can rule it out (a byte found by
+    memchr), as most lines hold no backslash or plus sign at all.
     """
     if (
         (b"\\" in raw and _UNSAFE_ESCAPE.search(raw))
         or (b"+" in raw and _POSITIVE_EXPONENT.search(raw))
-        or raw.count(b"[") + raw.count(b"{") > MAX_NESTING
+        or (_brackets(raw) if brackets is None else brackets) > MAX_NESTING
     ):
         return None
     return skim(raw)
+
+
+def bracket_counts(lines: Sequence[bytes]) -> list[int]:
+    """How many `[` and `{` each line holds (the bound on its nesting that
+    `skim_storable` checks), for many lines at once: numpy counts them in one pass over
+    the lines joined, about twice as fast as two `bytes.count` per line, which were a
+    sixth of preparing a run."""
+    joined = np.frombuffer(b"".join(lines), np.uint8)
+    hits = (joined | 0x20) == ord("{")  # "[" is 0x5B, "{" 0x7B: no other byte ORs to 0x7B
+    lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+    counts = np.zeros(len(lines), np.int64)
+    filled = lengths > 0  # reduceat would give an empty line the byte at its start
+    if filled.any():
+        counts[filled] = np.add.reduceat(hits, (np.cumsum(lengths) - lengths)[filled], dtype=np.int64)
+    return counts.tolist()
+
+
+def _brackets(raw: bytes) -> int:
+    return raw.count(b"[") + raw.count(b"{")
 
 
 # Deepest nesting stored (the run object counts as one level). Every path that reads a
@@ -159,7 +182,7 @@ def _check_nesting(raw: bytes, value: Any) -> None:
     """ValueError when `value` is nested deeper than MAX_NESTING. Counting brackets in
     the raw line (in C) bounds the depth from above, so the walk runs only for the rare
     line with that many of them."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:
+    if _brackets(raw) <= MAX_NESTING:
         return
     stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -157,9 +158,11 @@ def bracket_counts(lines: Sequence[bytes]) -> list[int]:
     the lines joined, twice as fast as two `bytes.count` per line, which were a sixth
     of preparing a run."""
     joined = np.frombuffer(b"".join(lines), np.uint8)
-    at = np.flatnonzero((joined | 0x20) == ord("{"))  # "[" is 0x5B, "{" 0x7B: no other byte ORs to 0x7B
-    ends = np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)))
-    return np.diff(np.searchsorted(at, ends), prepend=0).tolist()  # brackets before each line's end, less the last's
+    at = ((joined | 0x20) == ord("{")).nonzero()[0]  # "[" is 0x5B, "{" 0x7B: no other byte ORs to 0x7B
+    before_end = at.searchsorted(np.fromiter(accumulate(map(len, lines)), np.int64, len(lines)))
+    before_end[1:] -= before_end[:-1].copy()  # less the brackets before the previous line's end
+    counts: list[int] = before_end.tolist()
+    return counts
 
 
 def _brackets(raw: bytes) -> int:

@@ -113,20 +113,22 @@ def test_any_number_of_writers_stores_what_one_writer_does(db_settings, engine):
 def test_a_load_waits_while_another_holds_the_lock_of_its_runs(db_settings, engine, db_url):
     """A second loader of the project (here: a session holding every shard's load lock)
     makes the load wait before it reads or writes any run, so no two loaders ever merge
-    the same run against what the other is about to change."""
+    the same run against what the other is about to change. The project's name is
+    quoted into the lock names, whatever it holds."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE (one writer at a time)")
     from lse.store.upsert.postgres import load_lock_name
 
+    project = "acme's; -- \\ prod"
     runs = [make_run(feedback=[]) for _ in range(20)]
-    write_day(db_settings, PROJECT, DAY, runs)
+    write_day(db_settings, project, DAY, runs)
     settings = db_settings.model_copy(update={"load_writers": 2})
     holder = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
     try:
         for shard in range(SHARDS):
-            holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (load_lock_name(PROJECT, shard),))
+            holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (load_lock_name(project, shard),))
         done = threading.Event()
-        loader = threading.Thread(target=lambda: (load_day(settings, PROJECT, DAY, engine=engine), done.set()))
+        loader = threading.Thread(target=lambda: (load_day(settings, project, DAY, engine=engine), done.set()))
         loader.start()
         time.sleep(1.0)
         with engine.connect() as conn:

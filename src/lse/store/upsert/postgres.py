@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
@@ -117,27 +118,7 @@ class PostgresWriter:
             raise StorageError(f"the PostgreSQL writer needs a psycopg 3 connection, not {type(conn).__name__}")
         try:
             with conn.cursor() as cur:
-                # Read committed whatever the database's default: under repeatable read or
-                # serializable the snapshot would be taken before the locks below are
-                # granted, and the batch would merge against rows another writer has
-                # since committed.
-                cur.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                # The load lock of each shard in the batch, always in ascending order so
-                # that writers taking several never wait on each other in a cycle.
-                for shard in sorted(set(shards)):
-                    cur.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (load_lock_name(project, shard),)
-                    )
-                # Batches need not wait for their own WAL flush: the load's closing fetch
-                # record commits synchronously, which flushes every batch before it, and a
-                # crash mid-load is repaired by loading again (idempotent).
-                cur.execute("SET LOCAL synchronous_commit = off")
-                # GIN inserts go to the index's pending list; when it fills, the inserting
-                # backend merges it into the tree, accumulating entries in up to work_mem
-                # at a time. At the 4 MB default the list is merged in several passes;
-                # 64 MB takes it in one, which roughly halves the load's time in the
-                # GIN indexes (bench/bench_load.py). Only this transaction uses it.
-                cur.execute(f"SET LOCAL work_mem = '{GIN_MERGE_WORK_MEM}'")
+                cur.execute(_opening(project, shards))
                 yield _PostgresTx(cur)
             conn.commit()
         except psycopg.Error as exc:
@@ -150,6 +131,38 @@ class PostgresWriter:
             raise
         else:
             raw.close()
+
+
+def _opening(project: str, shards: Iterable[int]) -> sql.Composed:
+    """A batch's opening statements, sent as one query (no parameters: the simple
+    protocol runs them in order, in one round trip where there were a dozen):
+
+    - read committed whatever the database's default: under repeatable read or
+      serializable the snapshot would be taken before the locks are granted, and the
+      batch would merge against rows another writer has since committed;
+    - the load lock of each shard in the batch, always in ascending order so that
+      writers taking several never wait on each other in a cycle;
+    - no wait for the batch's own WAL flush: the load's closing fetch record commits
+      synchronously, which flushes every batch before it, and a crash mid-load is
+      repaired by loading again (idempotent);
+    - GIN inserts go to the index's pending list; when it fills, the inserting backend
+      merges it into the tree, accumulating entries in up to work_mem at a time. At the
+      4 MB default the list is merged in several passes; GIN_MERGE_WORK_MEM takes it in
+      one, which roughly halves the load's time in the GIN indexes
+      (bench/bench_load.py). Only this transaction uses it.
+    """
+    locks = [
+        sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))").format(load_lock_name(project, shard))
+        for shard in sorted(set(shards))
+    ]
+    return sql.SQL("; ").join(
+        [
+            sql.SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+            *locks,
+            sql.SQL("SET LOCAL synchronous_commit = off"),
+            sql.SQL("SET LOCAL work_mem = {}").format(GIN_MERGE_WORK_MEM),
+        ]
+    )
 
 
 class _PostgresTx:

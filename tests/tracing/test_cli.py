@@ -81,3 +81,50 @@ def test_a_run_still_sent_but_not_seen_exits_3(settings, openai_sandbox, langfus
     # the OpenTelemetry exporter logs its failed attempts; the last line is lse's verdict
     assert partial.returncode == 3 and "Traceback" not in partial.stderr, partial.stderr
     assert "not yet visible" in partial.stderr.strip().splitlines()[-1]
+
+
+def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox, langfuse_sandbox) -> None:
+    """`lse eval run` exports the run it completes, as a worker does; a target that is down
+    costs the run nothing — one line says so, and `lse eval export` sends it later."""
+    sb = langfuse_sandbox
+    env = lse_env(
+        LSE_DATA_DIR=str(tmp_path / "data"),
+        OPENAI_BASE_URL=openai_sandbox.base_url,
+        OPENAI_API_KEY=openai_sandbox.api_key,
+        LANGFUSE_PUBLIC_KEY=sb.public_key,
+        LANGFUSE_SECRET_KEY=sb.secret_key,
+        LANGFUSE_HOST=sb.url,
+        LSE_TRACING_TARGETS="langfuse",
+        LSE_TRACING_REQUESTS_PER_MINUTE="60000",
+        LSE_REQUEST_TIMEOUT_S="2",
+    )
+    golden = tmp_path / "golden.csv"
+    golden.write_text("question,answer\n" + "".join(f"Question {i}?,Answer {i}.\n" for i in range(4)), "utf-8")
+    dataset = json.loads(run_lse("eval", "dataset", "upload", str(golden), "--name", "g", "--json", env=env).stdout)
+    config = json.loads(
+        run_lse("eval", "config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json", env=env).stdout
+    )
+
+    def run(name: str):
+        proc = run_lse(
+            "eval", "run", "--dataset", str(dataset["dataset_id"]), "--config", config["id"], "--version", "1",
+            "--name", name, "--format", "json", env=env,
+        )  # fmt: skip
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        return json.loads(proc.stdout), proc.stderr
+
+    first, stderr = run("here-1")
+    assert first["status"] == "completed"
+    assert f"run {first['id']}: exported to langfuse" in stderr
+    assert len(sb.state.observations) == 4
+
+    sb.stop()  # connection refused, as an outage looks
+    second, stderr = run("here-2")
+    assert second["status"] == "completed"
+    (line,) = [x for x in stderr.splitlines() if x.startswith(f"run {second['id']}:")]
+    assert "langfuse export pending" in line and f"lse eval export {second['id']}" in line
+    sb.start()
+    later = run_lse("eval", "export", str(second["id"]), "--json", env=env)
+    assert later.returncode == 0, later.stderr
+    assert [(o["state"], o["exported"]) for o in json.loads(later.stdout)] == [("confirmed", 4)]
+    assert len(sb.state.observations) == 8

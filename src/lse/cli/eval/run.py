@@ -18,8 +18,9 @@ from lse.cli.eval.show import FORMATS, render
 from lse.cli.eval.tenant import OrgOption, ProjectOption, tenant_for
 from lse.errors import LseError, PartialResult, UsageError
 from lse.evals.schemas import RunCreate, RunMode
-from lse.settings import load_settings
+from lse.settings import Settings, load_settings
 
+RETRY_EXPORT = "`lse eval export {}` or a running `lse serve`/`lse worker` sends it again"
 LATER = (
     "A running `lse serve` or `lse worker` finishes it, or `lse eval poll` (cron) or `lse eval resume RUN` "
     "here; `lse eval show RUN` shows its batches."
@@ -80,6 +81,9 @@ def run(
     except Exception as exc:
         runs.mark_failed(settings, created.id, f"could not run: {exc}")
         raise
+    # Exported as a worker exports the runs it completes (a batch run: by the step that completes it).
+    if not batch and runs.get_run(settings, tenant, created.id).status == "completed":
+        _export(settings, created.id)
     detail = runs.get_run(settings, tenant, created.id, include_results=True)
     if batch and not wait:
         render(detail, fmt)
@@ -90,3 +94,19 @@ def run(
         raise LseError(f"run {detail.id} failed: {detail.error_message or 'see lse eval show'}")
     if detail.progress.failed:
         raise PartialResult(f"run {detail.id} completed with {detail.progress.failed} failed item(s)")
+
+
+def _export(settings: Settings, run_id: int) -> None:
+    """Export a completed run to the configured tracing targets, as a worker does when it
+    completes one; one line per target on stderr. A failed export fails nothing: it is
+    recorded, and `lse serve`/`lse worker` or `lse eval export RUN` sends it again."""
+    from lse.tracing import after_run_completed
+
+    for o in after_run_completed(settings, run_id):  # nothing when no target is configured
+        if o.error or o.skipped:
+            line = f"{o.target} export {o.state}: {o.error or o.skipped} ({RETRY_EXPORT.format(run_id)})"
+        elif o.state != "confirmed":
+            line = f"sent to {o.target}, {o.pending} item(s) not yet visible ({RETRY_EXPORT.format(run_id)})"
+        else:
+            line = f"exported to {o.target}" + (f" ({o.location})" if o.location else "")
+        err.print(f"run {run_id}: {line}", markup=False, highlight=False)  # target errors may hold brackets

@@ -97,7 +97,10 @@ def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox,
         LSE_TRACING_TARGETS="langfuse",
         LSE_TRACING_REQUESTS_PER_MINUTE="60000",
         LSE_REQUEST_TIMEOUT_S="2",
+        LSE_EVAL_BATCH_POLL_S="0.2",
     )
+    f = openai_sandbox.batches.faults
+    f.validate_s, f.process_s, f.finalize_s = 0.2, 0.4, 0.1
     golden = tmp_path / "golden.csv"
     golden.write_text("question,answer\n" + "".join(f"Question {i}?,Answer {i}.\n" for i in range(4)), "utf-8")
     dataset = json.loads(run_lse("eval", "dataset", "upload", str(golden), "--name", "g", "--json", env=env).stdout)
@@ -105,10 +108,10 @@ def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox,
         run_lse("eval", "config", "create", "--name", "c", "--model", "gpt-4o-mini", "--json", env=env).stdout
     )
 
-    def run(name: str):
+    def run(name: str, mode: str = "fast"):
         proc = run_lse(
             "eval", "run", "--dataset", str(dataset["dataset_id"]), "--config", config["id"], "--version", "1",
-            "--name", name, "--format", "json", env=env,
+            "--name", name, "--mode", mode, "--format", "json", env=env,
         )  # fmt: skip
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
         return json.loads(proc.stdout), proc.stderr
@@ -117,6 +120,9 @@ def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox,
     assert first["status"] == "completed"
     assert f"run {first['id']}: exported to langfuse" in stderr
     assert len(sb.state.observations) == 4
+    batch, stderr = run("here-batch", "batch")  # waited for here: exported once it completes
+    assert batch["status"] == "completed" and f"run {batch['id']}: exported to langfuse" in stderr
+    assert len(sb.state.observations) == 8
 
     sb.stop()  # connection refused, as an outage looks
     second, stderr = run("here-2")
@@ -127,4 +133,4 @@ def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox,
     later = run_lse("eval", "export", str(second["id"]), "--json", env=env)
     assert later.returncode == 0, later.stderr
     assert [(o["state"], o["exported"]) for o in json.loads(later.stdout)] == [("confirmed", 4)]
-    assert len(sb.state.observations) == 8
+    assert len(sb.state.observations) == 12

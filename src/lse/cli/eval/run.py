@@ -81,8 +81,7 @@ def run(
     except Exception as exc:
         runs.mark_failed(settings, created.id, f"could not run: {exc}")
         raise
-    # Exported as a worker exports the runs it completes (a batch run: by the step that completes it).
-    if not batch and runs.get_run(settings, tenant, created.id).status == "completed":
+    if runs.get_run(settings, tenant, created.id).status == "completed":  # as a worker exports the runs it completes
         _export(settings, created.id)
     detail = runs.get_run(settings, tenant, created.id, include_results=True)
     if batch and not wait:

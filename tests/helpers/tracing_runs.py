@@ -107,3 +107,13 @@ def langfuse_settings(base: Settings, sb: LangfuseSandbox, **overrides: object) 
         **overrides,
     }
     return base.model_copy(update=values)
+
+
+def langfuse_env(sb: LangfuseSandbox) -> dict[str, str]:
+    """The environment that points a `lse` subprocess at this Langfuse sandbox, and only it."""
+    return {
+        "LANGFUSE_PUBLIC_KEY": sb.public_key,
+        "LANGFUSE_SECRET_KEY": sb.secret_key,
+        "LANGFUSE_HOST": sb.url,
+        "LSE_TRACING_TARGETS": "langfuse",
+    }

@@ -7,7 +7,7 @@ import json
 
 from helpers.cli import lse_env, run_lse
 from helpers.fast_eval import fast_settings, run_row
-from helpers.tracing_runs import completed_run
+from helpers.tracing_runs import completed_run, langfuse_env
 from lse.sandbox.langsmith import LangSmithSandbox
 from lse.sandbox.langsmith.ledger import ledger_of
 
@@ -91,10 +91,7 @@ def test_a_run_made_here_is_exported_when_it_completes(tmp_path, openai_sandbox,
         LSE_DATA_DIR=str(tmp_path / "data"),
         OPENAI_BASE_URL=openai_sandbox.base_url,
         OPENAI_API_KEY=openai_sandbox.api_key,
-        LANGFUSE_PUBLIC_KEY=sb.public_key,
-        LANGFUSE_SECRET_KEY=sb.secret_key,
-        LANGFUSE_HOST=sb.url,
-        LSE_TRACING_TARGETS="langfuse",
+        **langfuse_env(sb),
         LSE_TRACING_REQUESTS_PER_MINUTE="60000",
         LSE_REQUEST_TIMEOUT_S="2",
         LSE_EVAL_BATCH_POLL_S="0.2",

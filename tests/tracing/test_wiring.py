@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from helpers.batch_eval import make_driver
 from helpers.cli import lse_env, run_lse
 from helpers.fast_eval import run_row
-from helpers.tracing_runs import completed_run, langfuse_settings
+from helpers.tracing_runs import completed_run, langfuse_env, langfuse_settings
 from lse.datasets.service import get_dataset
 from lse.sandbox.langfuse import LangfuseSandbox
 from lse.tenancy import ensure_tenant
@@ -78,21 +78,12 @@ def test_a_runs_detail_and_its_dataset_say_where_it_was_exported(lf_settings, la
     [(_name, dataset)] = langfuse_sandbox.state.datasets.items()
     assert remote["langfuse_dataset_id"] == dataset["id"]
 
-    env = lse_env(LSE_DATA_DIR=str(lf_settings.data_dir), **_langfuse_env(langfuse_sandbox))
+    env = lse_env(LSE_DATA_DIR=str(lf_settings.data_dir), **langfuse_env(langfuse_sandbox))
     shown = run_lse("eval", "show", str(run_id), "--format", "json", env=env)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["tracing"]["langfuse"]["exported"] == 5
     table = run_lse("eval", "show", str(run_id), env=env)
     assert table.returncode == 0 and "Tracing exports" in table.stdout and "confirmed" in table.stdout
-
-
-def _langfuse_env(sb: LangfuseSandbox) -> dict[str, str]:
-    return {
-        "LANGFUSE_PUBLIC_KEY": sb.public_key,
-        "LANGFUSE_SECRET_KEY": sb.secret_key,
-        "LANGFUSE_HOST": sb.url,
-        "LSE_TRACING_TARGETS": "langfuse",
-    }
 
 
 def test_the_poller_step_that_completes_a_batch_run_exports_it(settings, openai_sandbox, langfuse_sandbox) -> None:
